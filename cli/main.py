@@ -1,0 +1,104 @@
+"""The `berth` command: run Berth and operate it."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+from pydantic import ValidationError
+
+from cli import runtime
+from cli.server import Part
+from control_plane.api.app import serving as control_serving
+from control_plane.settings import Settings
+from data_plane.app import serving as gateway_serving
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Berth: a Postgres database per endpoint, served to AI agents over MCP.")
+
+
+class Role(str, Enum):
+    api = "api"
+    gateway = "gateway"
+    worker = "worker"
+
+
+def fail(message: str) -> None:
+    typer.echo(f"berth: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        fail(f"invalid setting {where}: {first['msg']}".replace("Value error, ", ""))
+        raise AssertionError("unreachable") from None
+
+
+def _background_parts() -> list[Part]:
+    from jobs.worker import running
+
+    return [running]
+
+
+@app.command()
+def dev(
+    port: int = typer.Option(None, help="Port for the API and the gateway (default 8080)."),
+    host: str = typer.Option(None, help="Address to listen on (default 127.0.0.1)."),
+    data_dir: Path = typer.Option(None, help="Where embedded services keep data (default .berth)."),
+) -> None:
+    """Run everything in one process, on embedded Postgres and Redis unless URLs are set."""
+    settings = load_settings(dev=True, port=port, host=host, data_dir=data_dir).with_dev_secrets()
+    try:
+        runtime.check_port(settings.host, settings.port)
+        with runtime.services(settings) as resolved:
+            asyncio.run(runtime.prepare(resolved))
+            typer.echo(f"Berth is running at {resolved.base_url}  (Ctrl-C to stop)")
+            typer.echo(f"  control plane: {resolved.base_url}/v1   docs: {resolved.base_url}/docs")
+            typer.echo(f"  gateway:       {resolved.base_url}/e/<slug>/mcp")
+            runtime.serve(resolved, control_serving, gateway_serving, _background_parts())
+    except runtime.StartupError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the catalog migrations not yet applied (safe to run again)."""
+    settings = load_settings()
+    try:
+        applied = asyncio.run(runtime.prepare(settings))
+    except runtime.StartupError as exc:
+        fail(str(exc))
+        return
+    typer.echo("applied: " + ", ".join(applied) if applied else "catalog is up to date")
+
+
+@app.command()
+def serve(role: Role = typer.Argument(..., help="api, gateway or worker")) -> None:
+    """Run one role of Berth in this process."""
+    settings = load_settings()
+    parts: dict[Role, tuple[Part | None, Part | None, list[Part]]] = {
+        Role.api: (control_serving, None, []),
+        Role.gateway: (None, gateway_serving, []),
+        Role.worker: (None, None, _background_parts()),
+    }
+    try:
+        asyncio.run(runtime.check_redis(settings))
+        asyncio.run(runtime.check_catalog(settings)).terminate()
+        runtime.check_port(settings.host, settings.port)
+        runtime.serve(settings, *parts[role])
+    except runtime.StartupError as exc:
+        fail(str(exc))
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,1 @@
+"""The /v1 HTTP API (FastAPI): thin routers over the service layer."""

@@ -1,0 +1,1 @@
+"""The catalog: schema, migrations and the connection helpers every process shares."""

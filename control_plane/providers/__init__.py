@@ -1,0 +1,1 @@
+"""Database providers: where an endpoint's own Postgres database lives."""

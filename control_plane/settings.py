@@ -1,0 +1,98 @@
+"""Process settings: one object per process, built in main() and passed down."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDERS = frozenset({"", "change-me", "changeme", "secret", "dev", "test", "password", "xxx"})
+SECRET_FIELDS = ("token_pepper", "jwt_secret", "seal_keys")
+
+
+class Settings(BaseSettings):
+    """Everything a Berth process reads from its environment (prefix ``BERTH_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="BERTH_", extra="ignore")
+
+    dev: bool = False
+    data_dir: Path = Path(".berth")
+    database_url: SecretStr | None = None
+    redis_url: SecretStr | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    public_url: str | None = None
+
+    token_pepper: SecretStr | None = None
+    jwt_secret: SecretStr | None = None
+    jwt_ttl_seconds: int = Field(default=900, ge=60, le=86400)
+    seal_keys: SecretStr | None = None
+
+    provider: Literal["local", "neon"] = "local"
+    local_servers: SecretStr | None = None
+    local_connection_limit: int = Field(default=20, ge=1, le=1000)
+    neon_api_key: SecretStr | None = None
+    neon_base_url: str = "https://console.neon.tech/api/v2"
+    neon_region: str = "aws-us-east-2"
+
+    allowed_origins: list[str] = Field(default_factory=list)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+
+    pool_max_size: int = Field(default=4, ge=1, le=100)
+    max_pools: int = Field(default=1000, ge=1)
+    connection_budget: int = Field(default=200, ge=1)
+    pool_idle_seconds: float = Field(default=300.0, gt=0)
+    token_cache_ttl_seconds: float = Field(default=5.0, gt=0)
+    statement_timeout_ms: int = Field(default=5000, ge=100)
+    max_result_bytes: int = Field(default=1_000_000, ge=1024)
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [o.strip() for o in value.split(",") if o.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_placeholders(self) -> Settings:
+        if self.dev:
+            return self
+        for name in SECRET_FIELDS:
+            value: SecretStr | None = getattr(self, name)
+            if value is None or value.get_secret_value().strip().lower() in PLACEHOLDERS:
+                raise ValueError(f"BERTH_{name.upper()} must be set to a real secret outside dev mode")
+        return self
+
+    def with_dev_secrets(self) -> Settings:
+        """Fill missing secrets from ``data_dir/secrets.json``, creating it on first use."""
+        path = self.data_dir / "secrets.json"
+        stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+        fresh = {
+            "token_pepper": secrets.token_urlsafe(32),
+            "jwt_secret": secrets.token_urlsafe(32),
+            "seal_keys": "k1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        }
+        for key, value in fresh.items():
+            stored.setdefault(key, value)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(stored))
+        path.chmod(0o600)
+        updates = {
+            name: SecretStr(stored[name]) for name in SECRET_FIELDS if getattr(self, name) is None
+        }
+        return self.model_copy(update=updates)
+
+    def secret(self, name: str) -> str:
+        value: SecretStr | None = getattr(self, name)
+        if value is None:
+            raise ValueError(f"BERTH_{name.upper()} is not set")
+        return value.get_secret_value()
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")

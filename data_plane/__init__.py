@@ -1,0 +1,1 @@
+"""Berth's data plane: the MCP gateway agents call with smcp_ tokens."""

@@ -1,0 +1,1 @@
+"""Berth's durable worker: provisioning, deletion, account teardown, reconciliation, usage."""
