@@ -9,6 +9,7 @@ from uuid import UUID
 from control_plane.errors import ProviderError
 from control_plane.providers.base import DatabaseInfo, DatabaseSpec, ProvisionedDatabase
 
+
 @dataclass
 class FakeProvider:
     """Databases live in a dict. ``fail`` maps a method name to errors raised in turn."""
