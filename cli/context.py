@@ -1,0 +1,54 @@
+"""What an operator command works with: settings, catalog pools, Redis, sealer, provider."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+import asyncpg
+import redis.asyncio as aioredis
+
+from cli.runtime import check_catalog
+from control_plane.catalog.db import create_pool
+from control_plane.providers.base import Provider
+from control_plane.providers.factory import build_provider
+from control_plane.sealing import Sealer
+from control_plane.settings import Settings
+
+
+@dataclass(frozen=True)
+class Operator:
+    settings: Settings
+    api: asyncpg.Pool
+    worker: asyncpg.Pool
+    redis: aioredis.Redis
+    sealer: Sealer
+    provider: Provider
+    actor: str
+
+
+def operator_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+@asynccontextmanager
+async def operator(settings: Settings) -> AsyncIterator[Operator]:
+    """Open what the command needs; the actor is ``operator:<login name>``."""
+    (await check_catalog(settings)).terminate()
+    dsn = settings.secret("database_url")
+    async with AsyncExitStack() as stack:
+        api = await create_pool(dsn, "berth_api", min_size=0, max_size=2)
+        stack.push_async_callback(api.close)
+        worker = await create_pool(dsn, "berth_worker", min_size=0, max_size=2)
+        stack.push_async_callback(worker.close)
+        client = aioredis.from_url(settings.secret("redis_url"))
+        stack.push_async_callback(client.aclose)
+        provider = build_provider(settings)
+        stack.push_async_callback(provider.aclose)
+        yield Operator(settings, api, worker, client, Sealer.from_setting(settings.secret("seal_keys")),
+                       provider, f"operator:{operator_name()}")
