@@ -8,37 +8,28 @@ from enum import Enum
 from pathlib import Path
 
 import typer
-from pydantic import ValidationError
 
 from cli import runtime
+from cli.commands import register
+from cli.operate import fail, load_settings, write_runtime
 from cli.server import Part
 from control_plane.api.app import serving as control_serving
-from control_plane.settings import Settings
 from data_plane.app import serving as gateway_serving
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Berth: a Postgres database per endpoint, served to AI agents over MCP.")
 
 
+@app.callback()
+def root(ctx: typer.Context,
+         debug: bool = typer.Option(False, "--debug", help="Show a traceback when a command fails.")) -> None:
+    ctx.obj = {"debug": debug}
+
+
 class Role(str, Enum):
     api = "api"
     gateway = "gateway"
     worker = "worker"
-
-
-def fail(message: str) -> None:
-    typer.echo(f"berth: {message}", err=True)
-    raise typer.Exit(1)
-
-
-def load_settings(**overrides: object) -> Settings:
-    try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        fail(f"invalid setting {where}: {first['msg']}".replace("Value error, ", ""))
-        raise AssertionError("unreachable") from None
 
 
 def _background_parts() -> list[Part]:
@@ -59,10 +50,14 @@ def dev(
         runtime.check_port(settings.host, settings.port)
         with runtime.services(settings) as resolved:
             asyncio.run(runtime.prepare(resolved))
-            typer.echo(f"Berth is running at {resolved.base_url}  (Ctrl-C to stop)")
-            typer.echo(f"  control plane: {resolved.base_url}/v1   docs: {resolved.base_url}/docs")
-            typer.echo(f"  gateway:       {resolved.base_url}/e/<slug>/mcp")
-            runtime.serve(resolved, control_serving, gateway_serving, _background_parts())
+            marker = write_runtime(resolved)
+            try:
+                typer.echo(f"Berth is running at {resolved.base_url}  (Ctrl-C to stop)")
+                typer.echo(f"  control plane: {resolved.base_url}/v1   docs: {resolved.base_url}/docs")
+                typer.echo(f"  gateway:       {resolved.base_url}/e/<slug>/mcp")
+                runtime.serve(resolved, control_serving, gateway_serving, _background_parts())
+            finally:
+                marker.unlink(missing_ok=True)
     except runtime.StartupError as exc:
         fail(str(exc))
 
@@ -95,6 +90,9 @@ def serve(role: Role = typer.Argument(..., help="api, gateway or worker")) -> No
         runtime.serve(settings, *parts[role])
     except runtime.StartupError as exc:
         fail(str(exc))
+
+
+register(app)
 
 
 def main() -> None:
