@@ -1,0 +1,35 @@
+"""What `berth dev` prints: how to connect an agent to an endpoint, first run and later."""
+
+from __future__ import annotations
+
+import json
+
+TOKEN_VAR = "BERTH_TOKEN"
+
+
+def connect_lines(name: str, url: str, token: str) -> list[str]:
+    """Paste-ready lines for Claude Code, Codex and Claude Desktop (through mcp-remote)."""
+    desktop = {"mcpServers": {name: {
+        "command": "npx",
+        "args": ["-y", "mcp-remote", url, "--header", "Authorization:${AUTH_HEADER}"],
+        "env": {"AUTH_HEADER": f"Bearer {token}"},
+    }}}
+    return [
+        f"  MCP URL: {url}",
+        f"  token:   {token}   (shown once; `berth tokens issue {name}` makes another)",
+        "",
+        "  Claude Code:",
+        f'    claude mcp add --transport http {name} {url} --header "Authorization: Bearer {token}"',
+        "  Codex:",
+        f"    export {TOKEN_VAR}={token}",
+        f"    codex mcp add {name} --url {url} --bearer-token-env-var {TOKEN_VAR}",
+        "  Claude Desktop (claude_desktop_config.json):",
+        *("    " + line for line in json.dumps(desktop, indent=2).splitlines()),
+    ]
+
+
+def later_lines(endpoints: list[tuple[str, str]]) -> list[str]:
+    """For later starts: the URLs, and how to get a token (one is never printed twice)."""
+    lines = [f"  {name}: {url}" for name, url in endpoints]
+    lines.append("  Tokens are shown once, when issued: `.venv/bin/berth tokens issue <endpoint>`.")
+    return lines
