@@ -1,0 +1,55 @@
+"""10,000 endpoints on one gateway process, and the cached token check in microseconds.
+
+The endpoints are real catalog rows (own id, slug, token, sealed DSNs) that
+point at a few real databases made by the local provider. That is fair for
+what is measured here: the gateway's per-endpoint work (token lookup, unseal,
+pool per endpoint, eviction under the pool cap, memory) does not depend on
+whether two endpoints' databases are the same; creating 10,000 real databases
+would measure Postgres's CREATE DATABASE, which the provisioning figure covers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any
+
+from bench import contenders, figures
+from bench.fixture import Fleet, Target
+
+SCALE_ENDPOINTS = int(os.environ.get("BERTH_BENCH_SCALE", "10000"))
+# Budget below the server's max_connections (100 by default), shared with the other contenders' pools.
+GATEWAY_ENV = {"BERTH_CONNECTION_BUDGET": "40"}
+CONNECTIONS = """
+SELECT count(*) FROM pg_stat_activity WHERE datname = ANY($1::text[]) AND application_name NOT LIKE 'bench%'
+"""
+
+
+async def connections(fleet: Fleet, refs: list[str]) -> int:
+    count: int = await fleet.catalog.fetchval(CONNECTIONS, refs)
+    return count
+
+
+async def run(fleet: Fleet, bases: list[Target]) -> dict[str, Any]:
+    """One sweep calling each of the endpoints once (32 clients), with RSS and open connections."""
+    targets = await fleet.spread(SCALE_ENDPOINTS, bases)
+    refs = [(await fleet.dsns(t.endpoint_id))[2] for t in bases]
+    gateway = contenders.gateway(fleet.settings, targets, GATEWAY_ENV)
+    gateway.start()
+    try:
+        idle = contenders.rss_mib(gateway.pid)
+        sweep = await asyncio.to_thread(figures.load, gateway.port, gateway.targets, warmup=0.0,
+                                        duration=600.0, once=True)
+        return {"endpoints": len(targets), "databases": len(bases), "calls": sweep["calls"],
+                "errors": sweep["errors"], "sample_error": sweep["sample_error"],
+                "calls_per_s": sweep.get("calls_per_s", 0.0), "p50_ms": sweep.get("p50_ms"),
+                "p99_ms": sweep.get("p99_ms"), "rss_idle_mib": round(idle, 1),
+                "rss_after_mib": round(contenders.rss_mib(gateway.pid), 1),
+                "connections_open": await connections(fleet, refs), "connection_budget": 40}
+    finally:
+        gateway.stop()
+
+
+def token_check_us() -> dict[str, Any]:
+    """The gateway's cached token check; filled in once the gateway exposes it."""
+    return {"us": None, "note": "gateway auth cache not available"}
