@@ -1,0 +1,60 @@
+"""`python -m bench.hotspots`: the gateway under cProfile for one load run; prints its hot spots.
+
+The same fixture as ``bench.run`` (embedded services unless BERTH_BENCH_* are
+set), 32 clients for a few seconds, then the top functions by own time and by
+cumulative time. Profiling slows the process; read shares, not calls/s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import pstats
+import sys
+import tempfile
+from pathlib import Path
+
+from bench import contenders, figures
+from bench.fixture import Fleet, bench_settings, create_catalog, drop_database, services
+
+SECONDS = 8.0
+TOP = 30
+
+
+async def profile(server_url: str, redis_url: str, scratch: Path, out: Path) -> dict[str, object]:
+    catalog_url = await create_catalog(server_url)
+    settings = bench_settings(catalog_url, redis_url, server_url, scratch)
+    fleet = await Fleet.open(settings, connection_limit=100)
+    try:
+        hot = [(await fleet.provision("hot"))[0] for _ in range(4)]
+        gateway = contenders.gateway(fleet.settings, hot)
+        gateway.argv = [sys.executable, "-m", "bench.profiled", str(out), "serve", "gateway"]
+        gateway.start()
+        try:
+            return await asyncio.to_thread(figures.load, gateway.port, gateway.targets, warmup=1.0,
+                                           duration=SECONDS)
+        finally:
+            gateway.stop()
+    finally:
+        await fleet.close()
+        await drop_database(server_url, catalog_url)
+
+
+def hot_spots(out: Path) -> str:
+    text = io.StringIO()
+    stats = pstats.Stats(str(out), stream=text).strip_dirs()
+    stats.sort_stats("tottime").print_stats(TOP)
+    stats.sort_stats("cumulative").print_stats(TOP)
+    return text.getvalue()
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="berth-profile-") as tmp, services(Path(tmp)) as (pg, redis):
+        out = Path(tmp) / "gateway.prof"
+        result = asyncio.run(profile(pg, redis, Path(tmp), out))
+        print(result)
+        print(hot_spots(out))
+
+
+if __name__ == "__main__":
+    main()
