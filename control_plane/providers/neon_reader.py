@@ -61,10 +61,12 @@ async def grant_read_only(owner_dsn: str, role: str, password: str) -> None:
 
 
 async def _ensure_role(conn: asyncpg.Connection, role: str, password: str) -> None:
-    verb = "ALTER" if await conn.fetchval(ROLE_EXISTS, role) else "CREATE"
     # Utility statements take no parameters; both values were checked against strict patterns above.
-    await conn.execute(f'{verb} ROLE "{role}" LOGIN NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS '
-                       f"PASSWORD '{password}'")
+    # Only a superuser may name REPLICATION or BYPASSRLS in ALTER ROLE; the role was made without them.
+    if await conn.fetchval(ROLE_EXISTS, role):
+        await conn.execute(f"ALTER ROLE \"{role}\" LOGIN PASSWORD '{password}'")
+    else:
+        await conn.execute(f"CREATE ROLE \"{role}\" LOGIN NOCREATEDB NOCREATEROLE PASSWORD '{password}'")
     await conn.execute(f'ALTER ROLE "{role}" SET default_transaction_read_only = on')
 
 
