@@ -9,7 +9,7 @@ import httpx
 import pytest
 import respx
 
-from control_plane.dsn import for_database, redact
+from control_plane.dsn import database_name, for_database, redact
 from control_plane.errors import ProviderError
 from control_plane.providers.base import DatabaseSpec
 from control_plane.providers.neon import NeonProvider, project_name
@@ -29,7 +29,7 @@ async def _as(dsn: str, *statements: str) -> list[asyncpg.Record]:
 
 
 def _reader_dsn(owner: OwnerDatabase, role: str, password: str) -> str:
-    return for_database(owner.dsn, user=role, password=password, database=owner.dsn.rsplit("/", 1)[1])
+    return for_database(owner.dsn, user=role, password=password, database=database_name(owner.dsn))
 
 
 async def test_the_reader_selects_but_cannot_write_or_create(owner_db: OwnerDatabase) -> None:
