@@ -65,7 +65,7 @@ class NeonProvider:
                  reader_role: str = READER, poll_interval: float = 1.0, operation_timeout: float = 300.0,
                  owns_client: bool = False) -> None:
         self.api = NeonApi(client, api_key=api_key, base_url=base_url, sleep=sleep, clock=clock)
-        self._client, self._owns_client = client, owns_client
+        self._owns_client = owns_client
         self.region, self.org_id = region, org_id
         self._reader_setup, self._reader_role = reader_setup, reader_role
         self._poll_interval, self._operation_timeout = poll_interval, operation_timeout
@@ -102,21 +102,22 @@ class NeonProvider:
         body = await self.api.call("POST", "/projects", "create a project", json=request) or {}
         try:
             project_id, uri = body["project"]["id"], body["connection_uris"][0]["connection_uri"]
-            operations = [(op["id"], op.get("action", "operation")) for op in body.get("operations", [])]
         except (KeyError, IndexError, TypeError) as exc:
             raise ProviderError("Neon's answer to create a project lacked its id or connection URI",
                                 retryable=True) from exc
-        for operation_id, action in operations:
-            await self._await_operation(project_id, operation_id, action)
+        await self._await_all(str(project_id), body.get("operations"))
         return str(project_id), str(uri)
 
     async def _settle(self, project_id: str) -> None:
         """Wait out whatever an earlier try left running on a project it created."""
         body = await self.api.call("GET", f"/projects/{_checked_ref(project_id)}/operations",
                                    "list the project's operations", params={"limit": 100}) or {}
-        for op in body.get("operations") or []:
-            if op.get("status") not in SUCCEEDED:
-                await self._await_operation(project_id, op["id"], op.get("action", "operation"))
+        await self._await_all(project_id, body.get("operations"))
+
+    async def _await_all(self, project_id: str, operations: object) -> None:
+        for op in operations if isinstance(operations, list) else []:
+            if isinstance(op, dict) and isinstance(op.get("id"), str) and op.get("status") not in SUCCEEDED:
+                await self._await_operation(project_id, op["id"], str(op.get("action", "operation")))
 
     async def _await_operation(self, project_id: str, operation_id: str, action: str) -> None:
         deadline = self.api.clock() + self._operation_timeout
@@ -168,7 +169,7 @@ class NeonProvider:
 
     async def aclose(self) -> None:
         if self._owns_client:
-            await self._client.aclose()
+            await self.api.client.aclose()
 
 
 def _projects(body: Json | None) -> Sequence[Json]:

@@ -63,7 +63,7 @@ class NeonApi:
     def __init__(self, client: httpx.AsyncClient, *, api_key: str, base_url: str = DEFAULT_BASE_URL,
                  sleep: Sleep = asyncio.sleep, clock: Clock = time.time, attempts: int = 5,
                  backoff: float = 0.5, max_backoff: float = 8.0) -> None:
-        self._client = client
+        self.client = client
         self._headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
         self._base_url = base_url.rstrip("/")
         self._secret = api_key
@@ -95,7 +95,7 @@ class NeonApi:
     async def _once(self, method: str, path: str, doing: str, params: Mapping[str, str | int] | None,
                     json: Json | None, missing_ok: bool) -> Json | None:
         try:
-            response = await self._client.request(method, self._base_url + path, params=params, json=json,
+            response = await self.client.request(method, self._base_url + path, params=params, json=json,
                                                   headers=self._headers)
         except httpx.HTTPError as exc:
             raise self._translate(exc, method, doing) from exc

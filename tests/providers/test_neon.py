@@ -9,10 +9,12 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from pydantic import SecretStr
 
 from control_plane.errors import ProviderError
 from control_plane.providers.base import DatabaseSpec
-from control_plane.providers.neon import NeonProvider, project_name
+from control_plane.providers.neon import NeonProvider, from_settings, project_name
+from control_plane.settings import Settings
 from tests.providers.conftest import API_KEY, BASE, FakeTime, RecordingReader
 
 ENDPOINT = uuid.UUID("0b7c6f3e-2a41-4d8e-9f10-5c3b2a1d0e9f")
@@ -238,3 +240,25 @@ async def test_neon_messages_that_are_safe_are_kept(neon: respx.MockRouter, prov
     with pytest.raises(ProviderError) as caught:
         await provider.delete_database(PROJECT)
     assert "projects limit exceeded" in caught.value.message and caught.value.retryable is False
+
+
+async def test_operations_already_finished_in_the_create_answer_are_not_polled(
+        neon: respx.MockRouter, provider: NeonProvider, fake_time: FakeTime) -> None:
+    no_projects(neon)
+    done = created([operation("op-1", "finished")])
+    neon.post("/projects").mock(return_value=httpx.Response(201, json=done))
+    polled = neon.get(f"/projects/{PROJECT}/operations/op-1")
+    await provider.create_database(DatabaseSpec(ENDPOINT))
+    assert polled.call_count == 0 and fake_time.sleeps == []
+
+
+async def test_from_settings_owns_the_client_it_makes_only(http: httpx.AsyncClient) -> None:
+    settings = Settings(dev=True, provider="neon", neon_api_key=SecretStr(API_KEY),
+                        neon_region="aws-eu-west-2")
+    made = from_settings(settings)
+    assert made.region == "aws-eu-west-2"
+    await made.aclose()
+    assert made.api.client.is_closed
+    given = from_settings(settings, http=http)
+    await given.aclose()
+    assert given.api.client is http and not http.is_closed
