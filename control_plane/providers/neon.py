@@ -79,7 +79,7 @@ class NeonProvider:
         if project is None:
             project_id, owner_dsn = await self._create_project(name, spec.region or self.region)
         else:
-            project_id = project["id"]
+            project_id = str(project["id"])
             await self._settle(project_id)
             owner_dsn = await self._owner_uri(project_id)
         password = new_password()
