@@ -1,0 +1,67 @@
+"""Account deletion: the tenant's data becomes unreachable at once; the worker tears it down.
+
+Entry points: ``authorize_deletion(ctx, caller, password=)`` (owner only, and a
+fresh login or the password; the HTTP API calls it, an operator skips it) and
+``delete_account(ctx, caller)``, which in one transaction marks the tenant and
+its endpoints deleting, revokes every token and API key, enqueues
+``delete_account`` and audits; then publishes the invalidations. Returns the job id.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from control_plane.catalog.invalidation import endpoint_message, publish, token_message
+from control_plane.catalog.queue import enqueue
+from control_plane.errors import Forbidden, Unauthorized
+from control_plane.services import audit
+from control_plane.services.context import Caller, Context, transaction
+from control_plane.services.identity import MEMBERSHIPS
+
+FRESH_LOGIN = timedelta(minutes=5)
+
+PASSWORD_HASH = "SELECT password_hash FROM users WHERE id = $1"
+MARK_TENANT = "UPDATE tenants SET status = 'deleting' WHERE id = $1 AND status = 'active' RETURNING id"
+REVOKE_TOKENS = """
+UPDATE endpoint_tokens SET revoked_at = $2 WHERE tenant_id = $1 AND revoked_at IS NULL RETURNING token_hash
+"""
+REVOKE_KEYS = "UPDATE api_keys SET revoked_at = $2 WHERE tenant_id = $1 AND revoked_at IS NULL"
+MARK_ENDPOINTS = """
+UPDATE endpoints SET status = 'deleting', updated_at = now()
+WHERE tenant_id = $1 AND status <> 'deleted' RETURNING id
+"""
+
+
+async def authorize_deletion(ctx: Context, caller: Caller, *, password: str | None = None) -> None:
+    """Owner only, and proven recently: the password, or a JWT issued within the last five minutes."""
+    if caller.user_id is None:
+        raise Forbidden("only the account owner can delete the account", code="owner_required")
+    async with transaction(ctx, caller.tenant_id) as conn:
+        roles = {r["tenant_id"]: r["role"] for r in await conn.fetch(MEMBERSHIPS, caller.user_id)}
+        stored = await conn.fetchval(PASSWORD_HASH, caller.user_id)
+    if roles.get(caller.tenant_id) != "owner":
+        raise Forbidden("only the account owner can delete the account", code="owner_required")
+    if password is not None:
+        if not await ctx.passwords.verify(stored, password):
+            raise Unauthorized("the password is wrong", code="invalid_credentials")
+        return
+    fresh = caller.authenticated_at is not None and ctx.clock() - caller.authenticated_at <= FRESH_LOGIN
+    if not fresh:
+        raise Forbidden("confirm with the password or log in again", code="reauthentication_required")
+
+
+async def delete_account(ctx: Context, caller: Caller) -> int:
+    """Everything of the tenant stops working in this transaction; returns the teardown job's id."""
+    now = ctx.clock()
+    async with transaction(ctx, caller.tenant_id) as conn:
+        if await conn.fetchval(MARK_TENANT, caller.tenant_id) is None:
+            raise Forbidden("the account is already being deleted", code="tenant_inactive")
+        hashes = [r["token_hash"] for r in await conn.fetch(REVOKE_TOKENS, caller.tenant_id, now)]
+        await conn.execute(REVOKE_KEYS, caller.tenant_id, now)
+        endpoint_ids = [r["id"] for r in await conn.fetch(MARK_ENDPOINTS, caller.tenant_id)]
+        job_id = await enqueue(conn, "delete_account", {"tenant_id": str(caller.tenant_id)},
+                               tenant_id=caller.tenant_id)
+        await audit.record(conn, caller, "account.delete", caller.tenant_id, detail={"job_id": job_id})
+    messages = [endpoint_message(e) for e in endpoint_ids] + [token_message(h) for h in hashes]
+    await publish(ctx.redis, *messages)
+    return job_id

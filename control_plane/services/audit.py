@@ -1,0 +1,61 @@
+"""Audit rows written in the caller's transaction, and paging through a tenant's own rows.
+
+Entry points: ``record(conn, caller, action, ...)`` inside a service's
+transaction; ``page(ctx, caller, limit=, before=)`` for ``GET /v1/audit``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from control_plane.errors import BadRequest
+from control_plane.services.context import Caller, Context, transaction
+
+MAX_PAGE = 200
+
+INSERT = """
+INSERT INTO audit_log (tenant_id, actor, action, target, outcome, request_id, endpoint_id, token_id, detail)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+"""
+PAGE = """
+SELECT id, actor, action, target, outcome, request_id, created_at FROM audit_log
+WHERE tenant_id = $1 AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3
+"""
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    actor: str
+    action: str
+    target: str | None
+    outcome: str
+    request_id: str | None
+    created_at: datetime
+
+
+async def record(
+    conn: asyncpg.Connection, caller: Caller, action: str, target: str | UUID | None = None, *,
+    outcome: str = "ok", endpoint_id: UUID | None = None, token_id: UUID | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    await conn.execute(
+        INSERT, caller.tenant_id, caller.actor, action, None if target is None else str(target), outcome,
+        caller.request_id, endpoint_id, token_id, detail,
+    )
+
+
+async def page(
+    ctx: Context, caller: Caller, *, limit: int = 50, before: int | None = None
+) -> list[AuditEntry]:
+    """Newest first; pass the last id seen as ``before`` for the next page."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise BadRequest(f"limit must be between 1 and {MAX_PAGE}", code="invalid_limit")
+    async with transaction(ctx, caller.tenant_id) as conn:
+        rows = await conn.fetch(PAGE, caller.tenant_id, before, limit)
+    return [AuditEntry(**dict(row)) for row in rows]

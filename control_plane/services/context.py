@@ -1,0 +1,77 @@
+"""What every service call needs: the API's catalog pool, Redis, secrets, a clock, and who is calling.
+
+Entry points for the HTTP API and the operator CLI alike take a ``Context``
+(built once per process by ``Context.from_settings``) and a ``Caller`` naming
+the tenant and the actor written to audit rows (``user:<uuid>``,
+``api_key:<uuid>``, ``operator:<name>``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from uuid import UUID
+
+import asyncpg
+import redis.asyncio as aioredis
+
+from control_plane.catalog.db import tenant_transaction
+from control_plane.errors import Conflict, Unavailable
+from control_plane.services.passwords import Passwords
+from control_plane.settings import Settings
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The tenant a call acts for and the actor it is recorded as."""
+
+    tenant_id: UUID
+    actor: str
+    request_id: str | None = None
+    user_id: UUID | None = None
+    # When the caller proved who they are (a JWT's iat); None for API keys and operators.
+    authenticated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Context:
+    pool: asyncpg.Pool  # sessions run as berth_api, under RLS
+    redis: aioredis.Redis
+    pepper: bytes
+    jwt_secret: str
+    jwt_ttl_seconds: int
+    base_url: str
+    provider_name: str
+    clock: Callable[[], datetime] = field(default=utcnow)
+    passwords: Passwords = field(default_factory=Passwords)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, pool: asyncpg.Pool, redis: aioredis.Redis) -> Context:
+        return cls(
+            pool=pool,
+            redis=redis,
+            pepper=settings.secret("token_pepper").encode(),
+            jwt_secret=settings.secret("jwt_secret"),
+            jwt_ttl_seconds=settings.jwt_ttl_seconds,
+            base_url=settings.base_url,
+            provider_name=settings.provider,
+        )
+
+
+@asynccontextmanager
+async def transaction(ctx: Context, tenant_id: UUID | None) -> AsyncIterator[asyncpg.Connection]:
+    """A tenant-pinned catalog transaction; the one place asyncpg errors become Berth errors."""
+    try:
+        async with tenant_transaction(ctx.pool, tenant_id) as conn:
+            yield conn
+    except asyncpg.UniqueViolationError as exc:
+        raise Conflict("that already exists", code="already_exists") from exc
+    except (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+            asyncpg.CannotConnectNowError) as exc:
+        raise Unavailable("the catalog is unavailable; retry later") from exc

@@ -1,0 +1,139 @@
+"""Agent tokens (``smcp_``) for one endpoint: issue, list, revoke, rotate; shown once, stored as an HMAC.
+
+Entry points: ``issue(ctx, caller, endpoint_id, name, scopes, expires_in=)``,
+``list_tokens``, ``revoke(ctx, caller, endpoint_id, token_id)`` and
+``rotate(...)`` (a new token and the old one revoked in one transaction).
+Revocation and rotation publish an invalidation so gateways drop the token.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+import asyncpg
+
+from control_plane import tokens
+from control_plane.catalog.invalidation import publish, token_message
+from control_plane.errors import BadRequest, Conflict, NotFound
+from control_plane.services import audit
+from control_plane.services.context import Caller, Context, transaction
+
+SCOPE_SETS = ({"mcp"}, {"mcp", "mcp:write"})
+MIN_TTL, MAX_TTL = 60, 365 * 86400
+LIVE_STATUSES = ("provisioning", "ready")
+
+ENDPOINT_STATUS = "SELECT status FROM endpoints WHERE id = $1 AND tenant_id = $2"
+INSERT = """
+INSERT INTO endpoint_tokens (id, tenant_id, endpoint_id, name, token_hash, prefix, scopes, expires_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+"""
+LIST = """
+SELECT id, name, prefix, scopes, created_at, expires_at, revoked_at, last_used_at FROM endpoint_tokens
+WHERE endpoint_id = $1 AND tenant_id = $2 ORDER BY created_at, id
+"""
+OLD = """
+SELECT name, scopes, expires_at - created_at AS ttl, revoked_at FROM endpoint_tokens
+WHERE id = $1 AND endpoint_id = $2 AND tenant_id = $3 FOR UPDATE
+"""
+REVOKE = """
+UPDATE endpoint_tokens SET revoked_at = coalesce(revoked_at, $4)
+WHERE id = $1 AND endpoint_id = $2 AND tenant_id = $3 RETURNING token_hash
+"""
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    id: UUID
+    token: str  # shown once
+    prefix: str
+    scopes: list[str]
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: UUID
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+def _check(name: str, scopes: list[str], expires_in: int | None) -> tuple[str, list[str]]:
+    if not 1 <= len(name.strip()) <= 100:
+        raise BadRequest("name must be 1 to 100 characters", code="invalid_name")
+    if set(scopes) not in SCOPE_SETS or len(scopes) != len(set(scopes)):
+        raise BadRequest('scopes must be ["mcp"] or ["mcp", "mcp:write"]', code="invalid_scopes")
+    if expires_in is not None and not MIN_TTL <= expires_in <= MAX_TTL:
+        raise BadRequest(f"expires_in must be {MIN_TTL} to {MAX_TTL} seconds", code="invalid_expiry")
+    return name.strip(), sorted(scopes)
+
+
+async def _open_endpoint(conn: asyncpg.Connection, caller: Caller, endpoint_id: UUID) -> None:
+    status = await conn.fetchval(ENDPOINT_STATUS, endpoint_id, caller.tenant_id)
+    if status is None:
+        raise NotFound("no such endpoint")
+    if status not in LIVE_STATUSES:
+        raise Conflict(f"the endpoint is {status}", code="endpoint_not_live")
+
+
+async def _insert(conn: asyncpg.Connection, ctx: Context, caller: Caller, endpoint_id: UUID, name: str,
+                  scopes: list[str], ttl: timedelta | None) -> IssuedToken:
+    token, token_id = tokens.generate(tokens.ENDPOINT_PREFIX), uuid.uuid4()
+    prefix, expires_at = tokens.display_prefix(token), (ctx.clock() + ttl if ttl else None)
+    token_hash = tokens.digest(token, ctx.pepper)
+    await conn.execute(
+        INSERT, token_id, caller.tenant_id, endpoint_id, name, token_hash, prefix, scopes, expires_at
+    )
+    await audit.record(conn, caller, "token.issue", token_id, endpoint_id=endpoint_id, token_id=token_id)
+    return IssuedToken(token_id, token, prefix, scopes, expires_at)
+
+
+async def issue(ctx: Context, caller: Caller, endpoint_id: UUID, name: str, scopes: list[str],
+                expires_in: int | None = None) -> IssuedToken:
+    name, scopes = _check(name, scopes, expires_in)
+    async with transaction(ctx, caller.tenant_id) as conn:
+        await _open_endpoint(conn, caller, endpoint_id)
+        ttl = timedelta(seconds=expires_in) if expires_in else None
+        return await _insert(conn, ctx, caller, endpoint_id, name, scopes, ttl)
+
+
+async def list_tokens(ctx: Context, caller: Caller, endpoint_id: UUID) -> list[TokenInfo]:
+    async with transaction(ctx, caller.tenant_id) as conn:
+        if await conn.fetchval(ENDPOINT_STATUS, endpoint_id, caller.tenant_id) is None:
+            raise NotFound("no such endpoint")
+        rows = await conn.fetch(LIST, endpoint_id, caller.tenant_id)
+    return [TokenInfo(**{**dict(r), "scopes": list(r["scopes"])}) for r in rows]
+
+
+async def revoke(ctx: Context, caller: Caller, endpoint_id: UUID, token_id: UUID) -> None:
+    """Idempotent; the first revocation time is kept."""
+    async with transaction(ctx, caller.tenant_id) as conn:
+        token_hash = await conn.fetchval(REVOKE, token_id, endpoint_id, caller.tenant_id, ctx.clock())
+        if token_hash is None:
+            raise NotFound("no such token")
+        await audit.record(conn, caller, "token.revoke", token_id, endpoint_id=endpoint_id, token_id=token_id)
+    await publish(ctx.redis, token_message(token_hash))
+
+
+async def rotate(ctx: Context, caller: Caller, endpoint_id: UUID, token_id: UUID) -> IssuedToken:
+    """A new token with the old one's name, scopes and lifetime; the old one revoked in the same tx."""
+    async with transaction(ctx, caller.tenant_id) as conn:
+        old = await conn.fetchrow(OLD, token_id, endpoint_id, caller.tenant_id)
+        if old is None:
+            raise NotFound("no such token")
+        if old["revoked_at"] is not None:
+            raise Conflict("the token is already revoked", code="token_revoked")
+        await _open_endpoint(conn, caller, endpoint_id)
+        new = await _insert(conn, ctx, caller, endpoint_id, old["name"], list(old["scopes"]), old["ttl"])
+        old_hash = await conn.fetchval(REVOKE, token_id, endpoint_id, caller.tenant_id, ctx.clock())
+        await audit.record(conn, caller, "token.rotate", token_id, endpoint_id=endpoint_id, token_id=token_id,
+                           detail={"replaced_by": str(new.id)})
+    await publish(ctx.redis, token_message(old_hash))
+    return new

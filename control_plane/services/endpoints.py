@@ -1,0 +1,143 @@
+"""Endpoints: create (idempotent), list, get, delete; the worker does the provider work.
+
+Entry points: ``create(ctx, caller, name, plan=, region=, idempotency_key=)``
+inserts the row, its ``provision`` job and an audit row in one transaction;
+``list_endpoints``, ``get``; ``delete(ctx, caller, endpoint_id)`` marks it
+deleting, revokes its tokens and enqueues ``delete_endpoint``. Another tenant's
+endpoint is ``NotFound``, exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import orjson
+
+from control_plane.catalog.invalidation import endpoint_message, publish, token_message
+from control_plane.catalog.queue import enqueue
+from control_plane.errors import BadRequest, Conflict, NotFound
+from control_plane.plans import DEFAULT_PLAN, PLANS
+from control_plane.services import audit, usage
+from control_plane.services.context import Caller, Context, transaction
+
+NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+REGION = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+SLUG_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+VIEW_FIELDS = ("id", "slug", "name", "plan", "region", "status", "failure_reason", "created_at")
+
+COLUMNS = "id, slug, name, plan, region, status, failure_reason, created_at, request_digest"
+INSERT = f"""
+INSERT INTO endpoints (id, tenant_id, slug, name, plan, region, provider, idempotency_key, request_digest)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING {COLUMNS}
+"""
+BY_KEY = f"SELECT {COLUMNS} FROM endpoints WHERE tenant_id = $1 AND idempotency_key = $2"
+ONE = f"SELECT {COLUMNS} FROM endpoints WHERE id = $1 AND tenant_id = $2"
+ALL = f"SELECT {COLUMNS} FROM endpoints WHERE tenant_id = $1 AND status <> 'deleted' ORDER BY created_at, id"
+LOCK = f"SELECT {COLUMNS} FROM endpoints WHERE id = $1 AND tenant_id = $2 FOR UPDATE"
+MARK_DELETING = "UPDATE endpoints SET status = 'deleting', updated_at = now() WHERE id = $1"
+REVOKE_TOKENS = """
+UPDATE endpoint_tokens SET revoked_at = $2 WHERE endpoint_id = $1 AND revoked_at IS NULL RETURNING token_hash
+"""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    id: UUID
+    slug: str
+    name: str
+    plan: str
+    region: str | None
+    status: str
+    failure_reason: str | None
+    created_at: datetime
+    mcp_url: str
+    calls_this_month: int = 0
+
+
+def _view(ctx: Context, row: asyncpg.Record | dict[str, Any], calls: int = 0) -> Endpoint:
+    fields = {k: row[k] for k in VIEW_FIELDS}
+    return Endpoint(**fields, mcp_url=f"{ctx.base_url}/e/{row['slug']}/mcp", calls_this_month=calls)
+
+
+def _validate(name: str, plan: str | None, region: str | None) -> tuple[str, str, str | None]:
+    if not NAME.match(name):
+        raise BadRequest("name must be 1-63 of a-z, 0-9 and '-', starting with a letter or digit",
+                         code="invalid_name")
+    plan = plan or DEFAULT_PLAN
+    if plan not in PLANS:
+        raise BadRequest(f"unknown plan; choose one of {', '.join(PLANS)}", code="unknown_plan")
+    if region is not None and not REGION.match(region):
+        raise BadRequest("region must be 1-40 of a-z, 0-9 and '-'", code="invalid_region")
+    return name, plan, region
+
+
+def _slug(name: str) -> str:
+    # ~62 bits of randomness: a slug in a URL should not be guessable from the name alone.
+    return f"{name[:40].rstrip('-')}-{''.join(secrets.choice(SLUG_ALPHABET) for _ in range(12))}"
+
+
+async def create(ctx: Context, caller: Caller, name: str, plan: str | None = None, region: str | None = None,
+                 *, idempotency_key: str | None = None) -> Endpoint:
+    name, plan, region = _validate(name, plan, region)
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
+        raise BadRequest("Idempotency-Key must be 1 to 200 characters", code="invalid_idempotency_key")
+    request_digest = hashlib.sha256(orjson.dumps([name, plan, region])).digest()
+    endpoint_id = uuid.uuid4()
+    async with transaction(ctx, caller.tenant_id) as conn:
+        row = await conn.fetchrow(INSERT, endpoint_id, caller.tenant_id, _slug(name), name, plan, region,
+                                  ctx.provider_name, idempotency_key, request_digest)
+        if row is None:  # the key was used before: same body replays, another body conflicts
+            row = await conn.fetchrow(BY_KEY, caller.tenant_id, idempotency_key)
+            if row is None or row["request_digest"] != request_digest:
+                raise Conflict("Idempotency-Key was used with a different body", code="idempotency_mismatch")
+            return _view(ctx, row)
+        await enqueue(conn, "provision", {"endpoint_id": str(endpoint_id)}, tenant_id=caller.tenant_id)
+        await audit.record(conn, caller, "endpoint.create", endpoint_id, endpoint_id=endpoint_id,
+                           detail={"plan": plan})
+    return _view(ctx, row)
+
+
+def _this_month(ctx: Context) -> date:
+    now = ctx.clock()
+    return date(now.year, now.month, 1)
+
+
+async def list_endpoints(ctx: Context, caller: Caller) -> list[Endpoint]:
+    async with transaction(ctx, caller.tenant_id) as conn:
+        rows = await conn.fetch(ALL, caller.tenant_id)
+        counts = await usage.calls(ctx, conn, [r["id"] for r in rows], _this_month(ctx))
+    return [_view(ctx, r, counts[r["id"]]) for r in rows]
+
+
+async def get(ctx: Context, caller: Caller, endpoint_id: UUID) -> Endpoint:
+    async with transaction(ctx, caller.tenant_id) as conn:
+        row = await conn.fetchrow(ONE, endpoint_id, caller.tenant_id)
+        if row is None:
+            raise NotFound("no such endpoint")
+        counts = await usage.calls(ctx, conn, [endpoint_id], _this_month(ctx))
+    return _view(ctx, row, counts[endpoint_id])
+
+
+async def delete(ctx: Context, caller: Caller, endpoint_id: UUID) -> Endpoint:
+    """``-> deleting``; tokens stop working at once, the worker drops the database. Safe to repeat."""
+    async with transaction(ctx, caller.tenant_id) as conn:
+        row = await conn.fetchrow(LOCK, endpoint_id, caller.tenant_id)
+        if row is None:
+            raise NotFound("no such endpoint")
+        if row["status"] in ("deleting", "deleted"):
+            return _view(ctx, row)
+        await conn.execute(MARK_DELETING, endpoint_id)
+        hashes = [r["token_hash"] for r in await conn.fetch(REVOKE_TOKENS, endpoint_id, ctx.clock())]
+        await enqueue(conn, "delete_endpoint", {"endpoint_id": str(endpoint_id)}, tenant_id=caller.tenant_id)
+        await audit.record(conn, caller, "endpoint.delete", endpoint_id, endpoint_id=endpoint_id)
+    await publish(ctx.redis, endpoint_message(endpoint_id), *(token_message(h) for h in hashes))
+    return _view(ctx, {**dict(row), "status": "deleting"})

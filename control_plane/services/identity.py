@@ -1,0 +1,111 @@
+"""Sign-up and login: argon2id passwords, a first API key, and short-lived JWTs.
+
+Entry points: ``signup(ctx, email, password, tenant_name, request_id=)`` makes a
+tenant, its owner and a first ``bth_`` key in one transaction;
+``login(ctx, email, password, tenant_id=)`` returns a JWT for one membership.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from uuid import UUID
+
+import asyncpg
+import jwt
+
+from control_plane.errors import BadRequest, Conflict, Forbidden, Unauthorized
+from control_plane.services import api_keys, audit
+from control_plane.services.context import Caller, Context, transaction
+from control_plane.services.passwords import MAX_LENGTH, MIN_LENGTH
+
+JWT_ALGORITHM = "HS256"
+JWT_ISSUER = "berth"
+
+EMAIL_TAKEN = "SELECT 1 FROM users WHERE lower(email) = lower($1)"
+NEW_TENANT = "INSERT INTO tenants (id, name) VALUES ($1, $2)"
+NEW_USER = "INSERT INTO users (id, email, password_hash) VALUES ($1, $2, $3)"
+NEW_MEMBER = "INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, 'owner')"
+FIND_USER = "SELECT id, password_hash FROM users WHERE lower(email) = lower($1)"
+MEMBERSHIPS = "SELECT tenant_id, role FROM berth_user_memberships($1)"
+PIN_TENANT = "SELECT set_config('app.current_tenant_id', $1, true)"
+TENANT_STATUS = "SELECT status FROM tenants WHERE id = $1"
+
+
+@dataclass(frozen=True)
+class SignedUp:
+    tenant_id: UUID
+    tenant_name: str
+    user_id: UUID
+    email: str
+    api_key: api_keys.NewApiKey
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    access_token: str
+    expires_in: int
+    token_type: str = "bearer"
+
+
+def _check_signup(email: str, password: str, tenant_name: str) -> tuple[str, str]:
+    email, tenant_name = email.strip(), tenant_name.strip()
+    if not 3 <= len(email) <= 320 or "@" not in email[1:-1]:
+        raise BadRequest("email is not a valid address", code="invalid_email")
+    if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
+        raise BadRequest(f"password must be {MIN_LENGTH} to {MAX_LENGTH} characters", code="weak_password")
+    if not 1 <= len(tenant_name) <= 200:
+        raise BadRequest("tenant_name must be 1 to 200 characters", code="invalid_name")
+    return email, tenant_name
+
+
+async def signup(ctx: Context, email: str, password: str, tenant_name: str, *,
+                 request_id: str | None = None) -> SignedUp:
+    email, tenant_name = _check_signup(email, password, tenant_name)
+    password_hash = await ctx.passwords.hash(password)
+    tenant_id, user_id = uuid.uuid4(), uuid.uuid4()
+    caller = Caller(tenant_id, f"user:{user_id}", request_id, user_id)
+    async with transaction(ctx, tenant_id) as conn:
+        if await conn.fetchval(EMAIL_TAKEN, email):
+            raise Conflict("an account with that email exists", code="email_taken")
+        await conn.execute(NEW_TENANT, tenant_id, tenant_name)
+        await conn.execute(NEW_USER, user_id, email, password_hash)
+        await conn.execute(NEW_MEMBER, tenant_id, user_id)
+        await audit.record(conn, caller, "tenant.create", tenant_id)
+        key = await api_keys.insert(conn, ctx, caller, "default")
+    return SignedUp(tenant_id, tenant_name, user_id, email, key)
+
+
+async def active_membership(
+    conn: asyncpg.Connection, user_id: UUID, tenant_id: UUID | None
+) -> tuple[UUID, str]:
+    """The (tenant, role) the user acts in, pinning the transaction to it; 403 when not a member."""
+    rows = await conn.fetch(MEMBERSHIPS, user_id)
+    chosen = next((r for r in rows if tenant_id in (None, r["tenant_id"])), None)
+    if chosen is None:
+        raise Forbidden("not a member of that tenant", code="not_a_member")
+    await conn.execute(PIN_TENANT, str(chosen["tenant_id"]))
+    if await conn.fetchval(TENANT_STATUS, chosen["tenant_id"]) != "active":
+        raise Forbidden("the account is being deleted", code="tenant_inactive")
+    return chosen["tenant_id"], chosen["role"]
+
+
+async def login(ctx: Context, email: str, password: str, *, tenant_id: UUID | None = None) -> AccessToken:
+    """A JWT for one membership; wrong password and unknown email are the same 401 in the same time."""
+    async with transaction(ctx, None) as conn:
+        user = await conn.fetchrow(FIND_USER, email.strip())
+    if not await ctx.passwords.verify(user["password_hash"] if user else None, password[:MAX_LENGTH]):
+        raise Unauthorized("invalid email or password", code="invalid_credentials")
+    async with transaction(ctx, None) as conn:
+        tenant, _role = await active_membership(conn, user["id"], tenant_id)
+    return AccessToken(issue_jwt(ctx, user["id"], tenant), ctx.jwt_ttl_seconds)
+
+
+def issue_jwt(ctx: Context, user_id: UUID, tenant_id: UUID) -> str:
+    now = ctx.clock()
+    claims = {
+        "iss": JWT_ISSUER, "sub": str(user_id), "tid": str(tenant_id),
+        "iat": int(now.timestamp()), "exp": int((now + timedelta(seconds=ctx.jwt_ttl_seconds)).timestamp()),
+    }
+    return jwt.encode(claims, ctx.jwt_secret, algorithm=JWT_ALGORITHM)
