@@ -3,22 +3,63 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 
-from fastapi import FastAPI
+import httpx
+import redis.asyncio as aioredis
+from fastapi import APIRouter, FastAPI
 from starlette.types import ASGIApp
 
 from control_plane.api import errors
+from control_plane.api.middleware import BodyLimit, RequestId
+from control_plane.api.routes import account, activity, api_keys, endpoints, identity, tokens
+from control_plane.catalog.db import create_pool
+from control_plane.providers.base import Provider
+from control_plane.providers.factory import build_provider
+from control_plane.sealing import Sealer
+from control_plane.services.context import Context
 from control_plane.settings import Settings
 
+CATALOG_POOL_MAX = 10
+PROVIDER_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 
-def create_app() -> FastAPI:
-    app = FastAPI(title="Berth control plane", version="0.1.0")
+
+@dataclass(frozen=True)
+class Resources:
+    """What the app holds open: the service context (pool, Redis), the sealer and the provider."""
+
+    ctx: Context
+    sealer: Sealer
+    provider: Provider
+
+
+def create_app(resources: Resources, *, max_body_bytes: int) -> FastAPI:
+    app = FastAPI(title="Berth control plane", version="0.1.0", docs_url="/docs")
+    app.state.ctx = resources.ctx
+    app.state.resources = resources
+    v1 = APIRouter(prefix="/v1")
+    for module in (identity, api_keys, endpoints, tokens, activity, account):
+        v1.include_router(module.router)
+    app.include_router(v1)
     errors.install(app)
+    # Added last so it runs first: the request id is set before the body is read.
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(RequestId)
     return app
 
 
 @asynccontextmanager
 async def serving(settings: Settings) -> AsyncIterator[ASGIApp]:
     """Open the control plane's resources and yield its app; close them on exit."""
-    yield create_app()
+    sealer = Sealer.from_setting(settings.secret("seal_keys"))  # refuse to start on a bad key
+    async with AsyncExitStack() as stack:
+        pool = await create_pool(settings.secret("database_url"), "berth_api", max_size=CATALOG_POOL_MAX)
+        stack.push_async_callback(pool.close)
+        redis = aioredis.from_url(settings.secret("redis_url"))
+        stack.push_async_callback(redis.aclose)
+        http = await stack.enter_async_context(httpx.AsyncClient(timeout=PROVIDER_TIMEOUT))
+        provider = build_provider(settings, http=http)
+        stack.push_async_callback(provider.aclose)
+        resources = Resources(Context.from_settings(settings, pool, redis), sealer, provider)
+        yield create_app(resources, max_body_bytes=settings.max_body_bytes)

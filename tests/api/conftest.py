@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import asyncpg
@@ -61,8 +61,15 @@ async def client(settings: Settings, redis_client: aioredis.Redis) -> AsyncItera
             yield http
 
 
-Bearer = Callable[[str], dict[str, str]]
-
-
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+PASSWORD = "correct horse battery"  # noqa: S105 - a test account's password
+
+
+async def signup(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> dict[str, str]:
+    """A fresh tenant through the API; returns its headers for the first API key."""
+    made = await client.post("/v1/signup", json={"email": email, "password": password, "tenant_name": email})
+    assert made.status_code == 201, made.text
+    return bearer(made.json()["api_key"]["key"])

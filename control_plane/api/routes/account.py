@@ -1,0 +1,17 @@
+"""DELETE /v1/account: the owner ends the tenant; everything stops at once, the worker tears down."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from control_plane.api.deps import Ctx, Who
+from control_plane.api.schemas import AccountDeleted, AccountDeleteIn
+from control_plane.services import accounts
+
+router = APIRouter(tags=["account"])
+
+
+@router.delete("/account", status_code=status.HTTP_202_ACCEPTED, response_model=AccountDeleted)
+async def delete_account(ctx: Ctx, caller: Who, body: AccountDeleteIn | None = None) -> dict[str, object]:
+    await accounts.authorize_deletion(ctx, caller, password=body.password if body else None)
+    return {"status": "deleting", "job_id": await accounts.delete_account(ctx, caller)}
