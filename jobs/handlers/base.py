@@ -1,0 +1,44 @@
+"""What every handler is given, and the shape of a handler."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import redis.asyncio as aioredis
+
+from control_plane.providers.base import Provider
+from control_plane.sealing import Sealer
+from jobs.queue import Clock, Job
+
+Progress = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Resources:
+    """One worker's connections: the ``berth_worker`` catalog pool, the provider, Redis, the sealer."""
+
+    pool: asyncpg.Pool
+    provider: Provider
+    sealer: Sealer
+    redis: aioredis.Redis
+    clock: Clock
+
+
+Run = Callable[[Resources, Job, Progress], Coroutine[Any, Any, list[str]]]
+OnDead = Callable[[Resources, Job, str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Handler:
+    """``run`` returns sentences saying what it did; ``on_dead`` settles the state a buried job leaves."""
+
+    run: Run
+    on_dead: OnDead | None = None
+
+
+def endpoint_of(job: Job) -> UUID:
+    return UUID(str(job.payload["endpoint_id"]))

@@ -1,0 +1,120 @@
+"""Reconcile the provider with the catalog: orphans go, vanished databases fail their endpoint, stuck
+provisioning is retried. One reconciler at a time (advisory lock); a pass returns sentences."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from control_plane.catalog.invalidation import endpoint_message, publish
+from control_plane.catalog.queue import enqueue
+from control_plane.providers.base import DatabaseInfo
+from jobs.handlers.base import Handler, Progress, Resources
+from jobs.queue import Job
+
+RECONCILE_LOCK = 7_312_024_003
+STALE_AFTER = timedelta(minutes=15)
+VANISHED_REASON = "the endpoint's database no longer exists at the provider"
+
+TRY_LOCK = "SELECT pg_try_advisory_lock($1)"
+UNLOCK = "SELECT pg_advisory_unlock($1)"
+LIVE = "SELECT id, provider_ref FROM endpoints WHERE status IN ('provisioning', 'ready', 'deleting')"
+READY = "SELECT id, provider_ref FROM endpoints WHERE status = 'ready' AND provider_ref IS NOT NULL"
+FAIL_VANISHED = """
+UPDATE endpoints SET status = 'failed', failure_reason = $2, updated_at = now()
+WHERE id = $1 AND status = 'ready' RETURNING tenant_id
+"""
+STUCK = """
+SELECT e.id, e.tenant_id FROM endpoints e
+WHERE e.status = 'provisioning' AND e.updated_at < $1
+  AND NOT EXISTS (SELECT FROM jobs j WHERE j.kind = 'provision' AND j.status IN ('queued', 'running')
+                  AND j.payload->>'endpoint_id' = e.id::text)
+ORDER BY e.updated_at LIMIT 100
+"""
+AUDIT = """
+INSERT INTO audit_log (tenant_id, actor, action, target, outcome, endpoint_id, detail)
+VALUES ($1, 'system', $2, $3, $4, $5, $6)
+"""
+
+
+async def reconcile(res: Resources, *, dry_run: bool = False,
+                    stale_after: timedelta = STALE_AFTER) -> list[str]:
+    """One pass; with ``dry_run`` it only says what it would do."""
+    async with res.pool.acquire() as lock:
+        if not await lock.fetchval(TRY_LOCK, RECONCILE_LOCK):
+            return ["another reconciler is running; this pass skipped"]
+        try:
+            databases = await res.provider.list_databases()
+            said = await _orphans(res, databases, dry_run)
+            said += await _vanished(res, {d.ref for d in databases}, dry_run)
+            said += await _stuck(res, stale_after, dry_run)
+        finally:
+            await lock.fetchval(UNLOCK, RECONCILE_LOCK)
+    return said or ["provider and catalog agree"]
+
+
+async def _orphans(res: Resources, databases: list[DatabaseInfo], dry_run: bool) -> list[str]:
+    rows = await res.pool.fetch(LIVE)
+    live_refs = {row["provider_ref"] for row in rows}
+    live_ids = {row["id"] for row in rows}
+    # A create that has not yet recorded its ref is known by the endpoint id the provider keeps.
+    orphans = [d for d in databases if d.ref not in live_refs and d.endpoint_id not in live_ids]
+    said = []
+    for database in orphans:
+        if not dry_run:
+            await res.provider.delete_database(database.ref)
+            await _audit(res.pool, None, "reconcile.orphan_deleted", database.ref, database.endpoint_id)
+        said.append(f"{'would delete' if dry_run else 'deleted'} orphaned database {database.ref}")
+    return said
+
+
+async def _vanished(res: Resources, present: set[str], dry_run: bool) -> list[str]:
+    said = []
+    for row in await res.pool.fetch(READY):
+        ref, endpoint_id = row["provider_ref"], row["id"]
+        # The listing may lag a create; ask for the one database before failing its endpoint.
+        if ref in present or await res.provider.get_database(ref) is not None:
+            continue
+        if not dry_run and not await _fail_vanished(res, endpoint_id, ref):
+            continue
+        said.append(f"endpoint {endpoint_id} {'would be' if dry_run else 'is now'} failed: "
+                    f"its database {ref} vanished")
+    return said
+
+
+async def _fail_vanished(res: Resources, endpoint_id: UUID, ref: str) -> bool:
+    async with res.pool.acquire() as conn, conn.transaction():
+        tenant_id = await conn.fetchval(FAIL_VANISHED, endpoint_id, VANISHED_REASON)
+        if tenant_id is not None:
+            await _audit(conn, tenant_id, "endpoint.failed", ref, endpoint_id, "error",
+                         {"reason": VANISHED_REASON})
+    await publish(res.redis, endpoint_message(endpoint_id))
+    return tenant_id is not None
+
+
+async def _stuck(res: Resources, stale_after: timedelta, dry_run: bool) -> list[str]:
+    said = []
+    for row in await res.pool.fetch(STUCK, res.clock() - stale_after):
+        if not dry_run:
+            async with res.pool.acquire() as conn, conn.transaction():
+                await enqueue(conn, "provision", {"endpoint_id": str(row["id"])}, tenant_id=row["tenant_id"])
+        done = "would re-enqueue" if dry_run else "re-enqueued"
+        said.append(f"endpoint {row['id']} stuck provisioning: {done}")
+    return said
+
+
+async def _audit(conn: asyncpg.Pool | asyncpg.Connection, tenant_id: UUID | None, action: str, target: str,
+                 endpoint_id: UUID | None, outcome: str = "ok", detail: dict[str, Any] | None = None) -> None:
+    await conn.execute(AUDIT, tenant_id, action, target, outcome, endpoint_id, detail)
+
+
+async def run(res: Resources, job: Job, progress: Progress) -> list[str]:
+    minutes = job.payload.get("stale_minutes")
+    stale_after = timedelta(minutes=float(minutes)) if minutes is not None else STALE_AFTER
+    return await reconcile(res, dry_run=bool(job.payload.get("dry_run")), stale_after=stale_after)
+
+
+RECONCILE = Handler(run)

@@ -1,0 +1,65 @@
+"""Usage flush: the gateways' monthly Redis counters into ``usage_monthly`` (never lowering a count)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from uuid import UUID
+
+import redis.asyncio as aioredis
+
+from jobs.handlers.base import Handler, Progress, Resources
+from jobs.queue import Job
+
+PATTERN = "berth:{*}:m:*"
+KEY = re.compile(r"^berth:\{([0-9a-f-]{36})\}:m:(\d{4})-(\d{2})$")
+SCAN_COUNT = 500
+MAX_KEYS = 50_000  # bound one pass; the rest waits for the next
+
+UPSERT = """
+INSERT INTO usage_monthly (tenant_id, endpoint_id, month, calls)
+SELECT e.tenant_id, e.id, $2, $3 FROM endpoints e WHERE e.id = $1
+ON CONFLICT (endpoint_id, month)
+DO UPDATE SET calls = GREATEST(usage_monthly.calls, EXCLUDED.calls), updated_at = now()
+"""
+
+Count = tuple[UUID, date, int]
+
+
+def parse(key: str, value: bytes | str | None) -> Count | None:
+    """``berth:{<endpoint>}:m:<YYYY-MM>`` and its integer, or None for anything else."""
+    match = KEY.match(key)
+    if match is None or value is None:
+        return None
+    try:
+        return UUID(match.group(1)), date(int(match.group(2)), int(match.group(3)), 1), int(value)
+    except ValueError:
+        return None
+
+
+async def read_counters(redis: aioredis.Redis) -> list[Count]:
+    keys: list[str] = []
+    async for raw in redis.scan_iter(match=PATTERN, count=SCAN_COUNT):
+        keys.append(raw.decode() if isinstance(raw, bytes) else str(raw))
+        if len(keys) >= MAX_KEYS:
+            break
+    counts: list[Count] = []
+    for start in range(0, len(keys), SCAN_COUNT):
+        batch = keys[start:start + SCAN_COUNT]
+        # A non-transactional pipeline: each GET may go to its own Cluster slot.
+        async with redis.pipeline(transaction=False) as pipe:
+            for key in batch:
+                pipe.get(key)
+            values = await pipe.execute()
+        counts.extend(c for c in map(parse, batch, values) if c is not None)
+    return counts
+
+
+async def flush_usage(res: Resources, job: Job, progress: Progress) -> list[str]:
+    counts = await read_counters(res.redis)
+    if counts:
+        await res.pool.executemany(UPSERT, counts)
+    return [f"flushed {len(counts)} monthly usage counters"]
+
+
+FLUSH_USAGE = Handler(flush_usage)
