@@ -40,10 +40,10 @@ class Flaky:
     before: dict[str, list[BaseException]] = field(default_factory=dict)
     after: dict[str, int] = field(default_factory=dict)
     skip_delete: int = 0  # deletes that report success but leave the database (caught by verify)
+    name: str = ""
 
-    @property
-    def name(self) -> str:
-        return self.inner.name
+    def __post_init__(self) -> None:
+        self.name = self.inner.name
 
     def _before(self, method: str) -> None:
         if self.before.get(method):
