@@ -91,7 +91,7 @@ SCENARIOS = {
 
 async def drain(work: Runner, clock: Clock, pool: asyncpg.Pool) -> None:
     """Run until no job is left queued or running; a kill leaves its lease to run out."""
-    for _ in range(40):
+    for _ in range(100):
         try:
             said = await work.run_once()
         except Killed:
