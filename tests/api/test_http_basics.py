@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 
 import httpx
 from fastapi import FastAPI
@@ -97,3 +98,18 @@ async def test_unexpected_errors_are_a_bare_500() -> None:
     assert answer.status_code == 500
     assert answer.json() == {"error": {"code": "internal", "message": "internal error"}}
     assert "hunter2" not in answer.text
+
+
+async def test_a_streamed_body_over_the_cap_is_413_json(client: httpx.AsyncClient) -> None:
+    headers = await signup(client, "a@x.io")
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"name": "'
+        for _ in range(40):
+            yield b"x" * 50_000
+        yield b'"}'
+
+    answer = await client.post("/v1/endpoints", content=chunks(),
+                               headers={**headers, "content-type": "application/json"})
+    assert "content-length" not in answer.request.headers
+    assert answer.status_code == 413 and answer.json()["error"]["code"] == "payload_too_large"

@@ -8,8 +8,9 @@ import asyncpg
 import pytest
 import redis.asyncio as aioredis
 
+from control_plane.catalog.db import create_pool
 from control_plane.catalog.invalidation import CHANNEL
-from control_plane.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from control_plane.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unavailable
 from control_plane.services import accounts, api_keys, audit, endpoint_tokens, endpoints, identity, principals
 from control_plane.services.context import Caller, Context
 from tests.api.conftest import Clock
@@ -102,3 +103,12 @@ async def test_account_deletion_needs_the_owner_and_stops_everything(ctx: Contex
             await principals.resolve(ctx, key)
     with pytest.raises(Forbidden):
         await identity.login(ctx, "ann@example.com", PASSWORD)
+
+
+async def test_catalog_down_is_unavailable_not_a_leak(ctx: Context, catalog_url: str) -> None:
+    closed = await create_pool(catalog_url, "berth_api", min_size=0, max_size=1)
+    await closed.close()
+    down = Context(**{**ctx.__dict__, "pool": closed})
+    with pytest.raises(Unavailable) as failed:
+        await endpoints.list_endpoints(down, Caller(uuid.uuid4(), "operator:alice"))
+    assert failed.value.status == 503 and "postgres" not in failed.value.message
