@@ -1,0 +1,59 @@
+"""The worker loop: it survives a bad pass, and `running` provisions an enqueued endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+
+import asyncpg
+import pytest
+import redis.asyncio as aioredis
+
+from control_plane.catalog.db import create_pool
+from control_plane.providers.fake import FakeProvider
+from control_plane.providers.local import LocalProvider
+from control_plane.sealing import Sealer
+from control_plane.settings import Settings
+from jobs.worker import Worker, running
+from tests.jobs.conftest import Clock, add_endpoint, add_job, resources, runner
+
+
+async def test_a_bad_pass_is_logged_and_the_loop_goes_on(
+    catalog_url: str, redis_client: aioredis.Redis, sealer: Sealer, fake: FakeProvider, clock: Clock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    closed = await create_pool(catalog_url, "berth_worker", min_size=0, max_size=1)
+    await closed.close()  # the catalog is unreachable for this pass
+    worker = Worker(runner(resources(closed, fake, sealer, redis_client, clock), clock), periodic={})
+    with caplog.at_level(logging.INFO, logger="berth.worker"):
+        assert await worker.run_pass() is False
+    assert [r.getMessage() for r in caplog.records] == ["worker pass failed: InterfaceError: pool is closed"]
+
+
+async def test_periodic_jobs_are_enqueued_once_per_interval(
+    pool: asyncpg.Pool, catalog: asyncpg.Connection, redis_client: aioredis.Redis, sealer: Sealer,
+    fake: FakeProvider, clock: Clock,
+) -> None:
+    ticks = iter([0.0, 10.0, 31.0])
+    worker = Worker(runner(resources(pool, fake, sealer, redis_client, clock), clock),
+                    periodic={"flush_usage": 30.0}, monotonic=lambda: next(ticks))
+    assert [await worker.run_pass() for _ in range(3)] == [True, False, True]  # ran one, idle, ran one
+    assert await catalog.fetchval("SELECT count(*) FROM jobs WHERE kind = 'flush_usage'") == 2
+
+
+async def test_running_provisions_an_enqueued_endpoint(
+    settings: Settings, server_url: str, catalog: asyncpg.Connection,
+) -> None:
+    endpoint = await add_endpoint(catalog, uuid.uuid4())
+    async with running(settings, periodic={"flush_usage": 3600.0}):
+        await add_job(catalog, "provision", {"endpoint_id": str(endpoint)})
+        for _ in range(200):
+            if await catalog.fetchval("SELECT count(*) FROM jobs WHERE status = 'done'") == 2:
+                break
+            await asyncio.sleep(0.05)
+    kinds = await catalog.fetch("SELECT kind, status FROM jobs ORDER BY kind")
+    assert [tuple(k) for k in kinds] == [("flush_usage", "done"), ("provision", "done")]
+    assert await catalog.fetchval("SELECT status FROM endpoints WHERE id = $1", endpoint) == "ready"
+    ref = await catalog.fetchval("SELECT provider_ref FROM endpoints WHERE id = $1", endpoint)
+    await LocalProvider([server_url]).delete_database(ref)
