@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -50,7 +51,7 @@ async def api_pool(catalog_url: str) -> AsyncIterator[asyncpg.Pool]:
 def ctx(settings: Settings, api_pool: asyncpg.Pool, redis_client: aioredis.Redis, clock: Clock,
         passwords: Passwords) -> Context:
     base = Context.from_settings(settings, api_pool, redis_client)
-    return Context(**{**base.__dict__, "clock": clock, "passwords": passwords})
+    return dataclasses.replace(base, clock=clock, passwords=passwords)
 
 
 @pytest.fixture

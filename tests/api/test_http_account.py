@@ -68,6 +68,8 @@ async def test_account_deletion_needs_a_fresh_owner_and_stops_everything(
     endpoint = (await client.post("/v1/endpoints", json={"name": "shop"}, headers=key)).json()["id"]
     stale = await client.request("DELETE", "/v1/account", headers=key)
     assert (stale.status_code, stale.json()["error"]["code"]) == (403, "reauthentication_required")
+    wrong = await client.request("DELETE", "/v1/account", json={"password": "not the password"}, headers=key)
+    assert (wrong.status_code, wrong.json()["error"]["code"]) == (401, "invalid_credentials")
     login = await client.post("/v1/login", json={"email": "a@x.io", "password": PASSWORD})
     jwt_headers = bearer(login.json()["access_token"])
     deleted = await client.request("DELETE", "/v1/account", headers=jwt_headers)

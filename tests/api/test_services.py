@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
+from typing import Literal
 
 import asyncpg
 import pytest
 import redis.asyncio as aioredis
+from argon2 import PasswordHasher
 
 from control_plane.catalog.db import create_pool
 from control_plane.catalog.invalidation import CHANNEL
 from control_plane.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unavailable
 from control_plane.services import accounts, api_keys, audit, endpoint_tokens, endpoints, identity, principals
 from control_plane.services.context import Caller, Context
+from control_plane.services.passwords import Passwords
 from tests.api.conftest import Clock
 
 PASSWORD = "correct horse battery"
@@ -108,7 +112,28 @@ async def test_account_deletion_needs_the_owner_and_stops_everything(ctx: Contex
 async def test_catalog_down_is_unavailable_not_a_leak(ctx: Context, catalog_url: str) -> None:
     closed = await create_pool(catalog_url, "berth_api", min_size=0, max_size=1)
     await closed.close()
-    down = Context(**{**ctx.__dict__, "pool": closed})
+    down = dataclasses.replace(ctx, pool=closed)
     with pytest.raises(Unavailable) as failed:
         await endpoints.list_endpoints(down, Caller(uuid.uuid4(), "operator:alice"))
     assert failed.value.status == 503 and "postgres" not in failed.value.message
+
+
+class CountingHasher(PasswordHasher):
+    """Counts verifications: an unknown email must cost one, like a wrong password."""
+
+    verified = 0
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+        self.verified += 1
+        return super().verify(hash, password)
+
+
+async def test_unknown_email_spends_a_verification_like_a_wrong_password(ctx: Context) -> None:
+    hasher = CountingHasher(time_cost=1, memory_cost=8192, parallelism=1)
+    counted = dataclasses.replace(ctx, passwords=Passwords(hasher))
+    await identity.signup(counted, "ann@example.com", PASSWORD, "Acme")
+    for email, password in (("ann@example.com", "wrong password!"), ("nobody@example.com", PASSWORD)):
+        before = hasher.verified
+        with pytest.raises(Unauthorized):
+            await identity.login(counted, email, password)
+        assert hasher.verified == before + 1
