@@ -13,7 +13,7 @@ import redis.asyncio as aioredis
 from control_plane.providers.factory import local_servers
 from control_plane.providers.local import LocalProvider, database_name, role_names
 from control_plane.sealing import Sealed, Sealer
-from control_plane.services.lifecycle import provision_endpoint, teardown_endpoint
+from control_plane.services.lifecycle import mark_failed, provision_endpoint, teardown_endpoint
 from control_plane.settings import Settings
 from tests.api.conftest import signup
 
@@ -102,3 +102,16 @@ async def _tenant_views_are_separate(client: httpx.AsyncClient, a: dict[str, str
     assert {r["target"] for r in b_audit}.isdisjoint({str(a_end), token["id"]})
     b_tokens = (await client.get(f"/v1/endpoints/{b_end}/tokens", headers=b)).json()
     assert b_tokens == []
+
+
+async def test_a_failed_endpoint_reads_its_reason(client: httpx.AsyncClient, catalog_url: str) -> None:
+    headers = await signup(client, "a@x.io")
+    endpoint = await _create(client, headers)
+    worker = await asyncpg.create_pool(catalog_url, min_size=0, max_size=1,
+                                       server_settings={"role": "berth_worker"})
+    try:
+        await mark_failed(worker, endpoint, "the region has no capacity")
+    finally:
+        await worker.close()
+    got = (await client.get(f"/v1/endpoints/{endpoint}", headers=headers)).json()
+    assert (got["status"], got["failure_reason"]) == ("failed", "the region has no capacity")
