@@ -10,6 +10,7 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
+from control_plane.catalog.db import create_pool
 from control_plane.providers.factory import local_servers
 from control_plane.providers.local import LocalProvider, database_name, role_names
 from control_plane.sealing import Sealed, Sealer
@@ -60,8 +61,7 @@ async def test_two_tenants_are_isolated_end_to_end(
     a, b = await signup(client, "a@x.io"), await signup(client, "b@x.io")
     ends = {"a": await _create(client, a), "b": await _create(client, b)}
     sealer = Sealer.from_setting(settings.secret("seal_keys"))
-    worker = await asyncpg.create_pool(catalog_url, min_size=0, max_size=1,
-                                       server_settings={"role": "berth_worker"})
+    worker = await create_pool(catalog_url, "berth_worker", min_size=0, max_size=1)
     try:
         for endpoint in ends.values():
             assert "ready" in await provision_endpoint(worker, provider, sealer, redis_client, endpoint)
@@ -107,8 +107,7 @@ async def _tenant_views_are_separate(client: httpx.AsyncClient, a: dict[str, str
 async def test_a_failed_endpoint_reads_its_reason(client: httpx.AsyncClient, catalog_url: str) -> None:
     headers = await signup(client, "a@x.io")
     endpoint = await _create(client, headers)
-    worker = await asyncpg.create_pool(catalog_url, min_size=0, max_size=1,
-                                       server_settings={"role": "berth_worker"})
+    worker = await create_pool(catalog_url, "berth_worker", min_size=0, max_size=1)
     try:
         await mark_failed(worker, endpoint, "the region has no capacity")
     finally:
