@@ -1,0 +1,1 @@
+"""Tests of the gateway tools and the SQL guard."""
