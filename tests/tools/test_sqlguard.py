@@ -94,8 +94,16 @@ def test_write_scope_allows_changes_but_not_session_or_server_reach() -> None:
     assert sqlguard.check("INSERT INTO items VALUES (9, 'x') RETURNING *", write=True).allowed
     assert sqlguard.check("CREATE TABLE t (id int)", write=True).allowed
     assert sqlguard.check("SELECT nextval('s')", write=True).allowed
-    for sql in ("BEGIN", "COMMIT", "SET search_path = x", "COPY items FROM PROGRAM 'id'",
-                "SELECT pg_sleep(1)", "SELECT 1; SELECT 2", "LISTEN c", "SELECT pg_read_file('x')"):
+    for sql in (
+        "BEGIN",
+        "COMMIT",
+        "SET search_path = x",
+        "COPY items FROM PROGRAM 'id'",
+        "SELECT pg_sleep(1)",
+        "SELECT 1; SELECT 2",
+        "LISTEN c",
+        "SELECT pg_read_file('x')",
+    ):
         assert not sqlguard.check(sql, write=True).allowed, sql
 
 
