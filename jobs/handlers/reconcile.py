@@ -10,7 +10,7 @@ from uuid import UUID
 import asyncpg
 
 from control_plane.catalog.invalidation import endpoint_message, publish
-from control_plane.catalog.queue import enqueue
+from control_plane.catalog.queue import JobKind, enqueue
 from control_plane.providers.base import DatabaseInfo
 from jobs.handlers.base import Handler, Progress, Resources
 from jobs.queue import Job
@@ -27,13 +27,16 @@ FAIL_VANISHED = """
 UPDATE endpoints SET status = 'failed', failure_reason = $2, updated_at = now()
 WHERE id = $1 AND status = 'ready' RETURNING tenant_id
 """
+# An endpoint left half-way (its job buried by an operator-visible failure, or lost) gets a new job.
 STUCK = """
 SELECT e.id, e.tenant_id FROM endpoints e
-WHERE e.status = 'provisioning' AND e.updated_at < $1
-  AND NOT EXISTS (SELECT FROM jobs j WHERE j.kind = 'provision' AND j.status IN ('queued', 'running')
+WHERE e.status = $2 AND e.updated_at < $1
+  AND NOT EXISTS (SELECT FROM jobs j WHERE j.kind = $3 AND j.status IN ('queued', 'running')
                   AND j.payload->>'endpoint_id' = e.id::text)
 ORDER BY e.updated_at LIMIT 100
 """
+STUCK_KINDS: tuple[tuple[str, JobKind], ...] = (
+    ("provisioning", "provision"), ("deleting", "delete_endpoint"))
 AUDIT = """
 INSERT INTO audit_log (tenant_id, actor, action, target, outcome, endpoint_id, detail)
 VALUES ($1, 'system', $2, $3, $4, $5, $6)
@@ -97,12 +100,13 @@ async def _fail_vanished(res: Resources, endpoint_id: UUID, ref: str) -> bool:
 
 async def _stuck(res: Resources, stale_after: timedelta, dry_run: bool) -> list[str]:
     said = []
-    for row in await res.pool.fetch(STUCK, res.clock() - stale_after):
-        if not dry_run:
-            async with res.pool.acquire() as conn, conn.transaction():
-                await enqueue(conn, "provision", {"endpoint_id": str(row["id"])}, tenant_id=row["tenant_id"])
-        done = "would re-enqueue" if dry_run else "re-enqueued"
-        said.append(f"endpoint {row['id']} stuck provisioning: {done}")
+    for status, kind in STUCK_KINDS:
+        for row in await res.pool.fetch(STUCK, res.clock() - stale_after, status, kind):
+            if not dry_run:
+                async with res.pool.acquire() as conn, conn.transaction():
+                    await enqueue(conn, kind, {"endpoint_id": str(row["id"])}, tenant_id=row["tenant_id"])
+            done = "would re-enqueue" if dry_run else "re-enqueued"
+            said.append(f"endpoint {row['id']} stuck {status}: {done} {kind}")
     return said
 
 

@@ -99,19 +99,23 @@ async def test_a_vanished_database_fails_its_endpoint(
     assert (await job_row(catalog, job_id))["status"] == "done"
 
 
-async def test_stuck_provisioning_is_enqueued_again_once(
+async def test_stuck_provisioning_and_deleting_are_enqueued_again_once(
     res: Resources, catalog: asyncpg.Connection,
 ) -> None:
     tenant = uuid.uuid4()
     stuck, waiting, fresh = [await add_endpoint(catalog, tenant) for _ in range(3)]
+    deleting = await add_endpoint(catalog, tenant, status="deleting")
     await catalog.execute("UPDATE endpoints SET updated_at = now() - interval '20 minutes' WHERE id <> $1",
                           fresh)
     await add_job(catalog, "provision", {"endpoint_id": str(waiting)}, tenant)
-    assert await reconcile(res, dry_run=True) == [f"endpoint {stuck} stuck provisioning: would re-enqueue"]
-    assert await reconcile(res) == [f"endpoint {stuck} stuck provisioning: re-enqueued"]
-    jobs = await catalog.fetch("SELECT payload->>'endpoint_id' AS e FROM jobs "
-                               "WHERE kind = 'provision' ORDER BY id")
-    assert [j["e"] for j in jobs] == [str(waiting), str(stuck)]
+    assert await reconcile(res, dry_run=True) == [
+        f"endpoint {stuck} stuck provisioning: would re-enqueue provision",
+        f"endpoint {deleting} stuck deleting: would re-enqueue delete_endpoint"]
+    assert await reconcile(res) == [f"endpoint {stuck} stuck provisioning: re-enqueued provision",
+                                    f"endpoint {deleting} stuck deleting: re-enqueued delete_endpoint"]
+    jobs = await catalog.fetch("SELECT kind, payload->>'endpoint_id' AS e FROM jobs ORDER BY id")
+    assert [tuple(j) for j in jobs] == [("provision", str(waiting)), ("provision", str(stuck)),
+                                        ("delete_endpoint", str(deleting))]
     assert await reconcile(res) == ["provider and catalog agree"]
 
 
