@@ -27,12 +27,14 @@ FAIL_VANISHED = """
 UPDATE endpoints SET status = 'failed', failure_reason = $2, updated_at = now()
 WHERE id = $1 AND status = 'ready' RETURNING tenant_id
 """
-# An endpoint left half-way (its job buried by an operator-visible failure, or lost) gets a new job.
+# An endpoint left half-way (its job lost or buried) gets a new job, unless its own job or its
+# account's deletion job is still on the way.
 STUCK = """
 SELECT e.id, e.tenant_id FROM endpoints e
 WHERE e.status = $2 AND e.updated_at < $1
-  AND NOT EXISTS (SELECT FROM jobs j WHERE j.kind = $3 AND j.status IN ('queued', 'running')
-                  AND j.payload->>'endpoint_id' = e.id::text)
+  AND NOT EXISTS (SELECT FROM jobs j WHERE j.status IN ('queued', 'running')
+                  AND ((j.kind = $3 AND j.payload->>'endpoint_id' = e.id::text)
+                       OR (j.kind = 'delete_account' AND j.tenant_id = e.tenant_id)))
 ORDER BY e.updated_at LIMIT 100
 """
 STUCK_KINDS: tuple[tuple[str, JobKind], ...] = (
