@@ -75,7 +75,8 @@ class Worker:
     async def _enqueue_due(self) -> None:
         now = self.monotonic()
         for kind, every in self.periodic.items():
-            if now >= self.next_due.get(kind, 0.0):
+            # The first run waits one interval: a worker that restarts in a loop must not reap in a loop.
+            if now >= self.next_due.setdefault(kind, now + every):
                 await self.runner.queue.enqueue_once(kind, {})
                 self.next_due[kind] = now + every
 
