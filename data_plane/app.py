@@ -1,25 +1,189 @@
-"""The gateway's ASGI app and the resources it opens for its lifetime."""
+"""The gateway's raw ASGI app, read top to bottom in the order a call meets it, and the resources it opens.
+
+``POST /e/{slug}/mcp``: Origin -> Bearer token (auth.py) -> body -> JSON-RPC
+(jsonrpc.py) -> era checks -> method (mcp.py); ``tools/call`` goes on to the
+rate limit, the endpoint's pool, the tool and the audit buffer (calls.py).
+Every other path, the OAuth discovery paths included, is a JSON 404.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import orjson
-from starlette.types import ASGIApp, Receive, Scope, Send
+import redis.asyncio as aioredis
+from starlette.types import Receive, Scope, Send
 
+from control_plane.catalog.db import create_pool
+from control_plane.errors import BerthError, Forbidden, NotFound
+from control_plane.sealing import Sealer
 from control_plane.settings import Settings
+from data_plane import catalog, jsonrpc, wire
+from data_plane.audit import AuditBuffer
+from data_plane.auth import Authenticator, Grant, bearer
+from data_plane.calls import Calls, Toolbox
+from data_plane.invalidation import Subscriber
+from data_plane.listen import listen
+from data_plane.mcp import Methods
+from data_plane.pools import PoolLimits, Pools
+from data_plane.ratelimit import FailoverLimiter, LimitExceeded, MemoryLimiter, RedisLimiter
+from data_plane.tools import QueryLimits
+
+ROUTING_HEADERS = (b"mcp-protocol-version", b"mcp-method", b"mcp-name")
+NOT_ALLOWED = [(b"allow", b"POST")]
+FLUSH_EVERY = 0.5
+LISTEN_KEEPALIVE = 15.0
 
 
 class Gateway:
+    def __init__(self, settings: Settings, auth: Authenticator, calls: Calls, *,
+                 subscriber: Subscriber | None = None, keepalive: float = LISTEN_KEEPALIVE) -> None:
+        self.auth = auth
+        self.calls = calls
+        self.methods = Methods(calls)
+        self.subscriber = subscriber
+        self.origins = frozenset(settings.allowed_origins)
+        self.max_body = settings.max_body_bytes
+        self.keepalive = keepalive
+        self.stopping = asyncio.Event()
+
+    @property
+    def degraded(self) -> bool:
+        """Serving on the per-process limiter because Redis is unreachable."""
+        return isinstance(self.calls.limiter, FailoverLimiter) and self.calls.limiter.degraded
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = orjson.dumps({"error": {"code": "not_found", "message": "no such endpoint"}})
-        await send({"type": "http.response.start", "status": 404,
-                    "headers": [(b"content-type", b"application/json")]})
-        await send({"type": "http.response.body", "body": body})
+        if scope["type"] != "http":
+            return
+        slug, _, rest = scope["path"].removeprefix("/e/").partition("/")
+        if scope["path"].startswith("/e/") and slug and rest == "mcp":
+            await self.mcp(scope, receive, send, slug)
+            return
+        await wire.render_error(send, NotFound("no such path", code="not_found"))
+
+    async def mcp(self, scope: Scope, receive: Receive, send: Send, slug: str) -> None:
+        if scope["method"] != "POST":
+            await wire.respond(send, 405, wire.error_body("method_not_allowed", "POST only"), NOT_ALLOWED)
+            return
+        headers = scope["headers"]
+        origin = wire.header(headers, b"origin")
+        try:
+            if origin is not None and origin.decode("latin-1") not in self.origins:
+                raise Forbidden("this Origin may not call the endpoint", code="origin_not_allowed")
+            grant = await self.auth.check(bearer(wire.header(headers, b"authorization")), slug)
+            body = await wire.read_body(receive, self.max_body)
+        except BerthError as exc:
+            await wire.render_error(send, exc)
+            return
+        await self.rpc(grant, body, headers, receive, send)
+
+    async def rpc(self, grant: Grant, body: bytes, headers: list[tuple[bytes, bytes]],
+                  receive: Receive, send: Send) -> None:
+        routing = {k.decode(): v.decode("latin-1") for k, v in headers if k in ROUTING_HEADERS}
+        modern = "mcp-protocol-version" in routing and \
+            routing["mcp-protocol-version"] not in jsonrpc.LEGACY_VERSIONS
+        try:
+            message = jsonrpc.parse(body)
+            modern = jsonrpc.is_modern(routing.get("mcp-protocol-version"), message)
+            if message.is_notification:
+                await self._acknowledge(routing, modern, send)
+                return
+            reply = await self._dispatch(grant, message, headers, routing, modern, receive, send)
+        except jsonrpc.RpcError as exc:
+            status, out = jsonrpc.error(_id_of(body), exc, modern=modern)
+            await wire.respond(send, status, out)
+            return
+        except LimitExceeded as exc:
+            await wire.render_error(send, exc, exc.decision.headers())
+            return
+        except BerthError as exc:
+            await wire.render_error(send, exc)
+            return
+        if reply is not None:
+            await wire.respond(send, 200, jsonrpc.result(message.id, reply))
+
+    async def _dispatch(self, grant: Grant, message: jsonrpc.Message, headers: list[tuple[bytes, bytes]],
+                        routing: dict[str, str], modern: bool, receive: Receive,
+                        send: Send) -> dict[str, object] | None:
+        if not modern:
+            return await self.methods.legacy(grant, message)
+        jsonrpc.check_modern(message, routing, _duplicated(headers))
+        if message.method != "subscriptions/listen":
+            return await self.methods.modern(grant, message)
+        accept = wire.header(headers, b"accept") or b""
+        if b"text/event-stream" not in accept:
+            raise BerthError("subscriptions/listen answers as text/event-stream", code="not_acceptable")
+        await listen(message, receive, send, self.stopping, self.keepalive)
+        return None
+
+    async def _acknowledge(self, routing: dict[str, str], modern: bool, send: Send) -> None:
+        version = routing.get("mcp-protocol-version", "")
+        if modern and version not in jsonrpc.MODERN_VERSIONS:
+            raise jsonrpc.unsupported(version)
+        await wire.respond(send, 202, b"")
+
+
+def _duplicated(headers: list[tuple[bytes, bytes]]) -> str | None:
+    seen: set[bytes] = set()
+    for key, _ in headers:
+        if key in ROUTING_HEADERS:
+            if key in seen:
+                return key.decode()
+            seen.add(key)
+    return None
+
+
+def _id_of(body: bytes) -> object:
+    """The request id to echo on an error, when the body has a usable one."""
+    with contextlib.suppress(jsonrpc.RpcError):
+        message = jsonrpc.parse(body)
+        return message.id
+    return None
+
+
+async def _housekeeping(audit: AuditBuffer, pools: Pools, every: float = FLUSH_EVERY) -> None:
+    """Until cancelled: flush the audit buffer, close idle pools."""
+    while True:
+        await asyncio.sleep(every)
+        await audit.flush()
+        pools.reap()
 
 
 @asynccontextmanager
-async def serving(settings: Settings) -> AsyncIterator[ASGIApp]:
-    """Open the gateway's resources and yield its app; close them on exit."""
-    yield Gateway()
+async def serving(settings: Settings, *, tools: Toolbox | None = None) -> AsyncIterator[Gateway]:
+    """Open the gateway's resources and yield its app; flush and close them on exit."""
+    if tools is None:
+        from data_plane import tools as default_tools
+
+        tools = default_tools
+    pool = await create_pool(settings.secret("database_url"), "berth_gateway", min_size=1, max_size=10)
+    redis = aioredis.from_url(settings.secret("redis_url"), socket_connect_timeout=0.5, socket_timeout=1.0)
+    listener = aioredis.from_url(settings.secret("redis_url"), socket_connect_timeout=0.5)
+    auth = Authenticator.on_pool(pool, settings.secret("token_pepper").encode(),
+                                 ttl=settings.token_cache_ttl_seconds, clock=time.time)
+    pools = Pools(Sealer.from_setting(settings.secret("seal_keys")), PoolLimits(
+        settings.pool_max_size, settings.max_pools, settings.connection_budget, settings.pool_idle_seconds,
+        settings.statement_timeout_ms))
+    seed = RedisLimiter(redis, lambda endpoint, month: catalog.month_calls(pool, endpoint, month))
+    limiter = FailoverLimiter(seed, MemoryLimiter())
+    audit = AuditBuffer(lambda rows: catalog.insert_audit(pool, rows),
+                        lambda stamps: catalog.stamp_last_used(pool, stamps))
+    limits = QueryLimits(settings.statement_timeout_ms, max_result_bytes=settings.max_result_bytes)
+    subscriber = Subscriber(listener, auth, pools)
+    gateway = Gateway(settings, auth, Calls(tools, limiter, pools, audit, limits), subscriber=subscriber)
+    tasks = [asyncio.create_task(subscriber.run()), asyncio.create_task(_housekeeping(audit, pools))]
+    try:
+        yield gateway
+    finally:
+        gateway.stopping.set()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await audit.flush()
+        await pools.aclose()
+        await redis.aclose()
+        await listener.aclose()
+        await pool.close()

@@ -1,0 +1,84 @@
+"""Steps 2-5 of ``tools/call``: scope, rate limit, the endpoint's pool, the tool, the audit row."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import asyncpg
+
+from control_plane.errors import Forbidden, Unavailable
+from data_plane.audit import AuditBuffer, args_digest
+from data_plane.auth import Grant
+from data_plane.catalog import AuditRow
+from data_plane.jsonrpc import INVALID_PARAMS, RpcError
+from data_plane.pools import Pools
+from data_plane.ratelimit import Limiter, LimitExceeded
+from data_plane.tools import QueryLimits, ToolArgumentError, ToolOutcome, UnknownTool
+
+ACQUIRE_TIMEOUT = 5.0
+POOL_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+class Toolbox(Protocol):
+    """What ``data_plane.tools`` offers; a stand-in can take its place in tests."""
+
+    def tool_definitions(self, can_write: bool) -> list[dict[str, Any]]: ...
+
+    def is_write_tool(self, name: str) -> bool: ...
+
+    def call_tool(self, name: str, arguments: Mapping[str, Any] | None, conn: asyncpg.Connection,
+                  limits: QueryLimits) -> Awaitable[ToolOutcome]: ...
+
+
+@dataclass
+class Calls:
+    tools: Toolbox
+    limiter: Limiter
+    pools: Pools
+    audit: AuditBuffer
+    limits: QueryLimits
+    clock: Callable[[], float] = time.time
+
+    async def call(self, grant: Grant, params: dict[str, Any]) -> dict[str, Any]:
+        """The ``CallToolResult`` of one call; raises RpcError, Forbidden, LimitExceeded or Unavailable."""
+        name, arguments = params.get("name"), params.get("arguments") or {}
+        if not isinstance(name, str) or not isinstance(arguments, dict):
+            raise RpcError(INVALID_PARAMS, "tools/call needs a string name and an object of arguments")
+        if self.tools.is_write_tool(name) and not grant.can_write:
+            self._record(grant, name, arguments, "denied", 0.0, 0)
+            raise Forbidden(f"{name} needs a token with the mcp:write scope", code="insufficient_scope")
+        decision = await self.limiter.hit(grant.endpoint_id, grant.plan)
+        if not decision.allowed:
+            raise LimitExceeded(decision)
+        pool = await self.pools.get(grant)
+        started = time.perf_counter()
+        try:
+            outcome = await self._run(pool, name, arguments)
+        except Unavailable:
+            self._record(grant, name, arguments, "error", (time.perf_counter() - started) * 1000, 0)
+            raise
+        elapsed = (time.perf_counter() - started) * 1000
+        status = "error" if outcome.result.get("isError") else "ok"
+        self._record(grant, name, arguments, status, elapsed, outcome.rows)
+        return outcome.result
+
+    async def _run(self, pool: asyncpg.Pool, name: str, arguments: dict[str, Any]) -> ToolOutcome:
+        try:
+            async with pool.acquire(timeout=ACQUIRE_TIMEOUT) as conn:
+                return await self.tools.call_tool(name, arguments, conn, self.limits)
+        except UnknownTool as exc:
+            raise RpcError(INVALID_PARAMS, f"Unknown tool: {name}") from exc
+        except ToolArgumentError as exc:
+            raise RpcError(INVALID_PARAMS, f"Invalid arguments for {name}: {exc}") from exc
+        except POOL_ERRORS as exc:
+            raise Unavailable("the endpoint's database is unreachable", code="endpoint_unavailable") from exc
+
+    def _record(self, grant: Grant, tool: str, arguments: dict[str, Any], outcome: str,
+                duration_ms: float, rows: int) -> None:
+        self.audit.record(AuditRow(
+            grant.tenant_id, grant.endpoint_id, grant.token_id, tool[:200], outcome, args_digest(arguments),
+            duration_ms, rows, datetime.fromtimestamp(self.clock(), UTC)))

@@ -1,0 +1,97 @@
+"""Everything the gateway reads from or writes to the catalog, through the narrow ``berth_gateway`` role.
+
+Each function turns the driver's failures into ``Unavailable`` here, the one
+choke point, so callers decide between "fail closed" and "serve from cache"
+without knowing asyncpg.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from uuid import UUID
+
+import asyncpg
+
+from control_plane.errors import Unavailable
+
+ACQUIRE_TIMEOUT = 2.0
+DRIVER_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+LOOKUP = """
+SELECT t.id, t.tenant_id, t.endpoint_id, t.scopes, t.expires_at, t.revoked_at,
+       e.slug, e.plan, e.status, e.seal_key_id, e.sealed_owner_dsn, e.sealed_reader_dsn
+FROM endpoint_tokens t JOIN endpoints e ON e.id = t.endpoint_id
+WHERE t.token_hash = $1
+"""
+MONTH_CALLS = "SELECT calls FROM usage_monthly WHERE endpoint_id = $1 AND month = $2"
+STAMP = """
+UPDATE endpoint_tokens SET last_used_at = v.at
+FROM unnest($1::uuid[], $2::timestamptz[]) AS v(id, at)
+WHERE endpoint_tokens.id = v.id AND (last_used_at IS NULL OR last_used_at < v.at)
+"""
+AUDIT = """
+INSERT INTO audit_log (tenant_id, actor, action, target, outcome, endpoint_id, token_id, tool,
+                       args_digest, duration_ms, row_count, created_at)
+SELECT v.tenant_id, 'token:' || v.token_id, 'tool.call', v.endpoint_id::text, v.outcome, v.endpoint_id,
+       v.token_id, v.tool, v.digest, v.duration_ms, v.row_count, v.at
+FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::real[],
+            $8::int[], $9::timestamptz[])
+  AS v(tenant_id, endpoint_id, token_id, tool, outcome, digest, duration_ms, row_count, at)
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    """One tool call: who, where, which tool, a digest of its arguments; never SQL or results."""
+
+    tenant_id: UUID
+    endpoint_id: UUID
+    token_id: UUID
+    tool: str
+    outcome: str
+    args_digest: str
+    duration_ms: float
+    row_count: int
+    at: datetime
+
+
+@asynccontextmanager
+async def _connection(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    try:
+        async with pool.acquire(timeout=ACQUIRE_TIMEOUT) as conn:
+            yield conn
+    except DRIVER_ERRORS as exc:
+        raise Unavailable("the catalog is unreachable") from exc
+
+
+async def find_token(pool: asyncpg.Pool, token_hash: bytes) -> asyncpg.Record | None:
+    """The token row joined to its endpoint, or None for an unknown token."""
+    async with _connection(pool) as conn:
+        row: asyncpg.Record | None = await conn.fetchrow(LOOKUP, token_hash)
+        return row
+
+
+async def month_calls(pool: asyncpg.Pool, endpoint_id: UUID, month: date) -> int:
+    """Calls the catalog has recorded for the endpoint this month (0 when none)."""
+    async with _connection(pool) as conn:
+        calls = await conn.fetchval(MONTH_CALLS, endpoint_id, month)
+        return int(calls or 0)
+
+
+async def stamp_last_used(pool: asyncpg.Pool, stamps: dict[UUID, datetime]) -> None:
+    async with _connection(pool) as conn:
+        await conn.execute(STAMP, list(stamps), list(stamps.values()))
+
+
+async def insert_audit(pool: asyncpg.Pool, rows: Sequence[AuditRow]) -> None:
+    """One round trip for the whole batch (COPY is refused on tables under RLS)."""
+    columns = (
+        [r.tenant_id for r in rows], [r.endpoint_id for r in rows], [r.token_id for r in rows],
+        [r.tool for r in rows], [r.outcome for r in rows], [r.args_digest for r in rows],
+        [r.duration_ms for r in rows], [r.row_count for r in rows], [r.at for r in rows],
+    )
+    async with _connection(pool) as conn:
+        await conn.execute(AUDIT, *columns)

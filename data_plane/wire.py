@@ -1,0 +1,75 @@
+"""HTTP on raw ASGI for the gateway: read a bounded body, send JSON, and render Berth errors.
+
+This is the data plane's one error renderer: a ``BerthError`` becomes an HTTP
+status and ``{"error": {"code", "message"}}`` here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import orjson
+from starlette.types import Receive, Send
+
+from control_plane.errors import BerthError, PayloadTooLarge, RateLimited, Unauthorized
+
+Headers = list[tuple[bytes, bytes]]
+JSON = (b"content-type", b"application/json")
+CHALLENGE = (b"www-authenticate", b'Bearer realm="berth", error="invalid_token"')
+INSUFFICIENT = (b"www-authenticate", b'Bearer realm="berth", error="insufficient_scope", scope="mcp:write"')
+
+
+def header(raw: Iterable[tuple[bytes, bytes]], name: bytes) -> bytes | None:
+    """The first value of header ``name`` (lowercase), or None."""
+    for key, value in raw:
+        if key == name:
+            return value
+    return None
+
+
+async def read_body(receive: Receive, limit: int) -> bytes:
+    """The whole request body, refusing more than ``limit`` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"request body is over {limit} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks)
+
+
+async def respond(send: Send, status: int, body: bytes, headers: Headers | None = None) -> None:
+    """One complete response; ``headers`` may add to or replace the JSON content type."""
+    out = [JSON, (b"content-length", str(len(body)).encode())] if body else [(b"content-length", b"0")]
+    if headers:
+        out.extend(headers)
+    await send({"type": "http.response.start", "status": status, "headers": out})
+    await send({"type": "http.response.body", "body": body})
+
+
+def error_body(code: str, message: str) -> bytes:
+    return orjson.dumps({"error": {"code": code, "message": message}})
+
+
+def error_headers(exc: BerthError) -> Headers:
+    """Headers an error owes its client: the Bearer challenge, or when to retry."""
+    if isinstance(exc, Unauthorized):
+        return [CHALLENGE]
+    if isinstance(exc, RateLimited):
+        return [(b"retry-after", str(exc.retry_after).encode())]
+    if exc.code == "insufficient_scope":
+        return [INSUFFICIENT]
+    return []
+
+
+async def render_error(send: Send, exc: BerthError, extra: Headers | None = None) -> None:
+    """The data plane's error renderer: status, JSON body, and the headers the error implies."""
+    headers = error_headers(exc) + (extra or [])
+    await respond(send, exc.status, error_body(exc.code, exc.message), headers)
