@@ -15,7 +15,9 @@ from control_plane.providers.fake import FakeProvider
 from control_plane.providers.local import LocalProvider
 from control_plane.sealing import Sealer
 from control_plane.settings import Settings
-from jobs.worker import Worker, running
+from jobs.handlers import HANDLERS, Handler, Progress, Resources
+from jobs.queue import Job
+from jobs.worker import Worker, running, stop_within
 from tests.jobs.conftest import Clock, add_endpoint, add_job, resources, runner
 
 
@@ -58,3 +60,27 @@ async def test_running_provisions_an_enqueued_endpoint(
     assert await catalog.fetchval("SELECT status FROM endpoints WHERE id = $1", endpoint) == "ready"
     ref = await catalog.fetchval("SELECT provider_ref FROM endpoints WHERE id = $1", endpoint)
     await LocalProvider([server_url]).delete_database(ref)
+
+
+async def test_stopping_past_the_grace_hands_the_running_job_back(
+    pool: asyncpg.Pool, catalog: asyncpg.Connection, redis_client: aioredis.Redis, sealer: Sealer,
+    fake: FakeProvider, clock: Clock,
+) -> None:
+    started = asyncio.Event()
+
+    async def forever(res: Resources, job: Job, progress: Progress) -> list[str]:
+        started.set()
+        await asyncio.Event().wait()
+        return []
+
+    job_id = await catalog.fetchval(
+        "INSERT INTO jobs (kind, run_at) VALUES ('probe', now() - interval '5 seconds') RETURNING id")
+    work = runner(resources(pool, fake, sealer, redis_client, clock), clock,
+                  handlers={**HANDLERS, "probe": Handler(forever)})
+    stop = asyncio.Event()
+    task = asyncio.create_task(Worker(work, periodic={}).run(stop))
+    await started.wait()
+    stop.set()
+    await stop_within(task, 0.05)
+    row = await catalog.fetchrow("SELECT status, attempts, locked_by FROM jobs WHERE id = $1", job_id)
+    assert tuple(row) == ("queued", 0, None)
