@@ -15,6 +15,7 @@ import asyncpg
 from data_plane.tools import schema, statements
 from data_plane.tools.contract import QueryLimits, ToolArgumentError, ToolOutcome, UnknownTool
 from data_plane.tools.definitions import READ_TOOLS, WRITE_TOOLS
+from data_plane.tools.running import session_settings
 from data_plane.tools.sqlerrors import DATABASE_ERRORS, translate
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "UnknownTool",
     "call_tool",
     "is_write_tool",
+    "session_settings",
     "tool_definitions",
 ]
 

@@ -31,10 +31,28 @@ def _client_timeout(limits: QueryLimits) -> float:
     return limits.statement_timeout_ms / 1000 + _CLIENT_GRACE_SECONDS
 
 
+def session_settings(limits: QueryLimits, *, read_only: bool) -> dict[str, str]:
+    """Startup parameters for an endpoint pool (``server_settings=``) that make ``preset_session`` true."""
+    settings = {"statement_timeout": str(int(limits.statement_timeout_ms))}
+    if read_only:
+        settings["default_transaction_read_only"] = "on"
+    return settings
+
+
+def _preset_read_only(conn: asyncpg.Connection, limits: QueryLimits) -> bool:
+    # Servers from 14 on report this setting with every change, so reading it costs no I/O.
+    reported = getattr(conn.get_settings(), "default_transaction_read_only", None)
+    return limits.preset_session and reported == "on"
+
+
 async def fetch_read(
     conn: asyncpg.Connection, sql: str, args: Sequence[Any], limits: QueryLimits
 ) -> list[asyncpg.Record]:
     """The rows of one read-only statement, in a READ ONLY transaction under the statement timeout."""
+    if _preset_read_only(conn, limits):
+        # One Bind/Execute/Sync: the implicit transaction is read-only and timed by the session's defaults.
+        preset: list[asyncpg.Record] = await conn.fetch(sql, *args, timeout=_client_timeout(limits))
+        return preset
     await conn.execute(_begin(limits, read_only=True))
     try:
         records: list[asyncpg.Record] = await conn.fetch(sql, *args, timeout=_client_timeout(limits))
