@@ -34,7 +34,7 @@ from jobs.runner import Runner
 log = logging.getLogger("berth.worker")
 
 WAKE_CHANNEL = "berth_jobs"
-PERIODIC: Mapping[str, float] = {"flush_usage": 30.0, "reconcile": 300.0}
+PERIODIC: Mapping[str, float] = {"flush_usage": 30.0, "reconcile": 300.0, "prune_jobs": 3600.0}
 POLL_SECONDS = 1.0
 STOP_GRACE_SECONDS = 10.0
 

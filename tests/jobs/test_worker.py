@@ -84,3 +84,22 @@ async def test_stopping_past_the_grace_hands_the_running_job_back(
     await stop_within(task, 0.05)
     row = await catalog.fetchrow("SELECT status, attempts, locked_by FROM jobs WHERE id = $1", job_id)
     assert tuple(row) == ("queued", 0, None)
+
+
+async def test_pruning_keeps_the_jobs_table_bounded_but_keeps_what_the_operator_needs(
+    pool: asyncpg.Pool, catalog: asyncpg.Connection, redis_client: aioredis.Redis, sealer: Sealer,
+    fake: FakeProvider, clock: Clock,
+) -> None:
+    ages = [("flush_usage", "done", 2), ("flush_usage", "done", 0), ("reconcile", "dead", 8),
+            ("reconcile", "dead", 2), ("provision", "done", 31), ("provision", "done", 2),
+            ("provision", "dead", 90)]
+    for kind, status, days in ages:
+        await catalog.execute("INSERT INTO jobs (kind, status, updated_at) "
+                              "VALUES ($1, $2, now() - make_interval(days => $3))", kind, status, days)
+    await catalog.execute("INSERT INTO jobs (kind, run_at) "
+                          "VALUES ('prune_jobs', now() - interval '5 seconds')")
+    said = await runner(resources(pool, fake, sealer, redis_client, clock), clock).run_once()
+    assert said[0].endswith("done: pruned 3 finished jobs")
+    left = await catalog.fetch("SELECT kind, status FROM jobs WHERE kind <> 'prune_jobs' ORDER BY id")
+    assert [tuple(r) for r in left] == [("flush_usage", "done"), ("reconcile", "dead"), ("provision", "done"),
+                                        ("provision", "dead")]
