@@ -55,7 +55,8 @@ _DANGEROUS_NAMES = frozenset({
 })
 _DANGEROUS_PREFIXES = (
     "pg_sleep", "dblink", "lo_", "pg_ls_", "query_to_xml", "cursor_to_xml", "pg_stat_reset",
-    "pg_replication_", "pg_create_", "pg_drop_replication", "pg_copy_", "pg_wal_replay",
+    "pg_replication_", "pg_create_", "pg_drop_replication", "pg_copy_", "pg_wal_replay", "pg_read_",
+    "pg_file_",
 )
 # Advisory locks outlive the call on a pooled connection; match any spelling of them.
 _DANGEROUS_PARTS = ("advisory",)
@@ -79,17 +80,24 @@ class Verdict:
     statement: str = ""
 
 
+# Longer texts are checked every time: caching them would let 4,096 huge texts pin memory.
+_CACHED_CHARS = 16_384
+
+
 def check(sql: str, *, write: bool = False) -> Verdict:
     """The verdict for ``sql`` under a read (default) or write scope; cached by text."""
+    if len(sql) > _CACHED_CHARS:
+        return _verdict(sql, write)
     return _cached(sql, write)
 
 
-@functools.lru_cache(maxsize=4096)
-def _cached(sql: str, write: bool) -> Verdict:
+def _verdict(sql: str, write: bool) -> Verdict:
     try:
         tree = json.loads(parser.parse_sql_json(sql))
     except parser.ParseError as exc:
         return Verdict(False, f"the SQL does not parse: {exc}")
+    except RecursionError:
+        return Verdict(False, "the SQL is nested too deeply to check")
     stmts = tree.get("stmts", [])
     if len(stmts) != 1:
         return Verdict(False, f"send exactly one statement (this text holds {len(stmts)})")
@@ -98,6 +106,9 @@ def _cached(sql: str, write: bool) -> Verdict:
     if reason:
         return Verdict(False, reason)
     return Verdict(True, kind=_kind(raw["stmt"], write), statement=_statement_text(sql, raw))
+
+
+_cached = functools.lru_cache(maxsize=4096)(_verdict)
 
 
 def _kind(stmt: dict[str, Any], write: bool) -> Kind:

@@ -107,6 +107,19 @@ def test_write_scope_allows_changes_but_not_session_or_server_reach() -> None:
         assert not sqlguard.check(sql, write=True).allowed, sql
 
 
+def test_deep_nesting_is_refused_not_raised() -> None:
+    verdict = sqlguard.check("SELECT " + " + ".join(["1"] * 5000))
+    assert not verdict.allowed and "nested" in verdict.reason
+
+
+def test_long_texts_are_checked_but_not_cached() -> None:
+    long_sql = "SELECT 1 AS " + "x" * 20_000
+    before = sqlguard._cached.cache_info().currsize
+    assert sqlguard.check(long_sql).allowed
+    assert not sqlguard.check(long_sql + "; SELECT 2").allowed
+    assert sqlguard._cached.cache_info().currsize == before
+
+
 def test_verdicts_are_cached_by_text() -> None:
     sqlguard.check("SELECT 42 AS cached")
     before = sqlguard._cached.cache_info().hits
