@@ -23,7 +23,10 @@ async def test_json_rpc_errors_on_the_legacy_era(
     http: httpx.AsyncClient, opened: tuple[Endpoint, str],
 ) -> None:
     endpoint, token = opened
-    post = lambda body: http.post(endpoint.path, content=body, headers=bearer(token))  # noqa: E731
+
+    async def post(body: bytes) -> httpx.Response:
+        return await http.post(endpoint.path, content=body, headers=bearer(token))
+
     parse = await post(b"{nope")
     assert parse.status_code == 400 and parse.json()["error"]["code"] == -32700
     assert parse.json()["id"] is None
