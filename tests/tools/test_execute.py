@@ -35,6 +35,14 @@ async def test_execute_commits_and_returns_status_and_rows(owner: asyncpg.Connec
     assert not owner.is_in_transaction()
 
 
+async def test_execute_reports_how_many_rows_changed(owner: asyncpg.Connection) -> None:
+    sql = "UPDATE items SET price = price * 2 WHERE price IS NOT NULL"
+    outcome = await call_tool("execute", {"sql": sql}, owner, LIMITS)
+    assert outcome.result["structuredContent"]["status"] == "UPDATE 2"
+    assert outcome.result["structuredContent"]["rows"] == []
+    assert outcome.result["content"][0]["text"].startswith("UPDATE 2.")
+
+
 async def test_execute_runs_ddl(owner: asyncpg.Connection) -> None:
     outcome = await call_tool("execute", {"sql": "CREATE TABLE made_by_agent (id int)"}, owner, LIMITS)
     assert outcome.result["structuredContent"]["status"] == "CREATE TABLE"

@@ -7,6 +7,8 @@ from typing import Any
 import asyncpg
 import pytest
 
+from control_plane.errors import Unavailable
+from control_plane.providers.base import ProvisionedDatabase
 from data_plane.tools import QueryLimits, ToolArgumentError, UnknownTool, call_tool
 from data_plane.tools.results import UNTRUSTED
 from tests.tools.conftest import LIMITS
@@ -164,3 +166,12 @@ async def test_bad_arguments_raise_for_the_gateway(
 async def test_unknown_tool_raises(reader: asyncpg.Connection) -> None:
     with pytest.raises(UnknownTool):
         await call_tool("drop_everything", {}, reader, LIMITS)
+
+
+async def test_a_broken_connection_is_ours_not_the_callers(endpoint_db: ProvisionedDatabase) -> None:
+    conn = await asyncpg.connect(endpoint_db.reader_dsn)
+    await conn.close()
+    with pytest.raises(Unavailable):
+        await call_tool("query", {"sql": "SELECT 1"}, conn, LIMITS)
+    with pytest.raises(Unavailable):
+        await call_tool("list_tables", {}, conn, LIMITS)

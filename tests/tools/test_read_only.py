@@ -61,6 +61,14 @@ async def test_allowed_long_query_ends_at_the_statement_timeout(reader: asyncpg.
     assert await reader.fetchval("SELECT 1") == 1  # the connection is usable again
 
 
+async def test_pg_sleep_past_the_guard_still_ends_at_the_timeout(reader: asyncpg.Connection) -> None:
+    started = time.monotonic()
+    with pytest.raises(asyncpg.QueryCanceledError):
+        await fetch_read(reader, "SELECT pg_sleep(600)", (), QueryLimits(statement_timeout_ms=200))
+    assert time.monotonic() - started < 3
+    assert not reader.is_in_transaction()
+
+
 async def test_extended_protocol_refuses_several_statements_without_the_guard(
     owner: asyncpg.Connection,
 ) -> None:
