@@ -48,6 +48,13 @@ async def test_preset_session_costs_one_round_trip(
     assert await steady_trips(endpoint_db.reader_dsn, PRESET, settings) == 1
 
 
+async def test_the_read_only_roles_own_default_is_enough_for_the_preset(
+    endpoint_db: ProvisionedDatabase, owner: asyncpg.Connection
+) -> None:
+    # The local provider sets default_transaction_read_only on the reader role; the server reports it.
+    assert await steady_trips(endpoint_db.reader_dsn, PRESET, {"statement_timeout": "200"}) == 1
+
+
 async def test_preset_claim_without_a_read_only_session_falls_back(
     endpoint_db: ProvisionedDatabase, owner: asyncpg.Connection
 ) -> None:
