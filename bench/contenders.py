@@ -16,7 +16,6 @@ from bench.fixture import Target
 from control_plane.settings import Settings
 
 READY_TIMEOUT = 60.0
-GATEWAY = "from cli.main import main; main()"
 
 
 @dataclass
@@ -96,7 +95,7 @@ def gateway_env(settings: Settings, port: int, extra: dict[str, str] | None = No
 
 def gateway(settings: Settings, targets: list[Target], extra: dict[str, str] | None = None) -> Contender:
     port = free_port()
-    return Contender("berth", [sys.executable, "-c", GATEWAY, "serve", "gateway"],
+    return Contender("berth", [sys.executable, "-m", "bench.gateway"],
                      gateway_env(settings, port, extra), port, [(t.path, t.token) for t in targets])
 
 

@@ -28,7 +28,7 @@ async def profile(server_url: str, redis_url: str, scratch: Path, out: Path) -> 
     try:
         hot = [(await fleet.provision("hot"))[0] for _ in range(4)]
         gateway = contenders.gateway(fleet.settings, hot)
-        gateway.argv = [sys.executable, "-m", "bench.profiled", str(out), "serve", "gateway"]
+        gateway.argv = [sys.executable, "-m", "bench.profiled", str(out)]
         gateway.start()
         try:
             return await asyncio.to_thread(figures.load, gateway.port, gateway.targets, warmup=1.0,

@@ -1,6 +1,6 @@
-"""Run a Berth command under cProfile and write the stats when it exits (SIGTERM unwinds cleanly).
+"""The gateway process (bench.gateway) under cProfile; stats written when SIGTERM unwinds it.
 
-``python -m bench.profiled OUT.prof serve gateway``: what ``python -m bench.hotspots``
+``python -m bench.profiled OUT.prof``: what ``python -m bench.hotspots``
 starts instead of the plain gateway, since py-spy and pyinstrument are not installed.
 """
 
@@ -9,11 +9,11 @@ from __future__ import annotations
 import cProfile
 import sys
 
-from cli.main import main
+from bench.gateway import main
 
 
 def run() -> None:
-    out, sys.argv = sys.argv[1], [sys.argv[0], *sys.argv[2:]]
+    out = sys.argv[1]
     profiler = cProfile.Profile()
     try:
         profiler.runcall(main)

@@ -76,7 +76,7 @@ async def bench(server_url: str, redis_url: str, scratch: Path) -> dict[str, Any
         results = await head_to_head(fleet, hot, cold, redis_url)
         results["provisioning"] = provisioning_figures(timings)
         results["scale"] = await scale.run(fleet, bases)
-        results["token_check"] = scale.token_check_us()
+        results["token_check"] = await scale.token_check()
         return results
     finally:
         await fleet.close()
