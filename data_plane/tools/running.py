@@ -16,6 +16,9 @@ import asyncpg
 from data_plane.tools.contract import QueryLimits
 from data_plane.tools.sqlerrors import DATABASE_ERRORS
 
+# A schema change since asyncpg cached the statement; asyncpg drops the entry, and retries
+# by itself only outside a transaction, so the explicit path retries once here.
+_STALE_STATEMENT = (asyncpg.InvalidCachedStatementError, asyncpg.OutdatedSchemaCacheError)
 # Beyond the server-side timeout, a client-side one catches a server that stopped answering.
 _CLIENT_GRACE_SECONDS = 5.0
 
@@ -53,6 +56,15 @@ async def fetch_read(
         # One Bind/Execute/Sync: the implicit transaction is read-only and timed by the session's defaults.
         preset: list[asyncpg.Record] = await conn.fetch(sql, *args, timeout=_client_timeout(limits))
         return preset
+    try:
+        return await _fetch_in_transaction(conn, sql, args, limits)
+    except _STALE_STATEMENT:
+        return await _fetch_in_transaction(conn, sql, args, limits)
+
+
+async def _fetch_in_transaction(
+    conn: asyncpg.Connection, sql: str, args: Sequence[Any], limits: QueryLimits
+) -> list[asyncpg.Record]:
     await conn.execute(_begin(limits, read_only=True))
     try:
         records: list[asyncpg.Record] = await conn.fetch(sql, *args, timeout=_client_timeout(limits))

@@ -175,3 +175,20 @@ async def test_a_broken_connection_is_ours_not_the_callers(endpoint_db: Provisio
         await call_tool("query", {"sql": "SELECT 1"}, conn, LIMITS)
     with pytest.raises(Unavailable):
         await call_tool("list_tables", {}, conn, LIMITS)
+
+
+@pytest.mark.parametrize("preset", [False, True])
+async def test_a_schema_change_between_calls_is_not_the_callers_error(
+    preset: bool, endpoint_db: ProvisionedDatabase, owner: asyncpg.Connection
+) -> None:
+    # asyncpg caches the prepared statement; the new column changes its result type.
+    limits = QueryLimits(statement_timeout_ms=2000, preset_session=preset)
+    reader = await asyncpg.connect(endpoint_db.reader_dsn)
+    try:
+        first = await query(reader, "SELECT * FROM items WHERE id = 1", limits)
+        await owner.execute("ALTER TABLE items ADD COLUMN colour text DEFAULT 'red'")
+        second = await query(reader, "SELECT * FROM items WHERE id = 1", limits)
+    finally:
+        await reader.close()
+    assert second["isError"] is False, second
+    assert second["structuredContent"]["columns"] == [*first["structuredContent"]["columns"], "colour"]
