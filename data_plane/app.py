@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import asyncpg
 import redis.asyncio as aioredis
 from starlette.types import Receive, Scope, Send
 
@@ -32,6 +34,7 @@ from data_plane.pools import PoolLimits, Pools
 from data_plane.ratelimit import FailoverLimiter, LimitExceeded, MemoryLimiter, RedisLimiter
 from data_plane.tools import QueryLimits
 
+log = logging.getLogger(__name__)
 ROUTING_HEADERS = (b"mcp-protocol-version", b"mcp-method", b"mcp-name")
 NOT_ALLOWED = [(b"allow", b"POST")]
 FLUSH_EVERY = 0.5
@@ -148,8 +151,11 @@ async def _housekeeping(audit: AuditBuffer, pools: Pools, every: float = FLUSH_E
     """Until cancelled: flush the audit buffer, close idle pools."""
     while True:
         await asyncio.sleep(every)
-        await audit.flush()
-        pools.reap()
+        try:
+            await audit.flush()
+            pools.reap()
+        except Exception:  # a bad pass is logged; the next one runs anyway
+            log.exception("gateway housekeeping failed")
 
 
 @asynccontextmanager
@@ -159,31 +165,44 @@ async def serving(settings: Settings, *, tools: Toolbox | None = None) -> AsyncI
         from data_plane import tools as default_tools
 
         tools = default_tools
-    pool = await create_pool(settings.secret("database_url"), "berth_gateway", min_size=1, max_size=10)
-    redis = aioredis.from_url(settings.secret("redis_url"), socket_connect_timeout=0.5, socket_timeout=1.0)
-    listener = aioredis.from_url(settings.secret("redis_url"), socket_connect_timeout=0.5)
-    auth = Authenticator.on_pool(pool, settings.secret("token_pepper").encode(),
-                                 ttl=settings.token_cache_ttl_seconds, clock=time.time)
-    pools = Pools(Sealer.from_setting(settings.secret("seal_keys")), PoolLimits(
-        settings.pool_max_size, settings.max_pools, settings.connection_budget, settings.pool_idle_seconds,
-        settings.statement_timeout_ms))
-    seed = RedisLimiter(redis, lambda endpoint, month: catalog.month_calls(pool, endpoint, month))
-    limiter = FailoverLimiter(seed, MemoryLimiter())
+    # Every secret is read before anything opens, so a missing one leaks nothing.
+    catalog_url, redis_url = settings.secret("database_url"), settings.secret("redis_url")
+    pepper = settings.secret("token_pepper").encode()
+    sealer = Sealer.from_setting(settings.secret("seal_keys"))
+    async with contextlib.AsyncExitStack() as stack:
+        pool = await create_pool(catalog_url, "berth_gateway", min_size=1, max_size=10)
+        stack.push_async_callback(pool.close)
+        redis = aioredis.from_url(redis_url, socket_connect_timeout=0.5, socket_timeout=1.0)
+        stack.push_async_callback(redis.aclose)
+        listener = aioredis.from_url(redis_url, socket_connect_timeout=0.5)
+        stack.push_async_callback(listener.aclose)
+        limits = PoolLimits(settings.pool_max_size, settings.max_pools, settings.connection_budget,
+                            settings.pool_idle_seconds, settings.statement_timeout_ms)
+        pools = Pools(sealer, limits)
+        stack.push_async_callback(pools.aclose)
+        gateway, subscriber = _assemble(settings, tools, pool, redis, listener, pools, pepper)
+        stack.push_async_callback(gateway.calls.audit.flush)
+        tasks = [asyncio.create_task(subscriber.run()),
+                 asyncio.create_task(_housekeeping(gateway.calls.audit, pools))]
+        stack.push_async_callback(_stop, gateway, tasks)
+        yield gateway
+
+
+def _assemble(settings: Settings, tools: Toolbox, pool: asyncpg.Pool, redis: aioredis.Redis,
+              listener: aioredis.Redis, pools: Pools, pepper: bytes) -> tuple[Gateway, Subscriber]:
+    auth = Authenticator.on_pool(pool, pepper, ttl=settings.token_cache_ttl_seconds, clock=time.time)
+    seeded = RedisLimiter(redis, lambda endpoint, month: catalog.month_calls(pool, endpoint, month))
+    limiter = FailoverLimiter(seeded, MemoryLimiter())
     audit = AuditBuffer(lambda rows: catalog.insert_audit(pool, rows),
                         lambda stamps: catalog.stamp_last_used(pool, stamps))
     limits = QueryLimits(settings.statement_timeout_ms, max_result_bytes=settings.max_result_bytes)
     subscriber = Subscriber(listener, auth, pools)
     gateway = Gateway(settings, auth, Calls(tools, limiter, pools, audit, limits), subscriber=subscriber)
-    tasks = [asyncio.create_task(subscriber.run()), asyncio.create_task(_housekeeping(audit, pools))]
-    try:
-        yield gateway
-    finally:
-        gateway.stopping.set()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await audit.flush()
-        await pools.aclose()
-        await redis.aclose()
-        await listener.aclose()
-        await pool.close()
+    return gateway, subscriber
+
+
+async def _stop(gateway: Gateway, tasks: list[asyncio.Task[None]]) -> None:
+    gateway.stopping.set()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

@@ -7,10 +7,10 @@ without knowing asyncpg.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -18,7 +18,12 @@ import asyncpg
 from control_plane.errors import Unavailable
 
 ACQUIRE_TIMEOUT = 2.0
-DRIVER_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+# Failures of reach (by SQLSTATE family), not of Berth's SQL: those mean "unavailable", the rest are bugs.
+DRIVER_ERRORS = (OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
+                 asyncpg.OperatorInterventionError, asyncpg.InsufficientResourcesError,
+                 asyncpg.ObjectNotInPrerequisiteStateError, asyncpg.InvalidCatalogNameError)
+LOST_CONNECTION = (asyncpg.ConnectionDoesNotExistError, asyncpg.AdminShutdownError, ConnectionResetError)
+T = TypeVar("T")
 
 LOOKUP = """
 SELECT t.id, t.tenant_id, t.endpoint_id, t.scopes, t.expires_at, t.revoked_at,
@@ -30,7 +35,7 @@ MONTH_CALLS = "SELECT calls FROM usage_monthly WHERE endpoint_id = $1 AND month 
 STAMP = """
 UPDATE endpoint_tokens SET last_used_at = v.at
 FROM unnest($1::uuid[], $2::timestamptz[]) AS v(id, at)
-WHERE endpoint_tokens.id = v.id AND (last_used_at IS NULL OR last_used_at < v.at)
+WHERE endpoint_tokens.id = v.id
 """
 AUDIT = """
 INSERT INTO audit_log (tenant_id, actor, action, target, outcome, endpoint_id, token_id, tool,
@@ -58,32 +63,35 @@ class AuditRow:
     at: datetime
 
 
-@asynccontextmanager
-async def _connection(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
-    try:
-        async with pool.acquire(timeout=ACQUIRE_TIMEOUT) as conn:
-            yield conn
-    except DRIVER_ERRORS as exc:
-        raise Unavailable("the catalog is unreachable") from exc
+async def _run(pool: asyncpg.Pool, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    """``work`` on a pooled connection, once more on a fresh one if the first had been cut off."""
+    for attempt in (1, 2):
+        try:
+            async with pool.acquire(timeout=ACQUIRE_TIMEOUT) as conn:
+                return await work(conn)
+        except LOST_CONNECTION as exc:
+            # After a catalog restart the pool still holds dead connections; each is found on use.
+            if attempt == 2:
+                raise Unavailable("the catalog is unreachable") from exc
+        except DRIVER_ERRORS as exc:
+            raise Unavailable("the catalog is unreachable") from exc
+    raise AssertionError("unreachable")
 
 
 async def find_token(pool: asyncpg.Pool, token_hash: bytes) -> asyncpg.Record | None:
     """The token row joined to its endpoint, or None for an unknown token."""
-    async with _connection(pool) as conn:
-        row: asyncpg.Record | None = await conn.fetchrow(LOOKUP, token_hash)
-        return row
+    row: asyncpg.Record | None = await _run(pool, lambda conn: conn.fetchrow(LOOKUP, token_hash))
+    return row
 
 
 async def month_calls(pool: asyncpg.Pool, endpoint_id: UUID, month: date) -> int:
     """Calls the catalog has recorded for the endpoint this month (0 when none)."""
-    async with _connection(pool) as conn:
-        calls = await conn.fetchval(MONTH_CALLS, endpoint_id, month)
-        return int(calls or 0)
+    calls = await _run(pool, lambda conn: conn.fetchval(MONTH_CALLS, endpoint_id, month))
+    return int(calls or 0)
 
 
 async def stamp_last_used(pool: asyncpg.Pool, stamps: dict[UUID, datetime]) -> None:
-    async with _connection(pool) as conn:
-        await conn.execute(STAMP, list(stamps), list(stamps.values()))
+    await _run(pool, lambda conn: conn.execute(STAMP, list(stamps), list(stamps.values())))
 
 
 async def insert_audit(pool: asyncpg.Pool, rows: Sequence[AuditRow]) -> None:
@@ -93,5 +101,4 @@ async def insert_audit(pool: asyncpg.Pool, rows: Sequence[AuditRow]) -> None:
         [r.tool for r in rows], [r.outcome for r in rows], [r.args_digest for r in rows],
         [r.duration_ms for r in rows], [r.row_count for r in rows], [r.at for r in rows],
     )
-    async with _connection(pool) as conn:
-        await conn.execute(AUDIT, *columns)
+    await _run(pool, lambda conn: conn.execute(AUDIT, *columns))

@@ -111,7 +111,8 @@ def issue_token(catalog: asyncpg.Connection, settings: Settings) -> IssueToken:
 
 
 @pytest.fixture
-async def gateway(gateway_settings: Settings) -> AsyncIterator[Gateway]:
+async def gateway(gateway_settings: Settings, make_endpoint: MakeEndpoint) -> AsyncIterator[Gateway]:
+    """A serving gateway, closed before the endpoints' databases are dropped."""
     async with serving(gateway_settings) as app:
         assert app.subscriber is not None
         await app.subscriber.ready.wait()
