@@ -24,7 +24,7 @@ from control_plane.sealing import Sealer, SealError
 from data_plane.auth import Grant
 
 Key = tuple[UUID, bool]
-Connect = Callable[[str, int], Awaitable[asyncpg.Pool]]
+Connect = Callable[[str, int, bool], Awaitable[asyncpg.Pool]]
 RETRY_DELAYS = (0.05, 0.2, 0.5)
 CLOSE_TIMEOUT = 5.0
 COLD_START_ERRORS = (OSError, asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError,
@@ -47,13 +47,17 @@ class Slot:
 
 
 def connector(statement_timeout_ms: int, idle_seconds: float) -> Connect:
-    """How pools are opened: the statement timeout as a backstop, idle connections dropped."""
-    async def connect(dsn: str, max_size: int) -> asyncpg.Pool:
-        return await asyncpg.create_pool(
-            dsn, min_size=1, max_size=max_size, max_inactive_connection_lifetime=idle_seconds,
-            server_settings={"application_name": "berth:gateway",
-                             "statement_timeout": str(statement_timeout_ms)},
-        )
+    """How pools are opened: every session under the statement timeout, read pools read-only by default.
+
+    Both are session settings, so a tool can run a read as one ``fetch`` with no
+    BEGIN / SET LOCAL round trip, and still be bounded and read-only.
+    """
+    async def connect(dsn: str, max_size: int, read_only: bool) -> asyncpg.Pool:
+        settings = {"application_name": "berth:gateway", "statement_timeout": str(statement_timeout_ms)}
+        if read_only:
+            settings["default_transaction_read_only"] = "on"
+        return await asyncpg.create_pool(dsn, min_size=1, max_size=max_size, server_settings=settings,
+                                         max_inactive_connection_lifetime=idle_seconds)
     return connect
 
 
@@ -89,7 +93,7 @@ class Pools:
     async def _create(self, key: Key, grant: Grant) -> asyncpg.Pool:
         dsn = self._unseal(grant)
         self._make_room()
-        pool = await self._connect_with_retries(dsn)
+        pool = await self._connect_with_retries(dsn, read_only=not grant.can_write)
         self._open[key] = Slot(pool, self._clock())
         return pool
 
@@ -103,10 +107,10 @@ class Pools:
             raise Unavailable("the endpoint's connection cannot be opened",
                               code="endpoint_unavailable") from exc
 
-    async def _connect_with_retries(self, dsn: str) -> asyncpg.Pool:
+    async def _connect_with_retries(self, dsn: str, *, read_only: bool) -> asyncpg.Pool:
         for delay in (*RETRY_DELAYS, None):
             try:
-                return await self._connect(dsn, self._limits.max_size)
+                return await self._connect(dsn, self._limits.max_size, read_only)
             except COLD_START_ERRORS as exc:
                 if delay is None:
                     raise Unavailable("the endpoint's database is unreachable",

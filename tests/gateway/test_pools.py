@@ -24,9 +24,9 @@ class Counting:
         self.opened = 0
         self._connect = connector(1000, 60.0)
 
-    async def __call__(self, dsn: str, max_size: int) -> asyncpg.Pool:
+    async def __call__(self, dsn: str, max_size: int, read_only: bool) -> asyncpg.Pool:
         self.opened += 1
-        return await self._connect(dsn, max_size)
+        return await self._connect(dsn, max_size, read_only)
 
 
 @pytest.fixture
@@ -57,7 +57,8 @@ async def test_concurrent_first_calls_open_one_pool(
     g = grant(sealer, server_url)
     opened = await asyncio.gather(*(pools.get(g) for _ in range(8)))
     assert connect.opened == 1 and len({id(p) for p in opened}) == 1
-    assert await opened[0].fetchval("SELECT 1") == 1
+    assert await opened[0].fetchval("SHOW default_transaction_read_only") == "on"
+    assert await opened[0].fetchval("SHOW statement_timeout") == "1s"
 
 
 async def test_lru_cap_and_connection_budget_close_the_least_recent(
