@@ -50,7 +50,8 @@ def hot_spots(out: Path) -> str:
 
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="berth-profile-") as tmp, services(Path(tmp)) as (pg, redis):
-        out = Path(tmp) / "gateway.prof"
+        # keep the stats when a path is given: `python -m bench.hotspots gateway.prof`
+        out = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else Path(tmp) / "gateway.prof"
         result = asyncio.run(profile(pg, redis, Path(tmp), out))
         print(result)
         print(hot_spots(out))

@@ -45,8 +45,8 @@ def provisioning_figures(timings: list[float]) -> dict[str, Any]:
 async def head_to_head(fleet: Fleet, hot: list[Target], cold: list[Target], redis_url: str) -> dict[str, Any]:
     """Throughput rounds, added latency and cold start, with all three contenders up."""
     readers = [(await fleet.dsns(t.endpoint_id))[1] for t in hot]
-    field = [contenders.gateway(fleet.settings, hot), contenders.bare(redis_url, hot, readers),
-             contenders.sdk_peer(readers[0])]
+    field = [contenders.gateway(fleet.settings, hot, scale.GATEWAY_ENV),
+             contenders.bare(redis_url, hot, readers), contenders.sdk_peer(readers[0])]
     try:
         for contender in field:
             contender.start()
@@ -56,6 +56,8 @@ async def head_to_head(fleet: Fleet, hot: list[Target], cold: list[Target], redi
         rounds = await asyncio.to_thread(figures.throughput, field, rounds=ROUNDS, warmup=WARMUP,
                                          duration=DURATION)
         latency = await figures.added_latency(field[:2], readers[0], LATENCY_SECONDS)
+        for contender in field[1:]:
+            contender.stop()  # their pools would crowd the server's connections while cold pools open
         cold_start = await figures.first_calls(field[0].port, [(t.path, t.token) for t in cold])
         return {"throughput": rounds, "latency": latency, "cold_start": cold_start}
     finally:

@@ -24,7 +24,9 @@ from data_plane.auth import Authenticator, bearer
 
 SCALE_ENDPOINTS = int(os.environ.get("BERTH_BENCH_SCALE", "10000"))
 # Budget below the server's max_connections (100 by default), shared with the other contenders' pools.
-GATEWAY_ENV = {"BERTH_CONNECTION_BUDGET": "40"}
+CONNECTION_BUDGET = 40
+POOL_MAX_SIZE = 4  # the gateway's default: pools open <= budget // pool size
+GATEWAY_ENV = {"BERTH_CONNECTION_BUDGET": str(CONNECTION_BUDGET)}
 CONNECTIONS = """
 SELECT count(*) FROM pg_stat_activity WHERE datname = ANY($1::text[]) AND application_name NOT LIKE 'bench%'
 """
@@ -35,22 +37,33 @@ async def connections(fleet: Fleet, refs: list[str]) -> int:
     return count
 
 
+async def _sweep(gateway: contenders.Contender) -> dict[str, Any]:
+    return await asyncio.to_thread(figures.load, gateway.port, gateway.targets, warmup=0.0, duration=600.0,
+                                   once=True)
+
+
 async def run(fleet: Fleet, bases: list[Target]) -> dict[str, Any]:
-    """One sweep calling each of the endpoints once (32 clients), with RSS and open connections."""
+    """Two sweeps calling each endpoint once (32 clients), with RSS after each and open connections."""
     targets = await fleet.spread(SCALE_ENDPOINTS, bases)
     refs = [(await fleet.dsns(t.endpoint_id))[2] for t in bases]
     gateway = contenders.gateway(fleet.settings, targets, GATEWAY_ENV)
     gateway.start()
     try:
         idle = contenders.rss_mib(gateway.pid)
-        sweep = await asyncio.to_thread(figures.load, gateway.port, gateway.targets, warmup=0.0,
-                                        duration=600.0, once=True)
-        return {"endpoints": len(targets), "databases": len(bases), "calls": sweep["calls"],
-                "errors": sweep["errors"], "sample_error": sweep["sample_error"],
-                "calls_per_s": sweep.get("calls_per_s", 0.0), "p50_ms": sweep.get("p50_ms"),
-                "p99_ms": sweep.get("p99_ms"), "rss_idle_mib": round(idle, 1),
-                "rss_after_mib": round(contenders.rss_mib(gateway.pid), 1),
-                "connections_open": await connections(fleet, refs), "connection_budget": 40}
+        first = await _sweep(gateway)
+        first_rss = contenders.rss_mib(gateway.pid)
+        second = await _sweep(gateway)
+        return {
+            "endpoints": len(targets), "databases": len(bases), "calls": first["calls"],
+            "errors": first["errors"], "sample_error": first["sample_error"],
+            "calls_per_s": first.get("calls_per_s", 0.0), "p50_ms": first.get("p50_ms"),
+            "p99_ms": first.get("p99_ms"), "second_sweep_calls_per_s": second.get("calls_per_s", 0.0),
+            "second_sweep_errors": second["errors"], "rss_idle_mib": round(idle, 1),
+            "rss_first_sweep_mib": round(first_rss, 1),
+            "rss_after_mib": round(contenders.rss_mib(gateway.pid), 1),
+            "connections_open": await connections(fleet, refs), "connection_budget": CONNECTION_BUDGET,
+            "pool_cap": CONNECTION_BUDGET // POOL_MAX_SIZE,
+        }
     finally:
         gateway.stop()
 
