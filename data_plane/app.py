@@ -30,9 +30,9 @@ from data_plane.calls import Calls, Toolbox
 from data_plane.invalidation import Subscriber
 from data_plane.listen import listen
 from data_plane.mcp import Methods
-from data_plane.pools import PoolLimits, Pools
+from data_plane.pools import PoolLimits, Pools, connector
 from data_plane.ratelimit import FailoverLimiter, LimitExceeded, MemoryLimiter, RedisLimiter
-from data_plane.tools import QueryLimits
+from data_plane.tools import QueryLimits, session_settings
 
 log = logging.getLogger(__name__)
 ROUTING_HEADERS = (b"mcp-protocol-version", b"mcp-method", b"mcp-name")
@@ -178,7 +178,9 @@ async def serving(settings: Settings, *, tools: Toolbox | None = None) -> AsyncI
         stack.push_async_callback(listener.aclose)
         limits = PoolLimits(settings.pool_max_size, settings.max_pools, settings.connection_budget,
                             settings.pool_idle_seconds, settings.statement_timeout_ms)
-        pools = Pools(sealer, limits)
+        query_limits = _query_limits(settings)
+        connect = connector(lambda ro: session_settings(query_limits, read_only=ro), limits.idle_seconds)
+        pools = Pools(sealer, limits, connect=connect)
         stack.push_async_callback(pools.aclose)
         gateway, subscriber = _assemble(settings, tools, pool, redis, listener, pools, pepper)
         stack.push_async_callback(gateway.calls.audit.flush)
@@ -195,10 +197,16 @@ def _assemble(settings: Settings, tools: Toolbox, pool: asyncpg.Pool, redis: aio
     limiter = FailoverLimiter(seeded, MemoryLimiter())
     audit = AuditBuffer(lambda rows: catalog.insert_audit(pool, rows),
                         lambda stamps: catalog.stamp_last_used(pool, stamps))
-    limits = QueryLimits(settings.statement_timeout_ms, max_result_bytes=settings.max_result_bytes)
+    limits = _query_limits(settings)
     subscriber = Subscriber(listener, auth, pools)
     gateway = Gateway(settings, auth, Calls(tools, limiter, pools, audit, limits), subscriber=subscriber)
     return gateway, subscriber
+
+
+def _query_limits(settings: Settings) -> QueryLimits:
+    # preset_session: every endpoint pool is opened with the tools' session settings (see pools.connector)
+    return QueryLimits(settings.statement_timeout_ms, max_result_bytes=settings.max_result_bytes,
+                       preset_session=True)
 
 
 async def _stop(gateway: Gateway, tasks: list[asyncio.Task[None]]) -> None:

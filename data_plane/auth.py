@@ -37,6 +37,7 @@ class Grant:
     can_write: bool
     owner_dsn: Sealed | None
     reader_dsn: Sealed | None
+    seen_at: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,7 @@ def _entry(row: asyncpg.Record | None, token_hash: bytes, now: float) -> Entry:
         "mcp:write" in row["scopes"],
         Sealed(sealed, row["sealed_owner_dsn"]) if sealed and row["sealed_owner_dsn"] else None,
         Sealed(sealed, row["sealed_reader_dsn"]) if sealed and row["sealed_reader_dsn"] else None,
+        now,
     )
     expires = row["expires_at"].timestamp() if row["expires_at"] is not None else None
     usable = row["revoked_at"] is None and row["status"] == "ready"

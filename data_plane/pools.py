@@ -19,12 +19,14 @@ from uuid import UUID
 
 import asyncpg
 
-from control_plane.errors import Unavailable
+from control_plane.errors import Unauthorized, Unavailable
 from control_plane.sealing import Sealer, SealError
 from data_plane.auth import Grant
 
 Key = tuple[UUID, bool]
 Connect = Callable[[str, int, bool], Awaitable[asyncpg.Pool]]
+Session = Callable[[bool], dict[str, str]]
+MAX_REMEMBERED = 10_000
 RETRY_DELAYS = (0.05, 0.2, 0.5)
 CLOSE_TIMEOUT = 5.0
 COLD_START_ERRORS = (OSError, asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError,
@@ -46,28 +48,38 @@ class Slot:
     last_used: float
 
 
-def connector(statement_timeout_ms: int, idle_seconds: float) -> Connect:
-    """How pools are opened: every session under the statement timeout, read pools read-only by default.
+def connector(session: Session, idle_seconds: float) -> Connect:
+    """How pools are opened: with the tools' session settings as startup parameters.
 
-    Both are session settings, so a tool can run a read as one ``fetch`` with no
-    BEGIN / SET LOCAL round trip, and still be bounded and read-only.
+    Startup parameters survive the pool's RESET ALL, so every session stays under
+    the statement timeout and read pools stay read-only; a read is then one ``fetch``.
     """
     async def connect(dsn: str, max_size: int, read_only: bool) -> asyncpg.Pool:
-        settings = {"application_name": "berth:gateway", "statement_timeout": str(statement_timeout_ms)}
-        if read_only:
-            settings["default_transaction_read_only"] = "on"
+        settings = {"application_name": "berth:gateway", **session(read_only)}
         return await asyncpg.create_pool(dsn, min_size=1, max_size=max_size, server_settings=settings,
                                          max_inactive_connection_lifetime=idle_seconds)
     return connect
 
 
+def timeout_only(statement_timeout_ms: int) -> Session:
+    """Session settings without the tools' helper: the timeout, and read-only for read pools."""
+    def session(read_only: bool) -> dict[str, str]:
+        settings = {"statement_timeout": str(statement_timeout_ms)}
+        if read_only:
+            settings["default_transaction_read_only"] = "on"
+        return settings
+    return session
+
+
 class Pools:
     def __init__(self, sealer: Sealer, limits: PoolLimits, *, connect: Connect | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time) -> None:
         self._sealer = sealer
         self._limits = limits
-        self._connect = connect or connector(limits.statement_timeout_ms, limits.idle_seconds)
+        self._connect = connect or connector(timeout_only(limits.statement_timeout_ms), limits.idle_seconds)
         self._clock = clock
+        self._wall = wall
+        self._invalidated: dict[UUID, float] = {}
         self._open: OrderedDict[Key, Slot] = OrderedDict()
         self._opening: dict[Key, asyncio.Task[asyncpg.Pool]] = {}
         self._closing: set[asyncio.Task[None]] = set()
@@ -78,6 +90,9 @@ class Pools:
     async def get(self, grant: Grant) -> asyncpg.Pool:
         """The pool for this grant's endpoint and access; Unavailable if the database cannot be reached."""
         key = (grant.endpoint_id, grant.can_write)
+        if self._invalidated.get(grant.endpoint_id, 0.0) >= grant.seen_at:
+            # the grant was read before the endpoint was invalidated: a call in flight must not reopen it
+            raise Unauthorized("the token is not valid for this endpoint", code="invalid_token")
         slot = self._open.get(key)
         if slot is not None:
             slot.last_used = self._clock()
@@ -135,6 +150,9 @@ class Pools:
 
     def close_endpoint(self, endpoint_id: UUID) -> int:
         """Terminate the endpoint's pools now: its tokens are gone or its database is going."""
+        if len(self._invalidated) >= MAX_REMEMBERED:
+            del self._invalidated[next(iter(self._invalidated))]
+        self._invalidated[endpoint_id] = self._wall()
         doomed = [key for key in self._open if key[0] == endpoint_id]
         for key in doomed:
             self._close_later(self._open.pop(key).pool, graceful=False)

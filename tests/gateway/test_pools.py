@@ -5,16 +5,17 @@ from __future__ import annotations
 import asyncio
 import base64
 import secrets
+import time
 import uuid
 from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 
-from control_plane.errors import Unavailable
+from control_plane.errors import Unauthorized, Unavailable
 from control_plane.sealing import Sealer
 from data_plane.auth import Grant
-from data_plane.pools import PoolLimits, Pools, connector
+from data_plane.pools import PoolLimits, Pools, connector, timeout_only
 
 
 class Counting:
@@ -22,7 +23,7 @@ class Counting:
 
     def __init__(self) -> None:
         self.opened = 0
-        self._connect = connector(1000, 60.0)
+        self._connect = connector(timeout_only(1000), 60.0)
 
     async def __call__(self, dsn: str, max_size: int, read_only: bool) -> asyncpg.Pool:
         self.opened += 1
@@ -37,7 +38,8 @@ def sealer() -> Sealer:
 def grant(sealer: Sealer, dsn: str, *, write: bool = False) -> Grant:
     endpoint_id = uuid.uuid4()
     return Grant(uuid.uuid4(), uuid.uuid4(), endpoint_id, "shop", "free", write,
-                 sealer.seal(dsn, f"{endpoint_id}:owner"), sealer.seal(dsn, f"{endpoint_id}:reader"))
+                 sealer.seal(dsn, f"{endpoint_id}:owner"), sealer.seal(dsn, f"{endpoint_id}:reader"),
+                 time.time())
 
 
 @pytest.fixture
@@ -86,11 +88,13 @@ async def test_invalidation_and_idleness_close_pools(
     pools_factory.append(pools)
     read, other = grant(sealer, server_url), grant(sealer, server_url)
     write = Grant(read.token_id, read.tenant_id, read.endpoint_id, "shop", "free", True,
-                  read.owner_dsn, read.reader_dsn)
+                  read.owner_dsn, read.reader_dsn, read.seen_at)
     pool = await pools.get(read)
     await pools.get(write)
     await pools.get(other)
     assert pools.close_endpoint(read.endpoint_id) == 2 and len(pools) == 1
+    with pytest.raises(Unauthorized):  # a call that was authorised before the close cannot reopen
+        await pools.get(read)
     await asyncio.sleep(0.05)
     assert pool.is_closing()
     now[0] = 5.0
