@@ -49,13 +49,13 @@ def endpoints_from_env() -> dict[str, Endpoint]:
     return {token: Endpoint(f"/e/{slug}/mcp", key, dsn) for token, slug, key, dsn in rows}
 
 
-async def _respond(send: Send, status: int, body: bytes) -> None:
+async def respond(send: Send, status: int, body: bytes) -> None:
     headers = [*JSON, (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def read_body(receive: Receive) -> bytes:
     chunks = []
     while True:
         message = await receive()
@@ -103,9 +103,9 @@ class Bare:
         token = next((v[7:].decode() for k, v in scope["headers"] if k == b"authorization"), "")
         endpoint = self.endpoints.get(token)
         if endpoint is None or endpoint.path != scope["path"]:
-            await _respond(send, 401, b'{"error":{"code":"invalid_token"}}')
+            await respond(send, 401, b'{"error":{"code":"invalid_token"}}')
             return
-        await _respond(send, 200, await self.call(endpoint, await _read_body(receive)))
+        await respond(send, 200, await self.call(endpoint, await read_body(receive)))
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

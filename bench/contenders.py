@@ -111,3 +111,9 @@ def sdk_peer(reader: str) -> Contender:
     port = free_port()
     return Contender("sdk-peer", [sys.executable, "-m", "bench.sdk_peer", str(port)], {"BENCH_DSN": reader},
                      port, [("/mcp", "")])
+
+
+def floor(targets: list[Target]) -> Contender:
+    port = free_port()
+    return Contender("floor", [sys.executable, "-m", "bench.floor", str(port)], {}, port,
+                     [(t.path, t.token) for t in targets])

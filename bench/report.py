@@ -52,6 +52,9 @@ def head_to_head_rows(r: dict[str, Any]) -> list[Row]:
         ("berth / bare (vs_bare)", f"{r['vs_bare']:.2f} x", ">= 0.75 x", verdict(r["vs_bare"] >= 0.75)),
         ("berth / sdk-peer (vs_sdk)", f"{r['vs_sdk']:.2f} x", ">= 4 x", verdict(r["vs_sdk"] >= 4)),
         ("reference: bare / sdk-peer (the ceiling for vs_sdk)", f"{r['bare_vs_sdk']:.2f} x", "", ""),
+        ("reference: uvicorn answering fixed bytes (floor)",
+         f"{r['floor']['calls_per_s']:.0f} calls/s, load generator at {r['floor']['loadgen_cpu']:.2f} core",
+         "", ""),
         ("berth added latency p50 / p99 (1 client)",
          f"{gw['added_p50_ms']:.3f} / {gw['added_p99_ms']:.3f} ms", "p50 <= 1 ms",
          verdict(gw["added_p50_ms"] <= 1.0)),
@@ -101,7 +104,8 @@ def notes(r: dict[str, Any]) -> str:
         "of rounds. Each is one uvicorn process (h11, asyncio loop) against the same Postgres and Redis; "
         "32 keep-alive clients on loopback call `tools/call query` with a one-row SELECT.",
         f"- The load generator is not the bottleneck: against bare it used {bare['loadgen_cpu']:.2f} of a "
-        f"core while bare used {bare['server_cpu']:.2f} (server CPU per contender: {cpu}).",
+        f"core while bare used {bare['server_cpu']:.2f} (server CPU per contender: {cpu}); against "
+        f"uvicorn answering fixed bytes it drove {r['floor']['calls_per_s']:.0f} calls/s.",
         "- Added latency: one client, sequential calls, minus a direct asyncpg `fetch` of the same SQL "
         "on the same database (p50 and p99 of each, subtracted).",
         "- Cold start: one call to each of endpoints just provisioned and never called, so the gateway "
@@ -123,7 +127,10 @@ def publish(results: dict[str, Any], where: Path) -> None:
     text = table(results)
     print(text)
     m = results["machine"]
+    # The profile and before/after figures are written by hand after a profiling session; kept across runs.
+    profile = where / "PROFILE.md"
+    extra = "\n" + profile.read_text() if profile.exists() else ""
     (where / "RESULTS.md").write_text(
         f"# Berth benchmark results\n\nMachine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, "
         f"{m['platform']}\nDate: {m['date']}\nCommand: `{COMMAND}`\nRun time: {results['run_seconds']} s\n\n"
-        f"{text}\n\n{notes(results)}\n")
+        f"{text}\n\n{notes(results)}\n{extra}")

@@ -42,6 +42,16 @@ def provisioning_figures(timings: list[float]) -> dict[str, Any]:
             "max_s": round(max(timings), 3), "per_minute": round(60 * len(timings) / sum(timings), 1)}
 
 
+def http_floor(hot: list[Target]) -> dict[str, Any]:
+    """uvicorn answering fixed bytes: what the server and the load generator can move at most."""
+    floor = contenders.floor(hot)
+    floor.start()
+    try:
+        return figures.measured(floor, warmup=WARMUP, duration=DURATION)
+    finally:
+        floor.stop()
+
+
 async def head_to_head(fleet: Fleet, hot: list[Target], cold: list[Target], redis_url: str) -> dict[str, Any]:
     """Throughput rounds, added latency and cold start, with all three contenders up."""
     readers = [(await fleet.dsns(t.endpoint_id))[1] for t in hot]
@@ -56,10 +66,11 @@ async def head_to_head(fleet: Fleet, hot: list[Target], cold: list[Target], redi
         rounds = await asyncio.to_thread(figures.throughput, field, rounds=ROUNDS, warmup=WARMUP,
                                          duration=DURATION)
         latency = await figures.added_latency(field[:2], readers[0], LATENCY_SECONDS)
+        floor = await asyncio.to_thread(http_floor, hot)
         for contender in field[1:]:
             contender.stop()  # their pools would crowd the server's connections while cold pools open
         cold_start = await figures.first_calls(field[0].port, [(t.path, t.token) for t in cold])
-        return {"throughput": rounds, "latency": latency, "cold_start": cold_start}
+        return {"throughput": rounds, "latency": latency, "cold_start": cold_start, "floor": floor}
     finally:
         for contender in field:
             contender.stop()
