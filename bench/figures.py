@@ -37,6 +37,9 @@ def measured(contender: Contender, *, warmup: float, duration: float) -> dict[st
     cpu, wall = cpu_seconds(contender.pid), time.perf_counter()
     result = load(contender.port, contender.targets, warmup=warmup, duration=duration)
     result["server_cpu"] = round((cpu_seconds(contender.pid) - cpu) / (time.perf_counter() - wall), 3)
+    # CPU per call moves far less with the neighbours' load than calls/s does
+    rate = max(result.get("calls_per_s", 0.0), 1e-9)
+    result["cpu_us_per_call"] = round(result["server_cpu"] / rate * 1e6, 1)
     return result
 
 
@@ -59,6 +62,7 @@ def summary(results: list[dict[str, Any]]) -> dict[str, Any]:
 
     return {"calls_per_s": median("calls_per_s"), "p50_ms": median("p50_ms"), "p99_ms": median("p99_ms"),
             "errors": sum(r["errors"] for r in results), "server_cpu": median("server_cpu"),
+            "cpu_us_per_call": median("cpu_us_per_call"),
             "loadgen_cpu": median("loadgen_cpu"), "rounds": results}
 
 

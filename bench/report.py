@@ -32,6 +32,7 @@ def ratios(results: dict[str, Any]) -> None:
     results["vs_bare"] = round(berth / t["bare"]["calls_per_s"], 3)
     results["vs_sdk"] = round(berth / t["sdk-peer"]["calls_per_s"], 3)
     results["bare_vs_sdk"] = round(t["bare"]["calls_per_s"] / t["sdk-peer"]["calls_per_s"], 3)
+    results["cpu_per_call_vs_bare"] = round(t["bare"]["cpu_us_per_call"] / t["berth"]["cpu_us_per_call"], 3)
 
 
 def verdict(ok: bool | None) -> str:
@@ -43,14 +44,15 @@ Row = tuple[str, str, str, str]
 
 def head_to_head_rows(r: dict[str, Any]) -> list[Row]:
     """(figure, value, budget, verdict) for the side-by-side part."""
-    out = [(f"{name} calls/s (p50 / p99 ms)",
-            f"{v['calls_per_s']:.0f} ({v['p50_ms']:.2f} / {v['p99_ms']:.2f})", "", "")
-           for name, v in r["throughput"].items()]
+    out = [(f"{name} calls/s (p50 / p99 ms; server CPU per call)",
+            f"{v['calls_per_s']:.0f} ({v['p50_ms']:.2f} / {v['p99_ms']:.2f}; {v['cpu_us_per_call']:.0f} us)",
+            "", "") for name, v in r["throughput"].items()]
     gw, bare = r["latency"]["berth"], r["latency"]["bare"]
     cold = r["cold_start"]
     return out + [
         ("berth / bare (vs_bare)", f"{r['vs_bare']:.2f} x", ">= 0.75 x", verdict(r["vs_bare"] >= 0.75)),
         ("berth / sdk-peer (vs_sdk)", f"{r['vs_sdk']:.2f} x", ">= 4 x", verdict(r["vs_sdk"] >= 4)),
+        ("CPU per call, bare / berth", f"{r['cpu_per_call_vs_bare']:.2f} x", "", ""),
         ("reference: bare / sdk-peer (the ceiling for vs_sdk)", f"{r['bare_vs_sdk']:.2f} x", "", ""),
         ("reference: uvicorn answering fixed bytes (floor)",
          f"{r['floor']['calls_per_s']:.0f} calls/s, load generator at {r['floor']['loadgen_cpu']:.2f} core",
