@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import os
 import platform
+import statistics
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,12 +28,18 @@ def machine() -> dict[str, Any]:
 
 
 def ratios(results: dict[str, Any]) -> None:
+    """Each ratio is the median of per-round ratios: a round's contenders ran back to back, so drift
+    in the neighbours' load cancels within a round better than across the medians of whole columns."""
     t = results["throughput"]
-    berth = t["berth"]["calls_per_s"]
-    results["vs_bare"] = round(berth / t["bare"]["calls_per_s"], 3)
-    results["vs_sdk"] = round(berth / t["sdk-peer"]["calls_per_s"], 3)
-    results["bare_vs_sdk"] = round(t["bare"]["calls_per_s"] / t["sdk-peer"]["calls_per_s"], 3)
-    results["cpu_per_call_vs_bare"] = round(t["bare"]["cpu_us_per_call"] / t["berth"]["cpu_us_per_call"], 3)
+
+    def per_round(a: str, b: str, key: str = "calls_per_s") -> float:
+        pairs = zip(t[a]["rounds"], t[b]["rounds"], strict=True)
+        return round(float(statistics.median(x[key] / y[key] for x, y in pairs)), 3)
+
+    results["vs_bare"] = per_round("berth", "bare")
+    results["vs_sdk"] = per_round("berth", "sdk-peer")
+    results["bare_vs_sdk"] = per_round("bare", "sdk-peer")
+    results["cpu_per_call_vs_bare"] = per_round("bare", "berth", "cpu_us_per_call")
 
 
 def verdict(ok: bool | None) -> str:
