@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -68,14 +70,22 @@ class Calls:
 
     async def _run(self, pool: asyncpg.Pool, name: str, arguments: dict[str, Any]) -> ToolOutcome:
         try:
-            async with pool.acquire(timeout=ACQUIRE_TIMEOUT) as conn:
-                return await self.tools.call_tool(name, arguments, conn, self.limits)
+            # asyncio.timeout costs a timer; acquire(timeout=) would cost a task per call
+            async with asyncio.timeout(ACQUIRE_TIMEOUT):
+                conn = await pool.acquire()
+        except POOL_ERRORS as exc:
+            raise Unavailable("the endpoint's database is unreachable", code="endpoint_unavailable") from exc
+        try:
+            return await self.tools.call_tool(name, arguments, conn, self.limits)
         except UnknownTool as exc:
             raise RpcError(INVALID_PARAMS, f"Unknown tool: {name}") from exc
         except ToolArgumentError as exc:
             raise RpcError(INVALID_PARAMS, f"Invalid arguments for {name}: {exc}") from exc
         except POOL_ERRORS as exc:
             raise Unavailable("the endpoint's database is unreachable", code="endpoint_unavailable") from exc
+        finally:
+            with contextlib.suppress(*POOL_ERRORS):  # a pool terminated meanwhile has let it go already
+                await pool.release(conn)
 
     def _record(self, grant: Grant, tool: str, arguments: dict[str, Any], outcome: str,
                 duration_ms: float, rows: int) -> None:
