@@ -18,8 +18,8 @@ from typing import Any
 from bench import contenders, figures, report, scale
 from bench.fixture import Fleet, Target, bench_settings, create_catalog, drop_database, services
 
-ROUNDS = int(os.environ.get("BERTH_BENCH_ROUNDS", "3"))
-DURATION = float(os.environ.get("BERTH_BENCH_SECONDS", "5"))
+ROUNDS = int(os.environ.get("BERTH_BENCH_ROUNDS", "5"))
+DURATION = float(os.environ.get("BERTH_BENCH_SECONDS", "4"))
 WARMUP = 1.0
 LATENCY_SECONDS = 3.0
 # The scale plan bursts at 1,000 calls/s per endpoint: spreading the load keeps that limit out of the way.
