@@ -172,7 +172,7 @@ async def serving(settings: Settings, *, tools: Toolbox | None = None) -> AsyncI
     async with contextlib.AsyncExitStack() as stack:
         pool = await create_pool(catalog_url, "berth_gateway", min_size=1, max_size=10)
         stack.push_async_callback(pool.close)
-        redis = aioredis.from_url(redis_url, socket_connect_timeout=0.5, socket_timeout=1.0)
+        redis = aioredis.from_url(redis_url, socket_connect_timeout=0.5)  # the limiter bounds each call
         stack.push_async_callback(redis.aclose)
         listener = aioredis.from_url(redis_url, socket_connect_timeout=0.5)
         stack.push_async_callback(listener.aclose)

@@ -11,6 +11,7 @@ unreachable and says so through ``degraded``.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ Clock = Callable[[], float]
 Seed = Callable[[UUID, date], Awaitable[int]]
 KEEP_AFTER_MONTH = 35 * 86400
 RETRY_REDIS_AFTER = 1.0
+REDIS_TIMEOUT = 1.0
 
 SCRIPT = """
 local m = redis.call('GET', KEYS[1])
@@ -162,8 +164,10 @@ class MemoryLimiter:
 class FailoverLimiter:
     """Redis when it answers; otherwise the per-process limiter, retrying Redis once a second."""
 
-    def __init__(self, primary: Limiter, fallback: Limiter, *, clock: Clock = time.monotonic) -> None:
+    def __init__(self, primary: Limiter, fallback: Limiter, *, clock: Clock = time.monotonic,
+                 timeout: float = REDIS_TIMEOUT) -> None:
         self._primary = primary
+        self._timeout = timeout
         self._fallback = fallback
         self._clock = clock
         self._down_since: float | None = None
@@ -176,8 +180,10 @@ class FailoverLimiter:
         if self._down_since is not None and self._clock() - self._down_since < RETRY_REDIS_AFTER:
             return await self._fallback.hit(endpoint_id, plan)
         try:
-            decision = await self._primary.hit(endpoint_id, plan)
-        except (RedisError, OSError):
+            # A timer bounds the wait; the client's socket_timeout would cost a task per command.
+            async with asyncio.timeout(self._timeout):
+                decision = await self._primary.hit(endpoint_id, plan)
+        except (RedisError, OSError, TimeoutError):
             self._down_since = self._clock()
             return await self._fallback.hit(endpoint_id, plan)
         except Unavailable:  # the month key needs re-seeding and the catalog is down: count here for now
