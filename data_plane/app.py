@@ -62,10 +62,16 @@ class Gateway:
         if scope["type"] != "http":
             return
         slug, _, rest = scope["path"].removeprefix("/e/").partition("/")
-        if scope["path"].startswith("/e/") and slug and rest == "mcp":
-            await self.mcp(scope, receive, send, slug)
+        if not (scope["path"].startswith("/e/") and slug and rest == "mcp"):
+            await wire.render_error(send, NotFound("no such path", code="not_found"))
             return
-        await wire.render_error(send, NotFound("no such path", code="not_found"))
+        try:
+            await self.mcp(scope, receive, send, slug)
+        except Exception:
+            # A bug, not a caller's mistake: logged with its trace, answered in the usual JSON shape.
+            log.exception("gateway request failed")
+            with contextlib.suppress(Exception):  # the response may have started already
+                await wire.render_error(send, BerthError("the gateway failed to answer"))
 
     async def mcp(self, scope: Scope, receive: Receive, send: Send, slug: str) -> None:
         if scope["method"] != "POST":

@@ -66,6 +66,8 @@ def error_headers(exc: BerthError) -> Headers:
         return [(b"retry-after", str(exc.retry_after).encode())]
     if exc.code == "insufficient_scope":
         return [INSUFFICIENT]
+    if exc.status == 503:
+        return [(b"retry-after", b"1")]
     return []
 
 

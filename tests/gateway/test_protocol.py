@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
+from typing import Any
 
+import asyncpg
 import httpx
 import orjson
 import pytest
 
-from data_plane.app import Gateway
+from control_plane.settings import Settings
+from data_plane.app import Gateway, serving
+from data_plane.tools import QueryLimits, ToolOutcome
 from tests.gateway import rpc
 from tests.gateway.conftest import ORIGIN, Endpoint, IssueToken, MakeEndpoint, bearer
 
@@ -122,3 +127,28 @@ async def test_listen_acknowledges_and_ends_cleanly_on_shutdown(
     assert events[-1] == {"jsonrpc": "2.0", "id": 1, "result": {
         "resultType": "complete", "_meta": {"io.modelcontextprotocol/subscriptionId": 1}}}
     assert ": keepalive" in response.text
+
+
+
+class BrokenTools:
+    """A toolbox with a bug in it."""
+
+    def tool_definitions(self, can_write: bool) -> list[dict[str, Any]]:
+        return []
+
+    def is_write_tool(self, name: str) -> bool:
+        return False
+
+    async def call_tool(self, name: str, arguments: Mapping[str, Any] | None, conn: asyncpg.Connection,
+                        limits: QueryLimits) -> ToolOutcome:
+        raise RuntimeError("a bug")
+
+
+async def test_a_failure_inside_the_gateway_is_a_json_500(
+    gateway_settings: Settings, opened: tuple[Endpoint, str],
+) -> None:
+    endpoint, token = opened
+    async with serving(gateway_settings, tools=BrokenTools()) as app:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as http:
+            response = await http.post(endpoint.path, json=rpc.call(), headers=bearer(token))
+    assert response.status_code == 500 and response.json()["error"]["code"] == "internal"
