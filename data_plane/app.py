@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
+import orjson
 import redis.asyncio as aioredis
 from starlette.types import Receive, Scope, Send
 
@@ -23,7 +24,7 @@ from control_plane.catalog.db import create_pool
 from control_plane.errors import BerthError, Forbidden, NotFound
 from control_plane.sealing import Sealer
 from control_plane.settings import Settings
-from data_plane import catalog, jsonrpc, wire
+from data_plane import catalog, docs, jsonrpc, wire
 from data_plane.audit import AuditBuffer
 from data_plane.auth import Authenticator, Grant, bearer
 from data_plane.calls import Calls, Toolbox
@@ -37,6 +38,8 @@ from data_plane.tools import QueryLimits, session_settings
 log = logging.getLogger(__name__)
 ROUTING_HEADERS = (b"mcp-protocol-version", b"mcp-method", b"mcp-name")
 NOT_ALLOWED = [(b"allow", b"POST")]
+GET_ONLY = [(b"allow", b"GET")]
+TEXT = [(b"content-type", b"text/plain; charset=utf-8")]
 FLUSH_EVERY = 0.5
 LISTEN_KEEPALIVE = 15.0
 
@@ -50,6 +53,7 @@ class Gateway:
         self.subscriber = subscriber
         self.origins = frozenset(settings.allowed_origins)
         self.max_body = settings.max_body_bytes
+        self.base_url = settings.base_url
         self.keepalive = keepalive
         self.stopping = asyncio.Event()
 
@@ -62,11 +66,15 @@ class Gateway:
         if scope["type"] != "http":
             return
         slug, _, rest = scope["path"].removeprefix("/e/").partition("/")
-        if not (scope["path"].startswith("/e/") and slug and rest == "mcp"):
+        on_endpoint = scope["path"].startswith("/e/") and slug
+        if not (on_endpoint and rest in ("mcp", "llms.txt", "manifest.json")):
             await wire.render_error(send, NotFound("no such path", code="not_found"))
             return
         try:
-            await self.mcp(scope, receive, send, slug)
+            if rest == "mcp":
+                await self.mcp(scope, receive, send, slug)
+            else:
+                await self.docs(scope, send, slug, rest)
         except Exception:
             # A bug, not a caller's mistake: logged with its trace, answered in the usual JSON shape.
             log.exception("gateway request failed")
@@ -88,6 +96,24 @@ class Gateway:
             await wire.render_error(send, exc)
             return
         await self.rpc(grant, body, headers, receive, send)
+
+    async def docs(self, scope: Scope, send: Send, slug: str, name: str) -> None:
+        """The endpoint's manifest or llms.txt, for a token of the endpoint."""
+        if scope["method"] != "GET":
+            await wire.respond(send, 405, wire.error_body("method_not_allowed", "GET only"), GET_ONLY)
+            return
+        try:
+            grant = await self.auth.check(bearer(wire.header(scope["headers"], b"authorization")), slug)
+            tables = await docs.read_schema(await self.calls.pools.get(grant))
+        except BerthError as exc:
+            await wire.render_error(send, exc)
+            return
+        doc = docs.manifest(slug, f"{self.base_url}/e/{slug}/mcp", tables,
+                            self.calls.tools.tool_definitions(grant.can_write))
+        if name == "manifest.json":
+            await wire.respond(send, 200, orjson.dumps(doc))
+            return
+        await wire.respond(send, 200, docs.llms_txt(doc).encode(), TEXT)
 
     async def rpc(self, grant: Grant, body: bytes, headers: list[tuple[bytes, bytes]],
                   receive: Receive, send: Send) -> None:

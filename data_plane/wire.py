@@ -49,6 +49,9 @@ async def respond(send: Send, status: int, body: bytes, headers: Headers | None 
     """One complete response; ``headers`` may add to or replace the JSON content type."""
     out = [JSON, (b"content-length", str(len(body)).encode())] if body else [(b"content-length", b"0")]
     if headers:
+        if headers[0][0] == b"content-type":
+            out[0] = headers[0]
+            headers = headers[1:]
         out.extend(headers)
     await send({"type": "http.response.start", "status": status, "headers": out})
     await send({"type": "http.response.body", "body": body})
