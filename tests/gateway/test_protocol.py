@@ -152,3 +152,12 @@ async def test_a_failure_inside_the_gateway_is_a_json_500(
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as http:
             response = await http.post(endpoint.path, json=rpc.call(), headers=bearer(token))
     assert response.status_code == 500 and response.json()["error"]["code"] == "internal"
+
+
+async def test_a_body_over_the_cap_is_refused_with_413(
+    http: httpx.AsyncClient, opened: tuple[Endpoint, str], gateway_settings: Settings,
+) -> None:
+    endpoint, token = opened
+    huge = rpc.call("query", {"sql": "SELECT '" + "x" * gateway_settings.max_body_bytes + "'"})
+    response = await http.post(endpoint.path, json=huge, headers=bearer(token))
+    assert response.status_code == 413 and response.json()["error"]["code"] == "payload_too_large"
