@@ -150,7 +150,7 @@ class Gateway:
             return await self.methods.modern(grant, message)
         accept = wire.header(headers, b"accept") or b""
         if b"text/event-stream" not in accept:
-            raise BerthError("subscriptions/listen answers as text/event-stream", code="not_acceptable")
+            raise wire.NotAcceptable("subscriptions/listen answers as text/event-stream")
         await listen(message, receive, send, self.stopping, self.keepalive)
         return None
 

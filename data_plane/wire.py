@@ -11,12 +11,19 @@ from collections.abc import Iterable
 import orjson
 from starlette.types import Receive, Send
 
-from control_plane.errors import BerthError, PayloadTooLarge, RateLimited, Unauthorized
+from control_plane.errors import BadRequest, BerthError, PayloadTooLarge, RateLimited, Unauthorized
 
 Headers = list[tuple[bytes, bytes]]
 JSON = (b"content-type", b"application/json")
 CHALLENGE = (b"www-authenticate", b'Bearer realm="berth", error="invalid_token"')
 INSUFFICIENT = (b"www-authenticate", b'Bearer realm="berth", error="insufficient_scope", scope="mcp:write"')
+
+
+class NotAcceptable(BadRequest):
+    """The client's Accept header rules out the only way the gateway can answer."""
+
+    code = "not_acceptable"
+    status = 406
 
 
 def header(raw: Iterable[tuple[bytes, bytes]], name: bytes) -> bytes | None:

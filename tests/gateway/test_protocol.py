@@ -117,6 +117,9 @@ async def test_listen_acknowledges_and_ends_cleanly_on_shutdown(
         await asyncio.sleep(0.2)
         gateway.stopping.set()
 
+    listen = rpc.modern("subscriptions/listen", {"notifications": {}})
+    json_only = {**rpc.modern_headers(token, "subscriptions/listen"), "Accept": "application/json"}
+    assert (await http.post(endpoint.path, json=listen, headers=json_only)).status_code == 406
     stopper = asyncio.create_task(stop_soon())
     response = await http.post(endpoint.path, json=rpc.modern("subscriptions/listen", {"notifications": {}}),
                                headers=rpc.modern_headers(token, "subscriptions/listen"))
