@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import asyncpg
@@ -26,7 +26,7 @@ from control_plane.sealing import Sealer
 from control_plane.settings import Settings
 from data_plane import catalog, docs, jsonrpc, wire
 from data_plane.audit import AuditBuffer
-from data_plane.auth import Authenticator, Grant, bearer
+from data_plane.auth import Authenticator, Grant, bearer, public_grant
 from data_plane.calls import Calls, Toolbox
 from data_plane.invalidation import Subscriber
 from data_plane.listen import listen
@@ -36,6 +36,7 @@ from data_plane.ratelimit import FailoverLimiter, LimitExceeded, MemoryLimiter, 
 from data_plane.tools import QueryLimits, session_settings
 
 log = logging.getLogger(__name__)
+FindPublic = Callable[[str], Awaitable[asyncpg.Record | None]]
 ROUTING_HEADERS = (b"mcp-protocol-version", b"mcp-method", b"mcp-name")
 NOT_ALLOWED = [(b"allow", b"POST")]
 GET_ONLY = [(b"allow", b"GET")]
@@ -46,8 +47,10 @@ LISTEN_KEEPALIVE = 15.0
 
 class Gateway:
     def __init__(self, settings: Settings, auth: Authenticator, calls: Calls, *,
-                 subscriber: Subscriber | None = None, keepalive: float = LISTEN_KEEPALIVE) -> None:
+                 subscriber: Subscriber | None = None, keepalive: float = LISTEN_KEEPALIVE,
+                 find_public: FindPublic | None = None) -> None:
         self.auth = auth
+        self.find_public = find_public
         self.calls = calls
         self.methods = Methods(calls)
         self.subscriber = subscriber
@@ -102,8 +105,11 @@ class Gateway:
         if scope["method"] != "GET":
             await wire.respond(send, 405, wire.error_body("method_not_allowed", "GET only"), GET_ONLY)
             return
+        authorization = wire.header(scope["headers"], b"authorization")
         try:
-            grant = await self.auth.check(bearer(wire.header(scope["headers"], b"authorization")), slug)
+            grant = await self.public_grant(slug) if authorization is None else None
+            if grant is None:
+                grant = await self.auth.check(bearer(authorization), slug)
             tables = await docs.read_schema(await self.calls.pools.get(grant))
         except BerthError as exc:
             await wire.render_error(send, exc)
@@ -114,6 +120,12 @@ class Gateway:
             await wire.respond(send, 200, orjson.dumps(doc))
             return
         await wire.respond(send, 200, docs.llms_txt(doc).encode(), TEXT)
+
+    async def public_grant(self, slug: str) -> Grant | None:
+        if self.find_public is None:
+            return None
+        row = await self.find_public(slug)
+        return public_grant(row, time.time()) if row is not None else None
 
     async def rpc(self, grant: Grant, body: bytes, headers: list[tuple[bytes, bytes]],
                   receive: Receive, send: Send) -> None:
@@ -231,7 +243,8 @@ def _assemble(settings: Settings, tools: Toolbox, pool: asyncpg.Pool, redis: aio
                         lambda stamps: catalog.stamp_last_used(pool, stamps))
     limits = _query_limits(settings)
     subscriber = Subscriber(listener, auth, pools)
-    gateway = Gateway(settings, auth, Calls(tools, limiter, pools, audit, limits), subscriber=subscriber)
+    gateway = Gateway(settings, auth, Calls(tools, limiter, pools, audit, limits), subscriber=subscriber,
+                      find_public=lambda slug: catalog.find_public_endpoint(pool, slug))
     return gateway, subscriber
 
 

@@ -23,6 +23,7 @@ from data_plane import catalog
 Clock = Callable[[], float]
 Lookup = Callable[[bytes], Awaitable[asyncpg.Record | None]]
 MAX_ENTRIES = 100_000
+PUBLIC_TOKEN = UUID(int=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,13 @@ def bearer(value: bytes | None) -> str:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("an Authorization: Bearer token is required", code="invalid_token")
     return token.strip()
+
+
+def public_grant(row: asyncpg.Record, now: float) -> Grant:
+    """Read access for an endpoint's public documents: no token, the read-only pool."""
+    reader = Sealed(row["seal_key_id"], row["sealed_reader_dsn"]) if row["seal_key_id"] else None
+    return Grant(PUBLIC_TOKEN, row["tenant_id"], row["id"], row["slug"], row["plan"], False, None, reader,
+                 now)
 
 
 def _entry(row: asyncpg.Record | None, token_hash: bytes, now: float) -> Entry:

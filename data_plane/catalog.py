@@ -31,6 +31,10 @@ SELECT t.id, t.tenant_id, t.endpoint_id, t.scopes, t.expires_at, t.revoked_at,
 FROM endpoint_tokens t JOIN endpoints e ON e.id = t.endpoint_id
 WHERE t.token_hash = $1
 """
+PUBLIC_ENDPOINT = """
+SELECT id, tenant_id, slug, plan, seal_key_id, sealed_reader_dsn FROM endpoints
+WHERE slug = $1 AND public_docs AND status = 'ready'
+"""
 MONTH_CALLS = "SELECT calls FROM usage_monthly WHERE endpoint_id = $1 AND month = $2"
 STAMP = """
 UPDATE endpoint_tokens SET last_used_at = v.at
@@ -81,6 +85,12 @@ async def _run(pool: asyncpg.Pool, work: Callable[[asyncpg.Connection], Awaitabl
 async def find_token(pool: asyncpg.Pool, token_hash: bytes) -> asyncpg.Record | None:
     """The token row joined to its endpoint, or None for an unknown token."""
     row: asyncpg.Record | None = await _run(pool, lambda conn: conn.fetchrow(LOOKUP, token_hash))
+    return row
+
+
+async def find_public_endpoint(pool: asyncpg.Pool, slug: str) -> asyncpg.Record | None:
+    """The endpoint whose owner made its llms.txt and manifest public, or None."""
+    row: asyncpg.Record | None = await _run(pool, lambda conn: conn.fetchrow(PUBLIC_ENDPOINT, slug))
     return row
 
 
