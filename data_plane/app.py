@@ -3,6 +3,7 @@
 ``POST /e/{slug}/mcp``: Origin -> Bearer token (auth.py) -> body -> JSON-RPC
 (jsonrpc.py) -> era checks -> method (mcp.py); ``tools/call`` goes on to the
 rate limit, the endpoint's pool, the tool and the audit buffer (calls.py).
+``GET /e/{slug}/llms.txt`` and ``/manifest.json`` describe the endpoint (docs.py).
 Every other path, the OAuth discovery paths included, is a JSON 404.
 """
 
