@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -141,7 +142,8 @@ class MemoryLimiter:
     """Per-process counts: the fallback while Redis is down, and the in-package fake for tests."""
 
     clock: Clock = time.time
-    calls: list[UUID] = field(default_factory=list)
+    # the latest calls, for tests to read; bounded because this also runs in production while Redis is down
+    calls: deque[UUID] = field(default_factory=lambda: deque(maxlen=1000))
     _seconds: dict[UUID, tuple[int, int]] = field(default_factory=dict)
     _months: dict[tuple[UUID, str], int] = field(default_factory=dict)
 
