@@ -9,6 +9,7 @@ gets 503, never access.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from uuid import UUID
@@ -23,6 +24,7 @@ from data_plane import catalog
 Clock = Callable[[], float]
 Lookup = Callable[[bytes], Awaitable[asyncpg.Record | None]]
 MAX_ENTRIES = 100_000
+MAX_LOOKUPS = 16
 PUBLIC_TOKEN = UUID(int=0)
 
 
@@ -89,7 +91,8 @@ class Authenticator:
     """Resolves tokens to grants with an in-process cache; invalidations drop entries at once."""
 
     def __init__(self, lookup: Lookup, pepper: bytes, *, ttl: float, clock: Clock,
-                 stale_grace: float = 300.0, max_entries: int = MAX_ENTRIES) -> None:
+                 stale_grace: float = 300.0, max_entries: int = MAX_ENTRIES,
+                 max_lookups: int = MAX_LOOKUPS) -> None:
         self._lookup = lookup
         self._pepper = pepper
         self._ttl = ttl
@@ -98,6 +101,9 @@ class Authenticator:
         self._max = max_entries
         self._cache: dict[str, Entry] = {}
         self._by_hash: dict[bytes, str] = {}
+        self._inflight: dict[str, asyncio.Task[Entry]] = {}
+        # a flood of well-formed unknown tokens costs the catalog at most this many queries at a time
+        self._gate = asyncio.Semaphore(max_lookups)
         self.lookups = 0
 
     @classmethod
@@ -123,10 +129,19 @@ class Authenticator:
     async def _refresh(self, token: str, stale: Entry | None, now: float) -> Entry:
         if not tokens.is_well_formed(token, tokens.ENDPOINT_PREFIX):
             raise Unauthorized("the token is not valid for this endpoint", code="invalid_token")
+        task = self._inflight.get(token)
+        if task is None:  # one lookup however many calls of a new token arrive together
+            task = asyncio.create_task(self._fetch(token, stale, now))
+            self._inflight[token] = task
+            task.add_done_callback(lambda _: self._inflight.pop(token, None))
+        return await asyncio.shield(task)
+
+    async def _fetch(self, token: str, stale: Entry | None, now: float) -> Entry:
         token_hash = tokens.digest(token, self._pepper)
         self.lookups += 1
         try:
-            row = await self._lookup(token_hash)
+            async with self._gate:
+                row = await self._lookup(token_hash)
         except Unavailable:
             if stale is not None and now - stale.fetched_at <= self._ttl + self._grace:
                 return stale

@@ -11,9 +11,11 @@ import httpx
 import redis.asyncio as aioredis
 
 from control_plane.catalog.invalidation import publish, token_message
+from control_plane.errors import Unauthorized
 from control_plane.settings import Settings
-from control_plane.tokens import digest
+from control_plane.tokens import ENDPOINT_PREFIX, digest, generate
 from data_plane.app import Gateway
+from data_plane.auth import Authenticator
 from tests.gateway import rpc
 from tests.gateway.conftest import IssueToken, MakeEndpoint, bearer
 
@@ -94,3 +96,16 @@ async def test_a_read_token_cannot_execute(
     allowed = await http.post(endpoint.path, json=insert, headers=bearer(writer))
     assert allowed.status_code == 200 and allowed.json()["result"]["isError"] is False
     assert await rpc.item_count(http, endpoint.path, reader) == 4
+
+
+async def test_concurrent_first_calls_of_a_token_make_one_lookup() -> None:
+    token = generate(ENDPOINT_PREFIX)
+    asked: list[bytes] = []
+
+    async def lookup(token_hash: bytes) -> None:
+        asked.append(token_hash)
+        await asyncio.sleep(0.01)
+
+    auth = Authenticator(lookup, b"pepper", ttl=5.0, clock=time.time)
+    outcomes = await asyncio.gather(*(auth.check(token, "shop") for _ in range(8)), return_exceptions=True)
+    assert all(isinstance(o, Unauthorized) for o in outcomes) and len(asked) == 1
