@@ -113,13 +113,22 @@ class RedisLimiter:
         self._seed = seed
         self._clock = clock
         self._sha = ""
+        self._second = (-1, datetime.min, "", 0)
+
+    def _calendar(self, now: float) -> tuple[datetime, str, int]:
+        """The month's start, its key label and its key's TTL: worked out once a second, not per call."""
+        second = int(now)
+        if self._second[0] != second:
+            start = month_start(now)
+            self._second = (second, start, f"{start:%Y-%m}", seconds_to_next_month(now) + KEEP_AFTER_MONTH)
+        return self._second[1], self._second[2], self._second[3]
 
     async def hit(self, endpoint_id: UUID, plan_name: str) -> Decision:
         plan, now = _plan(plan_name), self._clock()
-        month = month_start(now)
-        keys = (f"berth:{{{endpoint_id}}}:m:{month:%Y-%m}", f"berth:{{{endpoint_id}}}:s:{int(now)}")
+        month, label, ttl = self._calendar(now)
+        tag = f"berth:{{{endpoint_id}}}:"
+        keys = (f"{tag}m:{label}", f"{tag}s:{int(now)}")
         quota = -1 if plan.monthly_calls is None else plan.monthly_calls
-        ttl = seconds_to_next_month(now) + KEEP_AFTER_MONTH
         code, used = await self._eval(keys, quota, plan.burst_per_second, ttl, "")
         if code == -1:
             seed = await self._seed(endpoint_id, month.date())
