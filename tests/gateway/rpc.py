@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 
 MODERN = "2026-07-28"
+LIST = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}  # not counted by the rate limiter
 META = {"io.modelcontextprotocol/protocolVersion": MODERN, "io.modelcontextprotocol/clientCapabilities": {}}
 
 

@@ -22,7 +22,7 @@ async def wait_for_status(http: httpx.AsyncClient, path: str, token: str, status
     """Call until the answer has ``status``, for at most one second; returns the last status."""
     deadline = time.monotonic() + 1.0
     while True:
-        got = (await http.post(path, json=rpc.call(), headers=bearer(token))).status_code
+        got = (await http.post(path, json=rpc.LIST, headers=bearer(token))).status_code
         if got == status or time.monotonic() > deadline:
             return got
         await asyncio.sleep(0.02)
