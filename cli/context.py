@@ -6,6 +6,7 @@ import getpass
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from uuid import UUID
 
 import asyncpg
 import redis.asyncio as aioredis
@@ -15,6 +16,7 @@ from control_plane.catalog.db import create_pool
 from control_plane.providers.base import Provider
 from control_plane.providers.factory import build_provider
 from control_plane.sealing import Sealer
+from control_plane.services.context import Caller, Context
 from control_plane.settings import Settings
 
 
@@ -27,6 +29,11 @@ class Operator:
     sealer: Sealer
     provider: Provider
     actor: str
+    services: Context
+
+    def caller(self, tenant_id: UUID) -> Caller:
+        """Act for a tenant through the same service layer as the API, recorded as this operator."""
+        return Caller(tenant_id, self.actor)
 
 
 def operator_name() -> str:
@@ -51,4 +58,4 @@ async def operator(settings: Settings) -> AsyncIterator[Operator]:
         provider = build_provider(settings)
         stack.push_async_callback(provider.aclose)
         yield Operator(settings, api, worker, client, Sealer.from_setting(settings.secret("seal_keys")),
-                       provider, f"operator:{operator_name()}")
+                       provider, f"operator:{operator_name()}", Context.from_settings(settings, api, client))

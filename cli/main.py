@@ -84,8 +84,7 @@ def serve(role: Role = typer.Argument(..., help="api, gateway or worker")) -> No
         Role.worker: (None, None, _background_parts()),
     }
     try:
-        asyncio.run(runtime.check_redis(settings))
-        asyncio.run(runtime.check_catalog(settings)).terminate()
+        asyncio.run(runtime.check_services(settings))
         runtime.check_port(settings.host, settings.port)
         runtime.serve(settings, *parts[role])
     except runtime.StartupError as exc:

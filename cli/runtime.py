@@ -80,6 +80,13 @@ async def prepare(settings: Settings) -> list[str]:
         await conn.close()
 
 
+async def check_services(settings: Settings) -> None:
+    """Both services reachable, or a one-line StartupError naming the setting."""
+    await check_redis(settings)
+    conn = await check_catalog(settings)
+    await conn.close()
+
+
 def check_port(host: str, port: int) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

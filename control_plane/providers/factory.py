@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from control_plane.providers import neon
 from control_plane.providers.base import Provider
 from control_plane.providers.local import LocalProvider
 from control_plane.settings import Settings
@@ -20,4 +21,6 @@ def local_servers(settings: Settings) -> list[str]:
 def build_provider(settings: Settings, *, http: httpx.AsyncClient | None = None) -> Provider:
     if settings.provider == "local":
         return LocalProvider(local_servers(settings), connection_limit=settings.local_connection_limit)
+    if settings.provider == "neon":
+        return neon.from_settings(settings, http=http)
     raise ValueError(f"provider {settings.provider!r} is not available in this build")
