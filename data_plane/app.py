@@ -25,7 +25,7 @@ from control_plane.catalog.db import create_pool
 from control_plane.errors import BerthError, Forbidden, NotFound
 from control_plane.sealing import Sealer
 from control_plane.settings import Settings
-from data_plane import catalog, docs, jsonrpc, wire
+from data_plane import catalog, docs, heartbeat, jsonrpc, wire
 from data_plane.audit import AuditBuffer
 from data_plane.auth import Authenticator, Grant, bearer, public_grant
 from data_plane.calls import Calls, Toolbox
@@ -230,7 +230,9 @@ async def serving(settings: Settings, *, tools: Toolbox | None = None) -> AsyncI
         gateway, subscriber = _assemble(settings, tools, pool, redis, listener, pools, pepper)
         stack.push_async_callback(gateway.calls.audit.flush)
         tasks = [asyncio.create_task(subscriber.run()),
-                 asyncio.create_task(_housekeeping(gateway.calls.audit, pools))]
+                 asyncio.create_task(_housekeeping(gateway.calls.audit, pools)),
+                 asyncio.create_task(heartbeat.report(
+                     redis, lambda: {"pools": len(pools), "degraded": gateway.degraded}))]
         stack.push_async_callback(_stop, gateway, tasks)
         yield gateway
 

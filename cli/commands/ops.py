@@ -1,0 +1,65 @@
+"""`berth status` and `berth reconcile`: the platform at a glance, and catalog and providers agreeing."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+import typer
+
+from cli.context import Operator
+from cli.operate import progress, run
+from cli.output import emit_one
+from control_plane.errors import ProviderError
+from control_plane.services import jobs
+from data_plane import heartbeat
+from jobs.handlers.base import Resources
+from jobs.handlers.reconcile import reconcile
+from jobs.queue import utc_now
+
+
+def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Catalog, Redis, provider, queue depth and dead jobs, and each gateway's open pools."""
+
+    async def work(op: Operator) -> dict[str, object]:
+        report: dict[str, object] = {"catalog": "ok" if await op.worker.fetchval("SELECT 1") else "?"}
+        await op.redis.ping()
+        report["redis"] = "ok"
+        name = f"provider {op.provider.name}"
+        try:
+            report[name] = f"ok, {len(await op.provider.list_databases())} databases"
+        except ProviderError as exc:
+            report[name] = f"unreachable: {exc}"
+        report.update({f"jobs {k}": v for k, v in asdict(await jobs.depth(op.worker)).items()})
+        gateways = await heartbeat.read_all(op.redis)
+        report["gateways"] = len(gateways)
+        report["pools open"] = sum(int(str(g.get("pools", 0))) for g in gateways.values())
+        report["gateways degraded"] = sum(1 for g in gateways.values() if g.get("degraded"))
+        return report
+
+    emit_one(run(ctx, work), as_json=as_json)
+
+
+def reconcile_command(
+    ctx: typer.Context,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be done; change nothing."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """One reconcile pass now: orphan databases removed, vanished ones failed, stuck provisioning retried."""
+
+    async def work(op: Operator) -> list[str]:
+        resources = Resources(op.worker, op.provider, op.sealer, op.redis, utc_now)
+        with progress("reconciling", None):
+            return await reconcile(resources, dry_run=dry_run)
+
+    said = run(ctx, work)
+    if as_json:
+        typer.echo(json.dumps({"dry_run": dry_run, "did": said}))
+        return
+    for sentence in said or ["nothing to do"]:
+        typer.echo(sentence)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("status")(status)
+    app.command("reconcile")(reconcile_command)
