@@ -1,0 +1,114 @@
+"""Cross-tenant reads for the platform operator, run on the berth_worker pool (its RLS policy sees all)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from control_plane.errors import BadRequest, NotFound, Unavailable
+
+TENANTS = """
+SELECT t.id, t.name, t.status, t.created_at,
+       (SELECT count(*) FROM endpoints e WHERE e.tenant_id = t.id AND e.status <> 'deleted') AS endpoints,
+       (SELECT count(*) FROM memberships m WHERE m.tenant_id = t.id) AS members
+FROM tenants t
+"""
+ALL_TENANTS = TENANTS + " ORDER BY t.created_at, t.id"
+ONE_TENANT = TENANTS + " WHERE t.id = $1"
+ACTIVE_TENANTS = "SELECT id FROM tenants WHERE status = 'active' ORDER BY created_at, id"
+ENDPOINTS = """
+SELECT id, tenant_id, slug, name, plan, status, created_at FROM endpoints
+WHERE status <> 'deleted' ORDER BY created_at, id
+"""
+FIND_ENDPOINT = "SELECT id, tenant_id, slug FROM endpoints WHERE id = $1 OR slug = $2"
+AUDIT = """
+SELECT id, tenant_id, actor, action, target, outcome, created_at FROM audit_log
+WHERE ($1::uuid IS NULL OR tenant_id = $1) AND ($2::bigint IS NULL OR id > $2)
+ORDER BY id DESC LIMIT $3
+"""
+
+
+@dataclass(frozen=True)
+class TenantSummary:
+    id: UUID
+    name: str
+    status: str
+    created_at: datetime
+    endpoints: int
+    members: int
+
+
+@dataclass(frozen=True)
+class EndpointRef:
+    id: UUID
+    tenant_id: UUID
+    slug: str
+
+
+@asynccontextmanager
+async def _connection(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """The one place these queries' asyncpg failures become Berth errors."""
+    try:
+        async with pool.acquire() as conn:
+            yield conn
+    except (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+            asyncpg.CannotConnectNowError) as exc:
+        raise Unavailable("the catalog is unavailable; retry later") from exc
+
+
+def parse_uuid(text: str, what: str) -> UUID:
+    try:
+        return UUID(text)
+    except ValueError:
+        raise BadRequest(f"{what} must be a UUID", code="invalid_id") from None
+
+
+async def list_tenants(pool: asyncpg.Pool) -> list[TenantSummary]:
+    async with _connection(pool) as conn:
+        return [TenantSummary(**dict(r)) for r in await conn.fetch(ALL_TENANTS)]
+
+
+async def get_tenant(pool: asyncpg.Pool, tenant_id: UUID) -> TenantSummary:
+    async with _connection(pool) as conn:
+        row = await conn.fetchrow(ONE_TENANT, tenant_id)
+    if row is None:
+        raise NotFound("no such tenant")
+    return TenantSummary(**dict(row))
+
+
+async def active_tenant_ids(pool: asyncpg.Pool) -> list[UUID]:
+    async with _connection(pool) as conn:
+        return [r["id"] for r in await conn.fetch(ACTIVE_TENANTS)]
+
+
+async def list_endpoints(pool: asyncpg.Pool) -> list[dict[str, Any]]:
+    """Every live endpoint of every tenant, oldest first."""
+    async with _connection(pool) as conn:
+        return [dict(r) for r in await conn.fetch(ENDPOINTS)]
+
+
+async def find_endpoint(pool: asyncpg.Pool, ref: str) -> EndpointRef:
+    """An endpoint by id or by slug, whichever tenant owns it."""
+    try:
+        endpoint_id: UUID | None = UUID(ref)
+    except ValueError:
+        endpoint_id = None
+    async with _connection(pool) as conn:
+        row = await conn.fetchrow(FIND_ENDPOINT, endpoint_id, ref)
+    if row is None:
+        raise NotFound(f"no endpoint with id or slug {ref!r}")
+    return EndpointRef(row["id"], row["tenant_id"], row["slug"])
+
+
+async def audit_rows(pool: asyncpg.Pool, *, tenant_id: UUID | None, after: int | None,
+                     limit: int) -> list[dict[str, Any]]:
+    """The newest ``limit`` rows (with id > ``after`` when given), oldest first for tailing."""
+    async with _connection(pool) as conn:
+        rows = await conn.fetch(AUDIT, tenant_id, after, limit)
+    return [dict(r) for r in reversed(rows)]
