@@ -1,0 +1,80 @@
+"""`berth endpoints`: every tenant's MCP endpoints, found by id or slug."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from uuid import UUID
+
+import typer
+
+from cli.context import Operator
+from cli.operate import confirm, run
+from cli.output import emit, emit_one
+from control_plane.services import endpoints, operator
+
+app = typer.Typer(help="Tenant endpoints and their databases.", no_args_is_help=True)
+ALL_COLUMNS = ("id", "tenant_id", "slug", "name", "plan", "status", "created_at")
+TENANT_COLUMNS = ("id", "slug", "name", "plan", "status", "calls_this_month", "created_at")
+JSON = typer.Option(False, "--json", help="Print JSON.")
+ENDPOINT = typer.Argument(..., help="Endpoint id or slug.")
+
+
+@app.command("list")
+def list_command(
+    ctx: typer.Context,
+    tenant: UUID = typer.Option(None, "--tenant", help="Only this tenant's (with this month's calls)."),
+    as_json: bool = JSON,
+) -> None:
+    """Live endpoints, oldest first."""
+
+    async def work(op: Operator) -> list[dict[str, object]]:
+        if tenant is None:
+            return await operator.list_endpoints(op.worker)
+        return [asdict(e) for e in await endpoints.list_endpoints(op.services, op.caller(tenant))]
+
+    emit(run(ctx, work), TENANT_COLUMNS if tenant else ALL_COLUMNS, as_json=as_json, title="endpoints")
+
+
+@app.command("show")
+def show_command(ctx: typer.Context, endpoint: str = ENDPOINT, as_json: bool = JSON) -> None:
+    """One endpoint: status, failure reason, MCP URL, calls this month."""
+
+    async def work(op: Operator) -> dict[str, object]:
+        found = await operator.find_endpoint(op.worker, endpoint)
+        shown = asdict(await endpoints.get(op.services, op.caller(found.tenant_id), found.id))
+        return {"tenant_id": found.tenant_id, **shown}
+
+    emit_one(run(ctx, work), as_json=as_json)
+
+
+@app.command("create")
+def create_command(
+    ctx: typer.Context,
+    name: str,
+    tenant: UUID = typer.Option(..., "--tenant", help="The owning tenant."),
+    plan: str = typer.Option(None, "--plan", help="free, pro or scale (default free)."),
+    as_json: bool = JSON,
+) -> None:
+    """A new endpoint; a provision job creates its database (see `berth jobs list`)."""
+
+    async def work(op: Operator) -> dict[str, object]:
+        return asdict(await endpoints.create(op.services, op.caller(tenant), name, plan))
+
+    emit_one(run(ctx, work), as_json=as_json)
+
+
+@app.command("delete")
+def delete_command(
+    ctx: typer.Context,
+    endpoint: str = ENDPOINT,
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
+    as_json: bool = JSON,
+) -> None:
+    """Its tokens stop working now; a job drops its database."""
+    confirm(f"Delete endpoint {endpoint} and its database?", yes)
+
+    async def work(op: Operator) -> dict[str, object]:
+        found = await operator.find_endpoint(op.worker, endpoint)
+        return asdict(await endpoints.delete(op.services, op.caller(found.tenant_id), found.id))
+
+    emit_one(run(ctx, work), as_json=as_json)
