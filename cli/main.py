@@ -9,11 +9,12 @@ from pathlib import Path
 
 import typer
 
-from cli import runtime
+from cli import first_run, runtime
 from cli.commands import register
 from cli.operate import fail, load_settings, write_runtime
 from cli.server import Part
 from control_plane.api.app import serving as control_serving
+from control_plane.errors import BerthError
 from data_plane.app import serving as gateway_serving
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -52,13 +53,15 @@ def dev(
             asyncio.run(runtime.prepare(resolved))
             marker = write_runtime(resolved)
             try:
+                lines = asyncio.run(first_run.welcome(resolved))
                 typer.echo(f"Berth is running at {resolved.base_url}  (Ctrl-C to stop)")
                 typer.echo(f"  control plane: {resolved.base_url}/v1   docs: {resolved.base_url}/docs")
                 typer.echo(f"  gateway:       {resolved.base_url}/e/<slug>/mcp")
+                typer.echo("\n".join(["", *lines, ""]))
                 runtime.serve(resolved, control_serving, gateway_serving, _background_parts())
             finally:
                 marker.unlink(missing_ok=True)
-    except runtime.StartupError as exc:
+    except (runtime.StartupError, BerthError) as exc:
         fail(str(exc))
 
 

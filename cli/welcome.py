@@ -7,7 +7,7 @@ import json
 TOKEN_VAR = "BERTH_TOKEN"
 
 
-def connect_lines(name: str, url: str, token: str) -> list[str]:
+def connect_lines(name: str, url: str, token: str, endpoint: str) -> list[str]:
     """Paste-ready lines for Claude Code, Codex and Claude Desktop (through mcp-remote)."""
     desktop = {"mcpServers": {name: {
         "command": "npx",
@@ -16,7 +16,7 @@ def connect_lines(name: str, url: str, token: str) -> list[str]:
     }}}
     return [
         f"  MCP URL: {url}",
-        f"  token:   {token}   (shown once; `berth tokens issue {name}` makes another)",
+        f"  token:   {token}   (shown once; `berth tokens issue {endpoint}` makes another)",
         "",
         "  Claude Code:",
         f'    claude mcp add --transport http {name} {url} --header "Authorization: Bearer {token}"',
