@@ -18,7 +18,7 @@ from control_plane.sealing import Sealer
 from control_plane.services.lifecycle import provision_endpoint
 
 
-async def _sql(catalog_url: str, query: str, *args: Any) -> list[asyncpg.Record]:
+async def sql(catalog_url: str, query: str, *args: Any) -> list[asyncpg.Record]:
     catalog = await asyncpg.connect(catalog_url)
     try:
         rows: list[asyncpg.Record] = await catalog.fetch(query, *args)
@@ -29,7 +29,7 @@ async def _sql(catalog_url: str, query: str, *args: Any) -> list[asyncpg.Record]
 
 def new_tenant(catalog_url: str) -> str:
     tenant = uuid.uuid4()
-    asyncio.run(_sql(catalog_url, "INSERT INTO tenants (id, name) VALUES ($1, 'acme')", tenant))
+    asyncio.run(sql(catalog_url, "INSERT INTO tenants (id, name) VALUES ($1, 'acme')", tenant))
     return str(tenant)
 
 
@@ -63,7 +63,7 @@ def test_create_enqueues_provisioning_and_show_finds_it_by_slug(
     assert made.exit_code == 0, made.output
     endpoint = json.loads(made.stdout)
     assert endpoint["status"] == "provisioning" and endpoint["plan"] == "pro"
-    [job] = asyncio.run(_sql(catalog_url, "SELECT payload FROM jobs WHERE kind = 'provision'"))
+    [job] = asyncio.run(sql(catalog_url, "SELECT payload FROM jobs WHERE kind = 'provision'"))
     assert json.loads(job["payload"])["endpoint_id"] == endpoint["id"]
     asyncio.run(_provision(cli_env, endpoint["id"]))
     shown = runner.invoke(endpoints.app, ["show", endpoint["slug"], "--json"], env=cli_env)
@@ -93,12 +93,12 @@ def test_refused_delete_changes_nothing_then_yes_starts_deletion(
     status = "SELECT status FROM endpoints WHERE id = $1"
     refused = runner.invoke(endpoints.app, ["delete", endpoint["id"]], env=cli_env, input="n\n")
     assert refused.exit_code == 1
-    assert asyncio.run(_sql(catalog_url, status, uuid.UUID(endpoint["id"])))[0]["status"] == "ready"
+    assert asyncio.run(sql(catalog_url, status, uuid.UUID(endpoint["id"])))[0]["status"] == "ready"
     done = runner.invoke(endpoints.app, ["delete", endpoint["slug"], "--yes", "--json"], env=cli_env)
     assert done.exit_code == 0, done.output
     assert json.loads(done.stdout)["status"] == "deleting"
-    assert asyncio.run(_sql(catalog_url, status, uuid.UUID(endpoint["id"])))[0]["status"] == "deleting"
-    [entry] = asyncio.run(_sql(catalog_url, "SELECT actor FROM audit_log WHERE action = 'endpoint.delete'"))
+    assert asyncio.run(sql(catalog_url, status, uuid.UUID(endpoint["id"])))[0]["status"] == "deleting"
+    [entry] = asyncio.run(sql(catalog_url, "SELECT actor FROM audit_log WHERE action = 'endpoint.delete'"))
     assert entry["actor"].startswith("operator:")
 
 
