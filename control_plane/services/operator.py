@@ -27,11 +27,9 @@ SELECT id, tenant_id, slug, name, plan, status, created_at FROM endpoints
 WHERE status <> 'deleted' ORDER BY created_at, id
 """
 FIND_ENDPOINT = "SELECT id, tenant_id, slug FROM endpoints WHERE id = $1 OR slug = $2"
-AUDIT = """
-SELECT id, tenant_id, actor, action, target, outcome, created_at FROM audit_log
-WHERE ($1::uuid IS NULL OR tenant_id = $1) AND ($2::bigint IS NULL OR id > $2)
-ORDER BY id DESC LIMIT $3
-"""
+AUDIT_COLUMNS = "SELECT id, tenant_id, actor, action, target, outcome, created_at FROM audit_log"
+NEWEST = AUDIT_COLUMNS + " WHERE ($1::uuid IS NULL OR tenant_id = $1) ORDER BY id DESC LIMIT $2"
+AFTER = AUDIT_COLUMNS + " WHERE ($1::uuid IS NULL OR tenant_id = $1) AND id > $2 ORDER BY id LIMIT $3"
 
 
 @dataclass(frozen=True)
@@ -106,9 +104,16 @@ async def find_endpoint(pool: asyncpg.Pool, ref: str) -> EndpointRef:
     return EndpointRef(row["id"], row["tenant_id"], row["slug"])
 
 
-async def audit_rows(pool: asyncpg.Pool, *, tenant_id: UUID | None, after: int | None,
-                     limit: int) -> list[dict[str, Any]]:
-    """The newest ``limit`` rows (with id > ``after`` when given), oldest first for tailing."""
+async def newest_audit(pool: asyncpg.Pool, tenant_id: UUID | None, limit: int) -> list[dict[str, Any]]:
+    """The newest ``limit`` rows of one tenant or all, oldest first as a tail prints them."""
     async with _connection(pool) as conn:
-        rows = await conn.fetch(AUDIT, tenant_id, after, limit)
+        rows = await conn.fetch(NEWEST, tenant_id, limit)
     return [dict(r) for r in reversed(rows)]
+
+
+async def audit_after(
+    pool: asyncpg.Pool, tenant_id: UUID | None, after: int, limit: int
+) -> list[dict[str, Any]]:
+    """Rows with id > ``after``, oldest first, so a follower that polls never skips any."""
+    async with _connection(pool) as conn:
+        return [dict(r) for r in await conn.fetch(AFTER, tenant_id, after, limit)]
