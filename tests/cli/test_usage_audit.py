@@ -10,6 +10,7 @@ from datetime import date
 import redis
 from typer.testing import CliRunner
 
+from cli import main
 from cli.commands import audit, usage
 from control_plane.catalog.db import create_pool
 from control_plane.services import operator
@@ -86,3 +87,15 @@ async def test_a_follower_reads_rows_after_the_last_it_saw_in_order(catalog_url:
     finally:
         await pool.close()
     assert [r["id"] for r in after] == ids[1:3]
+
+
+def test_the_berth_root_command_carries_these_groups(
+    catalog_url: str, cli_env: dict[str, str], runner: CliRunner
+) -> None:
+    tenant = new_tenant(catalog_url)
+    listed = runner.invoke(main.app, ["tenants", "list", "--json"], env=cli_env)
+    assert [t["id"] for t in json.loads(listed.stdout)] == [tenant]
+    counted = runner.invoke(main.app, ["usage", "--tenant", tenant, "--json"], env=cli_env)
+    assert counted.exit_code == 0 and json.loads(counted.stdout) == []
+    tail = runner.invoke(main.app, ["audit", "tail", "--json"], env=cli_env)
+    assert tail.exit_code == 0 and json.loads(tail.stdout) == []
