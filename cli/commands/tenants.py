@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import sys
 from dataclasses import asdict
 from uuid import UUID
 
 import typer
+from rich.progress import Progress
 
 from cli.context import Operator
 from cli.operate import confirm, fail, run
 from cli.output import emit, emit_one
-from control_plane.services import accounts, identity, operator
+from control_plane.services import accounts, identity, jobs, operator
 
 app = typer.Typer(help="Tenant accounts.", no_args_is_help=True)
 COLUMNS = ("id", "name", "status", "endpoints", "members", "created_at")
@@ -71,11 +73,26 @@ def create_command(
         typer.echo("These secrets are not stored in readable form and will not be shown again.", err=True)
 
 
+async def _watch(op: Operator, job_id: int, every: float = 0.5) -> dict[str, object]:
+    """Follow a deletion job's progress (``removed`` of ``total``) until it is done or dead."""
+    with Progress(transient=True) as bar:
+        task = bar.add_task("removing databases", total=None)
+        while True:
+            job = await jobs.show(op.worker, job_id)
+            result = job.result or {}
+            bar.update(task, total=result.get("total"), completed=result.get("removed", 0))
+            if job.status in ("done", "dead"):
+                return {"status": job.status, "databases_removed": result.get("removed")}
+            await asyncio.sleep(every)
+
+
 @app.command("delete")
 def delete_command(
     ctx: typer.Context,
     tenant_id: UUID,
     yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
+    wait: bool = typer.Option(False, "--wait", help="Show the job's progress until it ends (Ctrl-C stops "
+                              "watching; the worker carries on)."),
     as_json: bool = JSON,
 ) -> None:
     """Stop everything of the tenant now; a job drops its databases and erases the account."""
@@ -84,7 +101,10 @@ def delete_command(
     async def work(op: Operator) -> dict[str, object]:
         await operator.get_tenant(op.worker, tenant_id)
         job_id = await accounts.delete_account(op.services, op.caller(tenant_id))
-        return {"tenant_id": tenant_id, "job_id": job_id}
+        outcome: dict[str, object] = {"tenant_id": tenant_id, "job_id": job_id}
+        if wait:
+            outcome.update(await _watch(op, job_id))
+        return outcome
 
     done = run(ctx, work)
     emit_one(done, as_json=as_json)

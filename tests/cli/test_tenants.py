@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+import time
 import uuid
 from typing import Any
 
 import asyncpg
 from typer.testing import CliRunner
 
-from cli.commands import tenants
+from cli.commands import endpoints, tenants
+from control_plane.settings import Settings
+from jobs.worker import running
 
 
 async def _fetch(catalog_url: str, query: str, *args: Any) -> list[asyncpg.Record]:
@@ -81,3 +85,42 @@ def test_refused_confirmation_changes_nothing_and_yes_enqueues_the_deletion(
     assert entry["actor"].startswith("operator:")
     again = runner.invoke(tenants.app, ["delete", tenant, "--yes"], env=cli_env)
     assert again.exit_code == 1 and again.stderr.count("\n") == 1
+
+
+def test_delete_with_wait_follows_the_job_until_every_database_is_gone(
+    catalog_url: str, cli_env: dict[str, str], runner: CliRunner, settings: Settings
+) -> None:
+    made = _create(runner, cli_env, "wait@acme.test")
+    for name in ("one", "two"):
+        created = runner.invoke(endpoints.app, ["create", name, "--tenant", made["tenant_id"]], env=cli_env)
+        assert created.exit_code == 0, created.output
+    stop = threading.Event()
+    worker = threading.Thread(target=lambda: asyncio.run(_work_until(settings, stop)))
+    worker.start()
+    try:
+        _until_ready(catalog_url, 2)
+        done = runner.invoke(tenants.app, ["delete", made["tenant_id"], "--yes", "--wait", "--json"],
+                             env=cli_env)
+    finally:
+        stop.set()
+        worker.join()
+    assert done.exit_code == 0, done.output
+    report = json.loads(done.stdout)
+    assert (report["status"], report["databases_removed"]) == ("done", 2)
+    left = asyncio.run(_fetch(catalog_url, "SELECT count(*) FROM endpoints WHERE tenant_id = $1",
+                              uuid.UUID(made["tenant_id"])))
+    assert left[0][0] == 0
+
+
+async def _work_until(settings: Settings, stop: threading.Event) -> None:
+    async with running(settings, periodic={}):
+        await asyncio.to_thread(stop.wait)
+
+
+def _until_ready(catalog_url: str, count: int) -> None:
+    for _ in range(200):
+        rows = asyncio.run(_fetch(catalog_url, "SELECT count(*) FROM endpoints WHERE status = 'ready'"))
+        if rows[0][0] == count:
+            return
+        time.sleep(0.05)
+    raise AssertionError("endpoints never became ready")
