@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import asyncpg
@@ -15,23 +15,29 @@ from control_plane.providers.local import LocalProvider, database_name, role_nam
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
+Spec = Callable[[], DatabaseSpec]
+
 
 @pytest.fixture
-async def provider(server_url: str) -> AsyncIterator[LocalProvider]:
+def endpoint_ids() -> list[uuid.UUID]:
+    return []
+
+
+@pytest.fixture
+async def provider(server_url: str, endpoint_ids: list[uuid.UUID]) -> AsyncIterator[LocalProvider]:
     made = LocalProvider([server_url], connection_limit=5)
     yield made
     # Only what this test's endpoints made: other tests share the server.
     for endpoint_id in endpoint_ids:
         await made.delete_database(database_name(endpoint_id))
-    endpoint_ids.clear()
 
 
-endpoint_ids: list[uuid.UUID] = []
-
-
-def spec() -> DatabaseSpec:
-    endpoint_ids.append(uuid.uuid4())
-    return DatabaseSpec(endpoint_ids[-1])
+@pytest.fixture
+def spec(endpoint_ids: list[uuid.UUID]) -> Spec:
+    def make() -> DatabaseSpec:
+        endpoint_ids.append(uuid.uuid4())
+        return DatabaseSpec(endpoint_ids[-1])
+    return make
 
 
 async def _roles(server_url: str, names: tuple[str, ...]) -> list[asyncpg.Record]:
@@ -45,7 +51,9 @@ async def _roles(server_url: str, names: tuple[str, ...]) -> list[asyncpg.Record
         await conn.close()
 
 
-async def test_create_makes_database_owner_and_reader(provider: LocalProvider, server_url: str) -> None:
+async def test_create_makes_database_owner_and_reader(
+    provider: LocalProvider, server_url: str, spec: Spec, endpoint_ids: list[uuid.UUID],
+) -> None:
     db = await provider.create_database(spec())
     endpoint = endpoint_ids[-1]
     assert db.ref == database_name(endpoint)
@@ -67,7 +75,9 @@ async def test_create_makes_database_owner_and_reader(provider: LocalProvider, s
         await reader.close()
 
 
-async def test_retried_create_finds_the_same_database(provider: LocalProvider) -> None:
+async def test_retried_create_finds_the_same_database(
+    provider: LocalProvider, spec: Spec, endpoint_ids: list[uuid.UUID],
+) -> None:
     first = await provider.create_database(spec())
     endpoint = endpoint_ids[-1]
     conn = await asyncpg.connect(first.owner_dsn)
@@ -83,7 +93,7 @@ async def test_retried_create_finds_the_same_database(provider: LocalProvider) -
     assert [d.endpoint_id for d in await provider.list_databases() if d.ref == first.ref] == [endpoint]
 
 
-async def test_one_endpoints_roles_cannot_reach_another(provider: LocalProvider) -> None:
+async def test_one_endpoints_roles_cannot_reach_another(provider: LocalProvider, spec: Spec) -> None:
     a = await provider.create_database(spec())
     b = await provider.create_database(spec())
     a_owner_on_b = a.owner_dsn.replace(f"/{a.ref}", f"/{b.ref}")
@@ -93,7 +103,7 @@ async def test_one_endpoints_roles_cannot_reach_another(provider: LocalProvider)
 
 async def test_delete_removes_database_and_roles_and_is_repeatable(
     provider: LocalProvider, server_url: str
-) -> None:
+, spec: Spec) -> None:
     db = await provider.create_database(spec())
     held = await asyncpg.connect(db.reader_dsn)  # WITH (FORCE) ends sessions still open
     await provider.delete_database(db.ref)
@@ -111,7 +121,7 @@ async def _alive(conn: asyncpg.Connection) -> bool:
     return True
 
 
-async def test_placement_fills_the_least_loaded_server(tmp_path: Path) -> None:
+async def test_placement_fills_the_least_loaded_server(tmp_path: Path, spec: Spec) -> None:
     with embedded_postgres(tmp_path / "one") as one, embedded_postgres(tmp_path / "two") as two:
         provider = LocalProvider([one, two])
         refs = [(await provider.create_database(spec())).ref for _ in range(3)]
