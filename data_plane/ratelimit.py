@@ -23,6 +23,7 @@ from uuid import UUID
 import redis.asyncio as aioredis
 from redis.exceptions import NoScriptError, RedisError
 
+from control_plane.catalog import counters
 from control_plane.errors import RateLimited, Unavailable
 from control_plane.plans import PLANS, Plan
 
@@ -126,7 +127,7 @@ class RedisLimiter:
     async def hit(self, endpoint_id: UUID, plan_name: str) -> Decision:
         plan, now = _plan(plan_name), self._clock()
         month, label, ttl = self._calendar(now)
-        tag = f"berth:{{{endpoint_id}}}:"
+        tag = counters.tag(endpoint_id)
         keys = (f"{tag}m:{label}", f"{tag}s:{int(now)}")
         quota = -1 if plan.monthly_calls is None else plan.monthly_calls
         code, used = await self._eval(keys, quota, plan.burst_per_second, ttl, "")

@@ -15,6 +15,7 @@ from uuid import UUID
 import asyncpg
 import redis.asyncio as aioredis
 
+from control_plane.catalog.counters import month_key
 from control_plane.errors import BadRequest
 from control_plane.plans import PLANS
 from control_plane.services.context import Caller, Context, transaction
@@ -35,11 +36,6 @@ class EndpointUsage:
     plan: str
     calls: int
     monthly_limit: int | None
-
-
-def month_key(endpoint_id: UUID, month: date) -> str:
-    """The gateway's monthly counter; the hash tag keeps an endpoint's keys on one Cluster slot."""
-    return f"berth:{{{endpoint_id}}}:m:{month:%Y-%m}"
 
 
 def parse_month(text: str | None, now: datetime) -> date:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from uuid import UUID
 
 import redis.asyncio as aioredis
 
+from control_plane.catalog import counters
 from jobs.handlers.base import Handler, Progress, Resources
 from jobs.queue import Job
 
-PATTERN = "berth:{*}:m:*"
-KEY = re.compile(r"^berth:\{([0-9a-f-]{36})\}:m:(\d{4})-(\d{2})$")
 SCAN_COUNT = 500
 MAX_KEYS = 50_000  # bound one pass; the rest waits for the next
 
@@ -27,19 +25,19 @@ Count = tuple[UUID, date, int]
 
 
 def parse(key: str, value: bytes | str | None) -> Count | None:
-    """``berth:{<endpoint>}:m:<YYYY-MM>`` and its integer, or None for anything else."""
-    match = KEY.match(key)
-    if match is None or value is None:
+    """A month counter's endpoint, month and integer, or None for anything else."""
+    found = counters.parse_month_key(key)
+    if found is None or value is None:
         return None
     try:
-        return UUID(match.group(1)), date(int(match.group(2)), int(match.group(3)), 1), int(value)
+        return found[0], found[1], int(value)
     except ValueError:
         return None
 
 
 async def read_counters(redis: aioredis.Redis) -> list[Count]:
     keys: list[str] = []
-    async for raw in redis.scan_iter(match=PATTERN, count=SCAN_COUNT):
+    async for raw in redis.scan_iter(match=counters.MONTH_PATTERN, count=SCAN_COUNT):
         keys.append(raw.decode() if isinstance(raw, bytes) else str(raw))
         if len(keys) >= MAX_KEYS:
             break
