@@ -1,7 +1,8 @@
 """Audit rows written in the caller's transaction, and paging through a tenant's own rows.
 
 Entry points: ``record(conn, caller, action, ...)`` inside a service's
-transaction; ``page(ctx, caller, limit=, before=)`` for ``GET /v1/audit``.
+transaction; ``write(conn, tenant_id, "system", action, ...)`` for the worker;
+``page(ctx, caller, limit=, before=)`` for ``GET /v1/audit``.
 """
 
 from __future__ import annotations
@@ -39,15 +40,24 @@ class AuditEntry:
     created_at: datetime
 
 
+async def write(
+    conn: asyncpg.Connection | asyncpg.Pool, tenant_id: UUID | None, actor: str, action: str,
+    target: str | UUID | None = None, *, outcome: str = "ok", request_id: str | None = None,
+    endpoint_id: UUID | None = None, token_id: UUID | None = None, detail: dict[str, Any] | None = None,
+) -> None:
+    """One audit row; the worker writes as ``system``, and for no tenant when none owns the target."""
+    await conn.execute(INSERT, tenant_id, actor, action, None if target is None else str(target), outcome,
+                       request_id, endpoint_id, token_id, detail)
+
+
 async def record(
     conn: asyncpg.Connection, caller: Caller, action: str, target: str | UUID | None = None, *,
     outcome: str = "ok", endpoint_id: UUID | None = None, token_id: UUID | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    await conn.execute(
-        INSERT, caller.tenant_id, caller.actor, action, None if target is None else str(target), outcome,
-        caller.request_id, endpoint_id, token_id, detail,
-    )
+    """The row of a service call, as its caller."""
+    await write(conn, caller.tenant_id, caller.actor, action, target, outcome=outcome,
+                request_id=caller.request_id, endpoint_id=endpoint_id, token_id=token_id, detail=detail)
 
 
 async def page(

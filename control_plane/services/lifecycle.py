@@ -8,6 +8,7 @@ a provision as ``failed`` with a reason the tenant can read.
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -17,6 +18,7 @@ from control_plane.catalog.invalidation import endpoint_message, publish, token_
 from control_plane.errors import ProviderError
 from control_plane.providers.base import DatabaseSpec, Provider
 from control_plane.sealing import Sealer
+from control_plane.services import audit
 
 STATE = "SELECT tenant_id, status, region, provider_ref FROM endpoints WHERE id = $1"
 RECORD_REF = "UPDATE endpoints SET provider_ref = $2, updated_at = now() WHERE id = $1"
@@ -42,15 +44,11 @@ UPDATE endpoints SET status = 'deleted', seal_key_id = NULL, sealed_owner_dsn = 
   sealed_reader_dsn = NULL, deleted_at = now(), updated_at = now()
 WHERE id = $1
 """
-AUDIT = """
-INSERT INTO audit_log (tenant_id, actor, action, target, outcome, endpoint_id, detail)
-VALUES ($1, 'system', $2, $3::uuid::text, $4, $3::uuid, $5)
-"""
 
 
 async def _audit(conn: asyncpg.Connection, tenant_id: UUID, action: str, endpoint_id: UUID,
-                 outcome: str = "ok", detail: dict[str, str] | None = None) -> None:
-    await conn.execute(AUDIT, tenant_id, action, endpoint_id, outcome, detail)
+                 **extra: Any) -> None:
+    await audit.write(conn, tenant_id, "system", action, endpoint_id, endpoint_id=endpoint_id, **extra)
 
 
 async def provision_endpoint(pool: asyncpg.Pool, provider: Provider, sealer: Sealer,
@@ -83,7 +81,8 @@ async def mark_failed(pool: asyncpg.Pool, endpoint_id: UUID, reason: str) -> Non
     async with pool.acquire() as conn, conn.transaction():
         tenant_id = await conn.fetchval(FAILED, endpoint_id, reason[:500])
         if tenant_id is not None:
-            await _audit(conn, tenant_id, "endpoint.failed", endpoint_id, "error", {"reason": reason[:500]})
+            await _audit(conn, tenant_id, "endpoint.failed", endpoint_id, outcome="error",
+                         detail={"reason": reason[:500]})
 
 
 async def teardown_endpoint(pool: asyncpg.Pool, provider: Provider, redis: aioredis.Redis,

@@ -14,6 +14,7 @@ import asyncpg
 
 from control_plane.catalog.invalidation import publish, token_message
 from control_plane.errors import ProviderError
+from control_plane.services import audit
 from control_plane.services.lifecycle import teardown_endpoint
 from jobs.handlers.base import Handler, Progress, Resources
 from jobs.queue import Job
@@ -39,10 +40,6 @@ FORGET = (
 )
 DELETE_USERS = "DELETE FROM users WHERE id = ANY($1::uuid[])"
 TOMBSTONE = "UPDATE tenants SET status = 'deleted', name = 'deleted account' WHERE id = $1"
-AUDIT = """
-INSERT INTO audit_log (tenant_id, actor, action, target, outcome, detail)
-VALUES ($1, 'system', 'account.deleted', $1::uuid::text, 'ok', $2)
-"""
 
 
 async def delete_account(res: Resources, job: Job, progress: Progress) -> list[str]:
@@ -94,7 +91,8 @@ async def _forget(pool: asyncpg.Pool, tenant_id: UUID, databases: int) -> None:
             await conn.execute(statement, tenant_id)
         await conn.execute(DELETE_USERS, users)
         await conn.execute(TOMBSTONE, tenant_id)
-        await conn.execute(AUDIT, tenant_id, {"databases_removed": databases})
+        await audit.write(conn, tenant_id, "system", "account.deleted", tenant_id,
+                          detail={"databases_removed": databases})
 
 
 DELETE_ACCOUNT = Handler(delete_account)

@@ -4,14 +4,12 @@ provisioning is retried. One reconciler at a time (advisory lock); a pass return
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 from uuid import UUID
-
-import asyncpg
 
 from control_plane.catalog.invalidation import endpoint_message, publish
 from control_plane.catalog.queue import JobKind, enqueue
 from control_plane.providers.base import DatabaseInfo
+from control_plane.services import audit
 from jobs.handlers.base import Handler, Progress, Resources
 from jobs.queue import Job
 
@@ -39,10 +37,6 @@ ORDER BY e.updated_at LIMIT 100
 """
 STUCK_KINDS: tuple[tuple[str, JobKind], ...] = (
     ("provisioning", "provision"), ("deleting", "delete_endpoint"))
-AUDIT = """
-INSERT INTO audit_log (tenant_id, actor, action, target, outcome, endpoint_id, detail)
-VALUES ($1, 'system', $2, $3, $4, $5, $6)
-"""
 
 
 async def reconcile(res: Resources, *, dry_run: bool = False,
@@ -71,7 +65,8 @@ async def _orphans(res: Resources, databases: list[DatabaseInfo], dry_run: bool)
     for database in orphans:
         if not dry_run:
             await res.provider.delete_database(database.ref)
-            await _audit(res.pool, None, "reconcile.orphan_deleted", database.ref, database.endpoint_id)
+            await audit.write(res.pool, None, "system", "reconcile.orphan_deleted", database.ref,
+                              endpoint_id=database.endpoint_id)
         said.append(f"{'would delete' if dry_run else 'deleted'} orphaned database {database.ref}")
     return said
 
@@ -94,8 +89,8 @@ async def _fail_vanished(res: Resources, endpoint_id: UUID, ref: str) -> bool:
     async with res.pool.acquire() as conn, conn.transaction():
         tenant_id = await conn.fetchval(FAIL_VANISHED, endpoint_id, VANISHED_REASON)
         if tenant_id is not None:
-            await _audit(conn, tenant_id, "endpoint.failed", ref, endpoint_id, "error",
-                         {"reason": VANISHED_REASON})
+            await audit.write(conn, tenant_id, "system", "endpoint.failed", ref, outcome="error",
+                              endpoint_id=endpoint_id, detail={"reason": VANISHED_REASON})
     await publish(res.redis, endpoint_message(endpoint_id))
     return tenant_id is not None
 
@@ -110,11 +105,6 @@ async def _stuck(res: Resources, stale_after: timedelta, dry_run: bool) -> list[
             done = "would re-enqueue" if dry_run else "re-enqueued"
             said.append(f"endpoint {row['id']} stuck {status}: {done} {kind}")
     return said
-
-
-async def _audit(conn: asyncpg.Pool | asyncpg.Connection, tenant_id: UUID | None, action: str, target: str,
-                 endpoint_id: UUID | None, outcome: str = "ok", detail: dict[str, Any] | None = None) -> None:
-    await conn.execute(AUDIT, tenant_id, action, target, outcome, endpoint_id, detail)
 
 
 async def run(res: Resources, job: Job, progress: Progress) -> list[str]:
