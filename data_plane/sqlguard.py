@@ -1,19 +1,25 @@
 """The SQL guard: pglast parses agent SQL and walks every node before anything reaches a database.
 
 It is one layer of several (read-only role, read-only transaction, extended
-protocol only), so it refuses generously: anything it cannot prove harmless
-for the token's scope is rejected with a sentence saying why.
+protocol only) but holds on its own, so it refuses generously: anything it
+cannot prove harmless for the token's scope is rejected with a sentence saying
+why. Reads are SELECT, VALUES, WITH and EXPLAIN calling allowed functions only
+(``data_plane.guard.functions``); writes are held to the write allow-list
+(``data_plane.guard.writes``). See docs/SECURITY.md, "The SQL guards".
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from pglast import parser
+
+from data_plane.guard import functions, routines, writes
+from data_plane.guard.functions import Scope
+from data_plane.guard.tree import label, walk
 
 Kind = Literal["select", "explain", "write"]
 
@@ -43,28 +49,7 @@ _SESSION_OR_SERVER = {
     "ClosePortalStmt": "cursors are not allowed",
     "ConstraintsSetStmt": "SET CONSTRAINTS is not allowed",
 }
-
-# Matched on the last part of the name, so a schema prefix (pg_catalog.pg_sleep) changes nothing.
-_DANGEROUS_NAMES = frozenset({
-    "set_config", "pg_terminate_backend", "pg_cancel_backend", "pg_signal_backend", "pg_read_file",
-    "pg_read_binary_file", "pg_stat_file", "pg_reload_conf", "pg_rotate_logfile", "pg_notify",
-    "loread", "lowrite", "pg_logical_emit_message", "pg_switch_wal", "pg_promote",
-    "pg_log_backend_memory_contexts", "ts_stat", "ts_rewrite", "pg_import_system_collations",
-    "pg_create_restore_point", "pg_backup_start", "pg_backup_stop", "pg_file_write", "pg_file_rename",
-    "pg_file_unlink", "pg_file_sync", "pg_logdir_ls", "pg_stat_reset", "pg_prewarm",
-})
-_DANGEROUS_PREFIXES = (
-    "pg_sleep", "dblink", "lo_", "pg_ls_", "query_to_xml", "cursor_to_xml", "pg_stat_reset",
-    "pg_replication_", "pg_create_", "pg_drop_replication", "pg_copy_", "pg_wal_replay", "pg_read_",
-    "pg_file_",
-)
-# Advisory locks outlive the call on a pooled connection; match any spelling of them.
-_DANGEROUS_PARTS = ("advisory",)
-# These allocate transaction ids or touch sequences: writes, fine for a write token only.
-_WRITE_ONLY_NAMES = frozenset({
-    "nextval", "setval", "currval", "lastval", "txid_current", "pg_current_xact_id",
-})
-
+_TOO_DEEP = "the SQL is nested too deeply to check"
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
@@ -84,31 +69,39 @@ class Verdict:
 _CACHED_CHARS = 16_384
 
 
-def check(sql: str, *, write: bool = False) -> Verdict:
-    """The verdict for ``sql`` under a read (default) or write scope; cached by text."""
+def check(sql: str, *, write: bool = False, own_functions: frozenset[str] = frozenset()) -> Verdict:
+    """The verdict for ``sql`` under a read (default) or write scope; cached by (text, scope).
+
+    ``own_functions`` names the endpoint's own non-volatile functions, which a read
+    token may call as well as the built-ins; a write token may call any function
+    outside the dangerous families.
+    """
     if len(sql) > _CACHED_CHARS:
-        return _verdict(sql, write)
-    return _cached(sql, write)
+        return _verdict(sql, write, own_functions)
+    return _cached(sql, write, own_functions)
 
 
-def _verdict(sql: str, write: bool) -> Verdict:
+def _verdict(sql: str, write: bool, own_functions: frozenset[str]) -> Verdict:
     try:
-        tree = json.loads(parser.parse_sql_json(sql))
+        stmts = _statements(sql)
+        if len(stmts) != 1:
+            return Verdict(False, f"send exactly one statement (this text holds {len(stmts)})")
+        reason = _refusal(stmts[0]["stmt"], Scope(write, own_functions), sql)
     except parser.ParseError as exc:
         return Verdict(False, f"the SQL does not parse: {exc}")
     except RecursionError:
-        return Verdict(False, "the SQL is nested too deeply to check")
-    stmts = tree.get("stmts", [])
-    if len(stmts) != 1:
-        return Verdict(False, f"send exactly one statement (this text holds {len(stmts)})")
-    raw = stmts[0]
-    reason = _refusal(raw["stmt"], write)
+        return Verdict(False, _TOO_DEEP)
     if reason:
         return Verdict(False, reason)
-    return Verdict(True, kind=_kind(raw["stmt"], write), statement=_statement_text(sql, raw))
+    return Verdict(True, kind=_kind(stmts[0]["stmt"], write), statement=_statement_text(sql, stmts[0]))
 
 
 _cached = functools.lru_cache(maxsize=4096)(_verdict)
+
+
+def _statements(sql: str) -> list[dict[str, Any]]:
+    stmts: list[dict[str, Any]] = json.loads(parser.parse_sql_json(sql)).get("stmts", [])
+    return stmts
 
 
 def _kind(stmt: dict[str, Any], write: bool) -> Kind:
@@ -125,17 +118,33 @@ def _statement_text(sql: str, raw: dict[str, Any]) -> str:
     return data[start:end].decode().rstrip()
 
 
-def _refusal(stmt: dict[str, Any], write: bool) -> str:
+def _refusal(stmt: dict[str, Any], scope: Scope, text: str) -> str:
     top = next(iter(stmt))
-    if not write:
+    if not scope.write:
         reason = _read_top_refusal(top, stmt[top])
         if reason:
             return reason
-    for name, body in _walk(stmt):
-        reason = _node_refusal(name, body, write)
+    for name, body in walk(stmt):
+        reason = _node_refusal(name, body, scope)
         if reason:
             return reason
-    return ""
+    return _body_refusal(stmt[top], scope, text) if top == "CreateFunctionStmt" else ""
+
+
+def _body_refusal(body: dict[str, Any], scope: Scope, text: str) -> str:
+    """A function body's SQL is checked like the caller's own, statement by statement."""
+    reason, texts = routines.body_sql(body, text)
+    for sql in texts:
+        reason = reason or _text_refusal(sql, scope)
+    return f"the function body is refused: {reason}" if reason else ""
+
+
+def _text_refusal(sql: str, scope: Scope) -> str:
+    try:
+        stmts = _statements(sql)
+    except parser.ParseError as exc:
+        return f"it does not parse: {exc}"
+    return next((reason for reason in (_refusal(s["stmt"], scope, sql) for s in stmts) if reason), "")
 
 
 def _read_top_refusal(top: str, body: dict[str, Any]) -> str:
@@ -147,54 +156,28 @@ def _read_top_refusal(top: str, body: dict[str, Any]) -> str:
     if top != "SelectStmt":
         if top in _SESSION_OR_SERVER:
             return _SESSION_OR_SERVER[top]
-        return f"this token is read-only: only SELECT, VALUES, WITH and EXPLAIN, not {_label(top)}"
+        return f"this token is read-only: only SELECT, VALUES, WITH and EXPLAIN, not {label(top)}"
     return ""
 
 
-def _node_refusal(name: str, body: Any, write: bool) -> str:
+def _node_refusal(name: str, body: Any, scope: Scope) -> str:
     if name in _SESSION_OR_SERVER:
         return _SESSION_OR_SERVER[name]
-    if write:
-        return _function_refusal(name, body, write)
+    reason = _write_node_refusal(name, body) if scope.write else _read_node_refusal(name, body)
+    return reason or functions.node_refusal(name, body, scope)
+
+
+def _write_node_refusal(name: str, body: Any) -> str:
+    if name == "RoleSpec":
+        return writes.role_refusal(body)
+    return writes.statement_refusal(name, body) if name.endswith("Stmt") else ""
+
+
+def _read_node_refusal(name: str, body: Any) -> str:
     if name.endswith("Stmt") and name not in ("SelectStmt", "ExplainStmt"):
-        return f"this token is read-only: no {_label(name)} inside a query (a data-modifying CTE?)"
+        return f"this token is read-only: no {label(name)} inside a query (a data-modifying CTE?)"
     if name == "LockingClause":
         return "locking clauses (FOR UPDATE / FOR SHARE) are not allowed for a read-only token"
     if name == "SelectStmt" and body.get("intoClause"):
         return "SELECT INTO creates a table; it is not allowed for a read-only token"
-    return _function_refusal(name, body, write)
-
-
-def _function_refusal(name: str, body: Any, write: bool) -> str:
-    if name != "FuncCall":
-        return ""
-    function = body["funcname"][-1]["String"]["sval"].lower()
-    if _is_dangerous(function) or (not write and function in _WRITE_ONLY_NAMES):
-        return f"the function {function}() is not allowed"
     return ""
-
-
-def _is_dangerous(function: str) -> bool:
-    return (
-        function in _DANGEROUS_NAMES
-        or function.startswith(_DANGEROUS_PREFIXES)
-        or any(part in function for part in _DANGEROUS_PARTS)
-    )
-
-
-def _walk(node: Any) -> Iterator[tuple[str, Any]]:
-    """Every (node type, body) pair in the JSON parse tree, depth first, however deep."""
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            for key, value in item.items():
-                if key[:1].isupper():
-                    yield key, value
-                stack.append(value)
-        elif isinstance(item, list):
-            stack.extend(item)
-
-
-def _label(node_name: str) -> str:
-    return node_name.removesuffix("Stmt").upper() or node_name

@@ -126,3 +126,134 @@ def test_verdicts_are_cached_by_text() -> None:
     sqlguard.check("SELECT 42 AS cached")
     assert sqlguard._cached.cache_info().hits == before + 1
     assert sqlguard._cached.cache_info().maxsize == 4096
+
+
+# Postgres calls f(x) for (x).f and f(t) for t.f when no field or column has that name.
+ATTRIBUTE_NOTATION_CALLS = {
+    "SELECT (42::bigint).pg_advisory_lock": "pg_advisory_lock",
+    "SELECT (100::float8).pg_sleep": "pg_sleep",
+    "SELECT (pg_backend_pid()).pg_terminate_backend": "pg_terminate_backend",
+    "SELECT ('select 1'::text).ts_stat": "ts_stat",
+    "SELECT ('/etc/passwd'::text).pg_read_file": "pg_read_file",
+    "SELECT ('/etc/passwd'::text).lo_import": "lo_import",
+    "SELECT ('.'::text).pg_ls_dir": "pg_ls_dir",
+    "SELECT ('items_id_seq'::regclass).nextval": "nextval",
+    "SELECT (('x'::text)).pg_catalog_unknown_fn": "pg_catalog_unknown_fn",
+    "SELECT i.pg_sleep FROM items i": "pg_sleep",
+    "SELECT public.items.pg_advisory_lock FROM public.items": "pg_advisory_lock",
+}
+
+
+@pytest.mark.parametrize(("sql", "function"), sorted(ATTRIBUTE_NOTATION_CALLS.items()))
+def test_attribute_notation_is_checked_as_a_call(sql: str, function: str) -> None:
+    verdict = sqlguard.check(sql)
+    assert not verdict.allowed
+    assert f"{function}()" in verdict.reason
+
+
+# Each of these passed the old deny-list: the read scope now allows known-safe built-ins only.
+OUTSIDE_THE_READ_ALLOW_LIST = {
+    "SELECT table_to_xml('items', true, true, '')": "runs SQL",
+    "SELECT schema_to_xml('public', true, true, '')": "runs SQL",
+    "SELECT database_to_xml(true, true, '')": "runs SQL",
+    "SELECT setseed(0.5)": "session settings",
+    "SELECT pg_lock_status()": "locks",
+    "SELECT pg_blocking_pids(1)": "locks",
+    "SELECT pg_current_logfile()": "files",
+    "SELECT pg_export_snapshot()": "replication",
+    "SELECT pg_notification_queue_usage()": "notifications",
+    "SELECT pg_stat_clear_snapshot()": "other sessions",
+    "SELECT current_query()": "read token",
+    "SELECT pg_relation_size('items')": "read token",
+    "SELECT public.now()": "read token",
+    'SELECT "NOW"()': "read token",
+    "SELECT my_volatile_function()": "read token",
+    "SELECT * FROM ROWS FROM (generate_series(1, 2), my_volatile_function())": "read token",
+    "SELECT * FROM items, LATERAL my_volatile_function(items.id) f": "read token",
+    "SELECT CAST(my_volatile_function() AS text)": "read token",
+    "SELECT 1 OPERATOR(public.+) 2": "OPERATOR(public.+)",
+    "SELECT * FROM items ORDER BY id USING OPERATOR(public.<)": "OPERATOR(public.<)",
+    "SELECT 1 === 2": "operator ===",
+    "SELECT 1 WHERE 1 === ANY (SELECT 1)": "operator ===",
+}
+
+
+@pytest.mark.parametrize(("sql", "why"), sorted(OUTSIDE_THE_READ_ALLOW_LIST.items()))
+def test_read_functions_and_operators_are_an_allow_list(sql: str, why: str) -> None:
+    verdict = sqlguard.check(sql)
+    assert not verdict.allowed
+    assert why.lower() in verdict.reason.lower()
+
+
+DANGEROUS_SPELLINGS = [
+    "SELECT pg_catalog.pg_sleep(1)",
+    'SELECT "pg_sleep"(1)',
+    'SELECT U&"\\0070g_sleep"(1)',
+    "SELECT CAST(pg_sleep(1) AS text)",
+    "SELECT pg_sleep(1)::text",
+    "SELECT * FROM ROWS FROM (generate_series(1, 2), pg_sleep(1))",
+    "SELECT * FROM items, LATERAL pg_sleep(items.id) s",
+    "SELECT (SELECT max(x) FROM pg_sleep(1) x)",
+]
+
+
+@pytest.mark.parametrize("sql", DANGEROUS_SPELLINGS)
+def test_a_dangerous_function_is_refused_however_spelled(sql: str) -> None:
+    for write in (False, True):
+        verdict = sqlguard.check(sql, write=write)
+        assert not verdict.allowed and "pg_sleep()" in verdict.reason, (sql, write)
+
+
+ALLOWED_BUILT_INS = {
+    "time and randomness": "SELECT now(), pg_catalog.now(), clock_timestamp(), statement_timestamp(), "
+    "transaction_timestamp(), timeofday(), random(), gen_random_uuid()",
+    "aggregates": "SELECT count(*), sum(price), avg(price), min(id), max(id), string_agg(name, ','), "
+    "array_agg(id), json_agg(name), jsonb_agg(name), percentile_cont(0.5) WITHIN GROUP (ORDER BY price) "
+    "FROM items",
+    "window functions": "SELECT row_number() OVER w, rank() OVER w, dense_rank() OVER w, lag(id) OVER w, "
+    "lead(id) OVER w FROM items WINDOW w AS (ORDER BY id)",
+    "sql syntax rewritten to pg_catalog calls": "SELECT extract(year FROM now()), position('a' IN 'ab'), "
+    "substring('abc' FROM 1 FOR 2), trim(BOTH ' ' FROM ' a '), overlay('abc' PLACING 'x' FROM 1), "
+    "now() AT TIME ZONE 'utc', collation for ('a'), 'a' IS NORMALIZED, normalize('a')",
+    "special forms": "SELECT coalesce(NULL, 1), nullif(1, 2), greatest(1, 2), least(1, 2), "
+    "CASE WHEN true THEN 1 END, current_date, current_timestamp, localtime, current_user, session_user, "
+    "current_setting('timezone')",
+    "operators": "SELECT 'a' LIKE 'b', 'a' ILIKE 'b', 'a' SIMILAR TO 'b', 1 BETWEEN 0 AND 2, "
+    "1 IS DISTINCT FROM 2, 1 IN (1, 2), 1 <> 2, 1 != 2, ARRAY[1] && ARRAY[1], '{\"a\": 1}'::jsonb ->> 'a', "
+    "1 = ANY (ARRAY[1]), 1 OPERATOR(pg_catalog.+) 2",
+    "everyday functions": "SELECT format('%s', 1), to_char(now(), 'YYYY'), date_trunc('day', now()), "
+    "age(now()), lower('A'), md5('x'), regexp_replace('a', 'a', 'b'), split_part('a,b', ',', 1), "
+    "to_tsvector('a') @@ to_tsquery('a')",
+    "fields and whole rows": "SELECT (i).name, (i).*, i.name FROM items i",
+    "set-returning functions": "SELECT * FROM generate_series(1, 3) g, unnest(ARRAY[1, 2]) u",
+}
+
+
+@pytest.mark.parametrize("sql", ALLOWED_BUILT_INS.values(), ids=ALLOWED_BUILT_INS.keys())
+def test_read_allow_list_keeps_built_ins_and_sql_syntax(sql: str) -> None:
+    verdict = sqlguard.check(sql)
+    assert verdict.allowed, verdict.reason
+
+
+def test_own_functions_are_allowed_for_reads_only_when_named() -> None:
+    own = frozenset({"order_total"})
+    for sql in ("SELECT order_total(1)", "SELECT app.order_total(1)", "SELECT (1).order_total"):
+        assert not sqlguard.check(sql).allowed, sql
+        assert sqlguard.check(sql, own_functions=own).allowed, sql
+    assert not sqlguard.check("SELECT pg_catalog.order_total(1)", own_functions=own).allowed
+    assert not sqlguard.check("SELECT pg_sleep(1)", own_functions=frozenset({"pg_sleep"})).allowed
+
+
+def test_write_only_functions_are_refused_for_reads_in_any_spelling() -> None:
+    for sql in ("SELECT nextval('s')", "SELECT pg_catalog.NEXTVAL('s')", "SELECT ('s'::regclass).nextval"):
+        assert "write tokens only" in sqlguard.check(sql).reason, sql
+        assert sqlguard.check(sql, write=True).allowed, sql
+
+
+def test_verdicts_are_cached_by_text_and_scope() -> None:
+    own = frozenset({"order_total"})
+    assert not sqlguard.check("SELECT order_total(7)").allowed
+    assert sqlguard.check("SELECT order_total(7)", own_functions=own).allowed
+    before = sqlguard._cached.cache_info().hits
+    sqlguard.check("SELECT order_total(7)", own_functions=frozenset({"order_total"}))
+    assert sqlguard._cached.cache_info().hits == before + 1
