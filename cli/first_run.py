@@ -15,9 +15,11 @@ import asyncpg
 
 from cli.context import Operator, operator
 from cli.welcome import connect_lines, later_lines
+from control_plane.plans import PlanName
 from control_plane.sealing import Sealed
 from control_plane.services import endpoint_tokens, endpoints, identity, lifecycle
 from control_plane.services.context import Caller
+from control_plane.services.operator import set_plan
 from control_plane.settings import Settings
 
 DEMO_EMAIL = "demo@berth.localhost"
@@ -46,7 +48,8 @@ async def _first_run(op: Operator) -> list[str]:
     ctx = op.services
     account = await identity.signup(ctx, DEMO_EMAIL, secrets.token_urlsafe(18), "Demo")
     caller = Caller(account.tenant_id, op.actor)
-    endpoint = await endpoints.create(ctx, caller, DEMO_ENDPOINT, "pro")
+    await set_plan(op.worker, op.redis, account.tenant_id, PlanName.PRO, op.actor)
+    endpoint = await endpoints.create(ctx, caller, DEMO_ENDPOINT)
     await lifecycle.provision_endpoint(op.worker, op.provider, op.sealer, op.redis, endpoint.id)
     await _load_sample(op, endpoint.id)
     token = await endpoint_tokens.issue(ctx, caller, endpoint.id, "demo agent", ["mcp"])

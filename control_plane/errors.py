@@ -1,21 +1,30 @@
 """Berth's error tree; every error carries a stable code, an HTTP status and ``retryable``.
 
     BerthError
-    ├── BadRequest (400)            invalid input the caller can fix
+    ├── BadRequest (400)            a request that cannot be read (invalid JSON)
+    │   ├── InvalidInput (422)      read, but a field breaks a rule; the caller can fix it
+    │   ├── UnsupportedMediaType (415)
     │   └── PayloadTooLarge (413)
     ├── Unauthorized (401)          no or bad credentials
     ├── Forbidden (403)             credentials fine, not allowed
+    │   └── PlanNotAllowed          a plan above the tenant's
     ├── NotFound (404)              missing, or another tenant's
     ├── Conflict (409)              state or idempotency clash
     ├── RateLimited (429)           over a burst ceiling or a quota
+    │   └── TooManyLogins           failed logins, per account or per client address
     ├── ProviderError (502)         a database provider failed
     └── Unavailable (503)           a dependency is down; retry later
 
 They turn into wire formats in two places only: the control plane's exception
-handler and the gateway's error renderer.
+handler and the gateway's error renderer. ``CATALOGUE`` lists every code either
+can send, with its status: the OpenAPI document is built from it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 
 
 class BerthError(Exception):
@@ -35,6 +44,16 @@ class BadRequest(BerthError):
     status = 400
 
 
+class InvalidInput(BadRequest):
+    code = "invalid_request"
+    status = 422
+
+
+class UnsupportedMediaType(BadRequest):
+    code = "unsupported_media_type"
+    status = 415
+
+
 class PayloadTooLarge(BadRequest):
     code = "payload_too_large"
     status = 413
@@ -48,6 +67,10 @@ class Unauthorized(BerthError):
 class Forbidden(BerthError):
     code = "forbidden"
     status = 403
+
+
+class PlanNotAllowed(Forbidden):
+    code = "plan_not_allowed"
 
 
 class NotFound(BerthError):
@@ -70,6 +93,10 @@ class RateLimited(BerthError):
         self.retry_after = retry_after
 
 
+class TooManyLogins(RateLimited):
+    code = "too_many_logins"
+
+
 class ProviderError(BerthError):
     code = "provider_error"
     status = 502
@@ -83,3 +110,63 @@ class Unavailable(BerthError):
     code = "unavailable"
     status = 503
     retryable = True
+
+
+@dataclass(frozen=True)
+class Code:
+    """One stable error code: the status it is sent with and what it means."""
+
+    code: str
+    status: int
+    meaning: str
+
+
+CATALOGUE: tuple[Code, ...] = (
+    Code("bad_request", 400, "the request cannot be read"),
+    Code("invalid_json", 400, "the body is not valid JSON"),
+    Code("missing_credentials", 401, "no Authorization: Bearer credential"),
+    Code("unauthorized", 401, "not authenticated"),
+    Code("invalid_credentials", 401, "a wrong, revoked or expired credential, or a wrong password"),
+    Code("invalid_token", 401, "the gateway: a missing, wrong, revoked or expired agent token"),
+    Code("forbidden", 403, "not allowed"),
+    Code("not_a_member", 403, "the user is not a member of that tenant"),
+    Code("tenant_inactive", 403, "the account is being deleted"),
+    Code("owner_required", 403, "only the account owner may do this"),
+    Code("reauthentication_required", 403, "confirm with the password or log in again"),
+    Code("plan_not_allowed", 403, "a plan above the tenant's"),
+    Code("insufficient_scope", 403, "the gateway: the token lacks mcp:write"),
+    Code("origin_not_allowed", 403, "the gateway: an Origin that is not allowed"),
+    Code("not_found", 404, "missing, or another tenant's"),
+    Code("method_not_allowed", 405, "the path does not take this method; see Allow"),
+    Code("not_acceptable", 406, "the gateway: Accept rules out JSON"),
+    Code("conflict", 409, "a state clash"),
+    Code("already_exists", 409, "that already exists"),
+    Code("email_taken", 409, "an account with that email exists"),
+    Code("idempotency_mismatch", 409, "the Idempotency-Key was used with another body"),
+    Code("endpoint_not_live", 409, "the endpoint is failed, deleting or deleted"),
+    Code("token_revoked", 409, "the token is already revoked"),
+    Code("payload_too_large", 413, "the body is over the size limit"),
+    Code("unsupported_media_type", 415, "a body without Content-Type: application/json"),
+    Code("invalid_request", 422, "a field breaks a rule; every failing field is listed"),
+    Code("invalid_name", 422, "a name of the wrong length or characters"),
+    Code("invalid_email", 422, "not an email address"),
+    Code("weak_password", 422, "a password of the wrong length"),
+    Code("unknown_plan", 422, "no such plan"),
+    Code("invalid_region", 422, "a region of the wrong form"),
+    Code("invalid_scopes", 422, "scopes other than [mcp] or [mcp, mcp:write]"),
+    Code("invalid_expiry", 422, "expires_in out of bounds"),
+    Code("invalid_limit", 422, "a page size out of bounds"),
+    Code("invalid_month", 422, "a month not of the form YYYY-MM"),
+    Code("invalid_cursor", 422, "a cursor this server did not issue"),
+    Code("invalid_id", 422, "not a UUID"),
+    Code("invalid_idempotency_key", 422, "an Idempotency-Key of the wrong form"),
+    Code("rate_limited", 429, "over a rate limit or quota; see Retry-After"),
+    Code("too_many_logins", 429, "too many failed logins for the account or the address; see Retry-After"),
+    Code("internal", 500, "an unexpected error; the request id is in X-Request-Id"),
+    Code("provider_error", 502, "the database provider failed"),
+    Code("provider_auth", 502, "the database provider refused Berth's credentials"),
+    Code("provider_operation_failed", 502, "a provider operation ended in failure"),
+    Code("unavailable", 503, "a dependency is down; retry later"),
+    Code("endpoint_unavailable", 503, "the gateway: the endpoint's database cannot be reached"),
+)
+BY_CODE: Mapping[str, Code] = MappingProxyType({c.code: c for c in CATALOGUE})

@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+
+
+class PlanName(StrEnum):
+    """The plans, lowest first: a tenant's plan caps its endpoints' plans."""
+
+    FREE = "free"
+    PRO = "pro"
+    SCALE = "scale"
 
 
 @dataclass(frozen=True)
@@ -18,3 +27,8 @@ PLANS: dict[str, Plan] = {
     "scale": Plan("scale", None, 1_000),
 }
 DEFAULT_PLAN = "free"
+
+
+def rank(plan: str) -> int:
+    """Where ``plan`` stands among the plans, lowest first; a higher rank allows more."""
+    return list(PLANS).index(plan)

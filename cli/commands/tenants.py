@@ -1,4 +1,4 @@
-"""`berth tenants`: list, inspect, create and delete tenant accounts."""
+"""`berth tenants`: list, inspect, create and delete tenant accounts, and set their plan."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ from rich.progress import Progress
 from cli.context import Operator
 from cli.operate import confirm, fail, run
 from cli.output import emit, emit_one
+from control_plane.plans import PlanName
 from control_plane.services import accounts, identity, jobs, operator
 
 app = typer.Typer(help="Tenant accounts.", no_args_is_help=True)
-COLUMNS = ("id", "name", "status", "endpoints", "members", "created_at")
+COLUMNS = ("id", "name", "status", "plan", "endpoints", "members", "created_at")
 JSON = typer.Option(False, "--json", help="Print JSON.")
 
 
@@ -37,6 +38,16 @@ def show_command(ctx: typer.Context, tenant_id: UUID, as_json: bool = JSON) -> N
 
     async def work(op: Operator) -> dict[str, object]:
         return asdict(await operator.get_tenant(op.worker, tenant_id))
+
+    emit_one(run(ctx, work), as_json=as_json)
+
+
+@app.command("set-plan")
+def set_plan_command(ctx: typer.Context, tenant_id: UUID, plan: PlanName, as_json: bool = JSON) -> None:
+    """The tenant's plan: its endpoints move to it, and new ones may ask for no more."""
+
+    async def work(op: Operator) -> dict[str, object]:
+        return asdict(await operator.set_plan(op.worker, op.redis, tenant_id, plan, op.actor))
 
     emit_one(run(ctx, work), as_json=as_json)
 

@@ -1,21 +1,48 @@
-"""The control plane's one exception handler: BerthError and its subclasses become JSON."""
+"""The control plane's one error renderer: Berth errors, validation and HTTP errors become JSON.
+
+Statuses: 400 a body that cannot be read (invalid JSON), 415 a body without
+``Content-Type: application/json``, 422 every validation failure, each failing
+field listed. ``CatchAll`` answers anything unexpected with a bare 500 that
+carries the request id, and logs the id, so the connection survives.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from control_plane.errors import BerthError, RateLimited, Unauthorized
 
 log = logging.getLogger("berth.api")
 
+HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
+              415: "unsupported_media_type"}
+BODY_NOT_OBJECT = frozenset({"model_attributes_type", "dict_type"})
 
-def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
-    return {"error": {"code": code, "message": message}}
+
+def error_body(code: str, message: str, fields: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        error["fields"] = fields
+    return {"error": error}
+
+
+def printable(text: str, limit: int = 200) -> str:
+    """Caller-supplied text made safe to echo: NUL and lone surrogates escaped, length capped."""
+    escaped = text[:limit].encode("utf-8", "backslashreplace").decode("utf-8")
+    return escaped.replace("\x00", "\\x00")
+
+
+def request_id_of(request: Request) -> str:
+    return str(getattr(request.state, "request_id", "-"))
 
 
 async def on_berth_error(request: Request, exc: Exception) -> JSONResponse:
@@ -23,34 +50,87 @@ async def on_berth_error(request: Request, exc: Exception) -> JSONResponse:
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
     if isinstance(exc, Unauthorized):
         headers = {"WWW-Authenticate": 'Bearer realm="berth"'}
+    if exc.status >= 500:
+        headers = {"Retry-After": "1"} if exc.status == 503 else None
+        log.warning("%s %s answered %d %s (request %s)", request.method, request.url.path, exc.status,
+                    exc.code, request_id_of(request))
     return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status, headers=headers)
+
+
+def _field(loc: Sequence[int | str]) -> str:
+    return ".".join(printable(str(p), 60) for p in loc if p not in ("body", "query", "path", "header"))
+
+
+def _unreadable_body(request: Request, errors: Sequence[Any]) -> JSONResponse | None:
+    """Invalid JSON is 400; a body sent as anything but JSON is 415 with a message that says so."""
+    first = errors[0] if errors else {}
+    if first.get("type") == "json_invalid":
+        return JSONResponse(error_body("invalid_json", "the body is not valid JSON"), status_code=400)
+    if tuple(first.get("loc", ())) == ("body",) and isinstance(first.get("input"), bytes | bytearray):
+        given = request.headers.get("content-type")
+        told = f"is sent as {printable(given, 80)!r}" if given else "has no Content-Type header"
+        message = f"the body {told}; send it as JSON with Content-Type: application/json"
+        return JSONResponse(error_body("unsupported_media_type", message), status_code=415)
+    return None
 
 
 async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    first = exc.errors()[0] if exc.errors() else {}
-    if first.get("type") == "json_invalid":
-        return JSONResponse(error_body("invalid_json", "the body is not valid JSON"), status_code=400)
-    where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
-    message = f"{where}: {first.get('msg', 'invalid')}" if where else str(first.get("msg", "invalid"))
-    return JSONResponse(error_body("invalid_request", message), status_code=422)
+    errors = exc.errors()
+    unreadable = _unreadable_body(request, errors)
+    if unreadable is not None:
+        return unreadable
+    fields = [{"field": _field(e.get("loc", ())) or "body", "message": printable(str(e.get("msg", "")))}
+              for e in errors]
+    message = "; ".join(f"{f['field']}: {f['message']}" for f in fields) or "invalid request"
+    return JSONResponse(error_body("invalid_request", message, fields), status_code=422)
 
 
 async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
-    code = codes.get(exc.status_code, "http_error")
-    return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
+    code = HTTP_CODES.get(exc.status_code, "bad_request" if exc.status_code < 500 else "internal")
+    message = "the body cannot be read" if exc.status_code == 400 else str(exc.detail)
+    return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
 
 
-async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    # Never echo the exception: it may carry a DSN or a token.
-    log.error("unhandled error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
-    return JSONResponse(error_body("internal", "internal error"), status_code=500)
+class CatchAll:
+    """Anything unexpected: log its type with the request id, answer a bare JSON 500, keep the connection."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence
+            # Never echo the exception: it may carry a DSN or a token.
+            request_id = scope.get("state", {}).get("request_id", "-")
+            log.error("unhandled error on %s %s: %s (request %s)", scope.get("method"), scope.get("path"),
+                      type(exc).__name__, request_id)
+            if not started:
+                await _internal(send)
+
+
+async def _internal(send: Send) -> None:
+    body = orjson.dumps(error_body("internal", "internal error"))
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 500, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def install(app: FastAPI) -> None:
+    """Register the handlers; ``CatchAll`` joins the middleware (inside any added later)."""
     app.add_exception_handler(BerthError, on_berth_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(HTTPException, on_http_error)
-    app.add_exception_handler(Exception, on_unexpected)
+    app.add_middleware(CatchAll)

@@ -6,7 +6,21 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from control_plane.api.fields import Email as EmailField
+from control_plane.api.fields import EndpointName, Label, LoginPassword, Password, Region, TenantName
+from control_plane.plans import PlanName
+from control_plane.services.endpoint_tokens import MAX_TTL, MIN_TTL
+
+Scope = Literal["mcp", "mcp:write"]
+
+
+def _read_only() -> list[Scope]:
+    return ["mcp"]
+
+
+SCOPES_RULE: dict[str, JsonValue] = {"uniqueItems": True, "contains": {"const": "mcp"}}
 
 
 class Body(BaseModel):
@@ -14,40 +28,42 @@ class Body(BaseModel):
 
 
 class SignupIn(Body):
-    email: str
-    password: str
-    tenant_name: str
+    email: EmailField
+    password: Password
+    tenant_name: TenantName
 
 
 class LoginIn(Body):
-    email: str
-    password: str
+    email: EmailField
+    password: LoginPassword
     tenant_id: UUID | None = None
 
 
 class ApiKeyIn(Body):
-    name: str = "api key"
+    name: Label = "api key"
 
 
 class EndpointIn(Body):
-    name: str
-    plan: str | None = None
-    region: str | None = None
+    name: EndpointName
+    plan: PlanName | None = Field(default=None, description="at most the tenant's plan, which is the default")
+    region: Region | None = None
 
 
 class TokenIn(Body):
-    name: str = "agent"
-    scopes: list[str] = Field(default_factory=lambda: ["mcp"], max_length=4)
-    expires_in: int | None = None
+    name: Label = "agent"
+    scopes: list[Scope] = Field(default_factory=_read_only, min_length=1, max_length=2,
+                                json_schema_extra=SCOPES_RULE)
+    expires_in: int | None = Field(default=None, ge=MIN_TTL, le=MAX_TTL, description="seconds")
 
 
 class AccountDeleteIn(Body):
-    password: str | None = None
+    password: LoginPassword | None = None
 
 
 class TenantOut(BaseModel):
     id: UUID
     name: str
+    plan: PlanName
 
 
 class UserOut(BaseModel):
@@ -88,7 +104,7 @@ class EndpointOut(BaseModel):
     id: UUID
     slug: str
     name: str
-    plan: str
+    plan: PlanName
     region: str | None
     status: Literal["provisioning", "ready", "failed", "deleting", "deleted"]
     failure_reason: str | None
@@ -101,7 +117,7 @@ class TokenCreated(BaseModel):
     id: UUID
     token: str
     prefix: str
-    scopes: list[str]
+    scopes: list[Scope]
     expires_at: datetime | None
 
 
@@ -109,7 +125,7 @@ class TokenOut(BaseModel):
     id: UUID
     name: str
     prefix: str
-    scopes: list[str]
+    scopes: list[Scope]
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
@@ -134,7 +150,7 @@ class AuditPage(BaseModel):
 class EndpointUsageOut(BaseModel):
     endpoint_id: UUID
     name: str
-    plan: str
+    plan: PlanName
     calls: int
     monthly_limit: int | None
 

@@ -15,8 +15,8 @@ from uuid import UUID
 import asyncpg
 
 from control_plane import tokens
-from control_plane.errors import BadRequest, NotFound
-from control_plane.services import audit
+from control_plane.errors import InvalidInput, NotFound
+from control_plane.services import audit, paging
 from control_plane.services.context import Caller, Context, transaction
 
 INSERT = """
@@ -24,9 +24,8 @@ INSERT INTO api_keys (id, tenant_id, user_id, name, key_hash, prefix) VALUES ($1
 RETURNING created_at
 """
 LIST = """
-SELECT id, name, prefix, created_at, last_used_at, revoked_at FROM api_keys
-WHERE tenant_id = $1 ORDER BY created_at, id
-"""
+SELECT id, name, prefix, created_at, last_used_at, revoked_at FROM api_keys WHERE tenant_id = $1
+""" + paging.AFTER
 REVOKE = """
 UPDATE api_keys SET revoked_at = coalesce(revoked_at, $3) WHERE id = $1 AND tenant_id = $2 RETURNING id
 """
@@ -54,7 +53,7 @@ class ApiKeyInfo:
 def check_name(name: str) -> str:
     name = name.strip()
     if not 1 <= len(name) <= 100:
-        raise BadRequest("name must be 1 to 100 characters", code="invalid_name")
+        raise InvalidInput("name must be 1 to 100 characters", code="invalid_name")
     return name
 
 
@@ -75,9 +74,11 @@ async def create(ctx: Context, caller: Caller, name: str) -> NewApiKey:
         return await insert(conn, ctx, caller, name)
 
 
-async def list_keys(ctx: Context, caller: Caller) -> list[ApiKeyInfo]:
+async def list_keys(ctx: Context, caller: Caller, *, limit: int | None = None,
+                    after: paging.Position | None = None) -> list[ApiKeyInfo]:
+    """Oldest first; at most ``limit`` keys after ``after`` (every key without a limit)."""
     async with transaction(ctx, caller.tenant_id) as conn:
-        rows = await conn.fetch(LIST, caller.tenant_id)
+        rows = await conn.fetch(LIST, caller.tenant_id, *paging.bind(after, limit))
     return [ApiKeyInfo(**dict(row)) for row in rows]
 
 

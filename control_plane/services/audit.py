@@ -14,7 +14,7 @@ from uuid import UUID
 
 import asyncpg
 
-from control_plane.errors import BadRequest
+from control_plane.errors import InvalidInput
 from control_plane.services.context import Caller, Context, transaction
 
 MAX_PAGE = 200
@@ -65,7 +65,7 @@ async def page(
 ) -> list[AuditEntry]:
     """Newest first; pass the last id seen as ``before`` for the next page."""
     if not 1 <= limit <= MAX_PAGE:
-        raise BadRequest(f"limit must be between 1 and {MAX_PAGE}", code="invalid_limit")
+        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}", code="invalid_limit")
     async with transaction(ctx, caller.tenant_id) as conn:
         rows = await conn.fetch(PAGE, caller.tenant_id, before, limit)
     return [AuditEntry(**dict(row)) for row in rows]

@@ -1,6 +1,7 @@
 """Agent tokens (``smcp_``) for one endpoint: issue, list, revoke, rotate; shown once, stored as an HMAC.
 
-Entry points: ``issue(ctx, caller, endpoint_id, name, scopes, expires_in=)``,
+Entry points: ``issue(ctx, caller, endpoint, name, scopes, expires_in=)`` (an
+endpoint by id or slug),
 ``list_tokens``, ``revoke(ctx, caller, endpoint_id, token_id)`` and
 ``rotate(...)`` (a new token and the old one revoked in one transaction).
 Revocation and rotation publish an invalidation so gateways drop the token.
@@ -9,6 +10,7 @@ Revocation and rotation publish an invalidation so gateways drop the token.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -17,9 +19,10 @@ import asyncpg
 
 from control_plane import tokens
 from control_plane.catalog.invalidation import publish, token_message
-from control_plane.errors import BadRequest, Conflict, NotFound
-from control_plane.services import audit
+from control_plane.errors import Conflict, InvalidInput, NotFound
+from control_plane.services import audit, paging
 from control_plane.services.context import Caller, Context, transaction
+from control_plane.services.endpoints import Ref, resolve
 
 SCOPE_SETS = ({"mcp"}, {"mcp", "mcp:write"})
 MIN_TTL, MAX_TTL = 60, 365 * 86400
@@ -32,8 +35,8 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 """
 LIST = """
 SELECT id, name, prefix, scopes, created_at, expires_at, revoked_at, last_used_at FROM endpoint_tokens
-WHERE endpoint_id = $1 AND tenant_id = $2 ORDER BY created_at, id
-"""
+WHERE tenant_id = $1 AND endpoint_id = $5
+""" + paging.AFTER
 OLD = """
 SELECT name, scopes, expires_at - created_at AS ttl, revoked_at FROM endpoint_tokens
 WHERE id = $1 AND endpoint_id = $2 AND tenant_id = $3 FOR UPDATE
@@ -65,13 +68,13 @@ class TokenInfo:
     last_used_at: datetime | None
 
 
-def _check(name: str, scopes: list[str], expires_in: int | None) -> tuple[str, list[str]]:
+def _check(name: str, scopes: Sequence[str], expires_in: int | None) -> tuple[str, list[str]]:
     if not 1 <= len(name.strip()) <= 100:
-        raise BadRequest("name must be 1 to 100 characters", code="invalid_name")
+        raise InvalidInput("name must be 1 to 100 characters", code="invalid_name")
     if set(scopes) not in SCOPE_SETS or len(scopes) != len(set(scopes)):
-        raise BadRequest('scopes must be ["mcp"] or ["mcp", "mcp:write"]', code="invalid_scopes")
+        raise InvalidInput('scopes must be ["mcp"] or ["mcp", "mcp:write"]', code="invalid_scopes")
     if expires_in is not None and not MIN_TTL <= expires_in <= MAX_TTL:
-        raise BadRequest(f"expires_in must be {MIN_TTL} to {MAX_TTL} seconds", code="invalid_expiry")
+        raise InvalidInput(f"expires_in must be {MIN_TTL} to {MAX_TTL} seconds", code="invalid_expiry")
     return name.strip(), sorted(scopes)
 
 
@@ -95,26 +98,31 @@ async def _insert(conn: asyncpg.Connection, ctx: Context, caller: Caller, endpoi
     return IssuedToken(token_id, token, prefix, scopes, expires_at)
 
 
-async def issue(ctx: Context, caller: Caller, endpoint_id: UUID, name: str, scopes: list[str],
+async def issue(ctx: Context, caller: Caller, endpoint: Ref, name: str, scopes: Sequence[str],
                 expires_in: int | None = None) -> IssuedToken:
     name, scopes = _check(name, scopes, expires_in)
     async with transaction(ctx, caller.tenant_id) as conn:
+        endpoint_id = await resolve(conn, caller, endpoint)
         await _open_endpoint(conn, caller, endpoint_id)
         ttl = timedelta(seconds=expires_in) if expires_in else None
         return await _insert(conn, ctx, caller, endpoint_id, name, scopes, ttl)
 
 
-async def list_tokens(ctx: Context, caller: Caller, endpoint_id: UUID) -> list[TokenInfo]:
+async def list_tokens(ctx: Context, caller: Caller, endpoint: Ref, *, limit: int | None = None,
+                      after: paging.Position | None = None) -> list[TokenInfo]:
+    """Oldest first; at most ``limit`` tokens after ``after`` (every token without a limit)."""
     async with transaction(ctx, caller.tenant_id) as conn:
+        endpoint_id = await resolve(conn, caller, endpoint)
         if await conn.fetchval(ENDPOINT_STATUS, endpoint_id, caller.tenant_id) is None:
             raise NotFound("no such endpoint")
-        rows = await conn.fetch(LIST, endpoint_id, caller.tenant_id)
+        rows = await conn.fetch(LIST, caller.tenant_id, *paging.bind(after, limit), endpoint_id)
     return [TokenInfo(**{**dict(r), "scopes": list(r["scopes"])}) for r in rows]
 
 
-async def revoke(ctx: Context, caller: Caller, endpoint_id: UUID, token_id: UUID) -> None:
+async def revoke(ctx: Context, caller: Caller, endpoint: Ref, token_id: UUID) -> None:
     """Idempotent; the first revocation time is kept."""
     async with transaction(ctx, caller.tenant_id) as conn:
+        endpoint_id = await resolve(conn, caller, endpoint)
         token_hash = await conn.fetchval(REVOKE, token_id, endpoint_id, caller.tenant_id, ctx.clock())
         if token_hash is None:
             raise NotFound("no such token")
@@ -122,9 +130,10 @@ async def revoke(ctx: Context, caller: Caller, endpoint_id: UUID, token_id: UUID
     await publish(ctx.redis, token_message(token_hash))
 
 
-async def rotate(ctx: Context, caller: Caller, endpoint_id: UUID, token_id: UUID) -> IssuedToken:
+async def rotate(ctx: Context, caller: Caller, endpoint: Ref, token_id: UUID) -> IssuedToken:
     """A new token with the old one's name, scopes and lifetime; the old one revoked in the same tx."""
     async with transaction(ctx, caller.tenant_id) as conn:
+        endpoint_id = await resolve(conn, caller, endpoint)
         old = await conn.fetchrow(OLD, token_id, endpoint_id, caller.tenant_id)
         if old is None:
             raise NotFound("no such token")

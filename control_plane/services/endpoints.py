@@ -1,7 +1,8 @@
 """Endpoints: create (idempotent), list, get, delete; the worker does the provider work.
 
 Entry points: ``create(ctx, caller, name, plan=, region=, idempotency_key=)``
-inserts the row, its ``provision`` job and an audit row in one transaction;
+inserts the row, its ``provision`` job and an audit row in one transaction (the
+plan defaults to the tenant's; a higher one is ``PlanNotAllowed``);
 ``list_endpoints``, ``get``; ``delete(ctx, caller, endpoint_id)`` marks it
 deleting, revokes its tokens and enqueues ``delete_endpoint``. Another tenant's
 endpoint is ``NotFound``, exactly like a missing one.
@@ -23,9 +24,9 @@ import orjson
 
 from control_plane.catalog.invalidation import endpoint_message, publish, token_message
 from control_plane.catalog.queue import enqueue
-from control_plane.errors import BadRequest, Conflict, NotFound
-from control_plane.plans import DEFAULT_PLAN, PLANS
-from control_plane.services import audit, usage
+from control_plane.errors import Conflict, InvalidInput, NotFound, PlanNotAllowed
+from control_plane.plans import DEFAULT_PLAN, PLANS, rank
+from control_plane.services import audit, paging, usage
 from control_plane.services.context import Caller, Context, transaction
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -41,12 +42,17 @@ ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING {COLUMNS}
 """
 BY_KEY = f"SELECT {COLUMNS} FROM endpoints WHERE tenant_id = $1 AND idempotency_key = $2"
 ONE = f"SELECT {COLUMNS} FROM endpoints WHERE id = $1 AND tenant_id = $2"
-ALL = f"SELECT {COLUMNS} FROM endpoints WHERE tenant_id = $1 AND status <> 'deleted' ORDER BY created_at, id"
+ALL = f"SELECT {COLUMNS} FROM endpoints WHERE tenant_id = $1 AND status <> 'deleted' " + paging.AFTER
+TENANT_PLAN = "SELECT plan FROM tenants WHERE id = $1"
+FIND = "SELECT id FROM endpoints WHERE tenant_id = $1 AND (id = $2 OR slug = $3)"
 LOCK = f"SELECT {COLUMNS} FROM endpoints WHERE id = $1 AND tenant_id = $2 FOR UPDATE"
 MARK_DELETING = "UPDATE endpoints SET status = 'deleting', updated_at = now() WHERE id = $1"
 REVOKE_TOKENS = """
 UPDATE endpoint_tokens SET revoked_at = $2 WHERE endpoint_id = $1 AND revoked_at IS NULL RETURNING token_hash
 """
+
+
+Ref = UUID | str  # an endpoint's id, or its slug (as in its MCP URL)
 
 
 @dataclass(frozen=True)
@@ -68,16 +74,24 @@ def _view(ctx: Context, row: asyncpg.Record | dict[str, Any], calls: int = 0) ->
     return Endpoint(**fields, mcp_url=f"{ctx.base_url}/e/{row['slug']}/mcp", calls_this_month=calls)
 
 
-def _validate(name: str, plan: str | None, region: str | None) -> tuple[str, str, str | None]:
+def _validate(name: str, plan: str | None, region: str | None) -> None:
     if not NAME.match(name):
-        raise BadRequest("name must be 1-63 of a-z, 0-9 and '-', starting with a letter or digit",
-                         code="invalid_name")
-    plan = plan or DEFAULT_PLAN
-    if plan not in PLANS:
-        raise BadRequest(f"unknown plan; choose one of {', '.join(PLANS)}", code="unknown_plan")
+        raise InvalidInput("name must be 1-63 of a-z, 0-9 and '-', starting with a letter or digit",
+                           code="invalid_name")
+    if plan is not None and plan not in PLANS:
+        raise InvalidInput(f"unknown plan; choose one of {', '.join(PLANS)}", code="unknown_plan")
     if region is not None and not REGION.match(region):
-        raise BadRequest("region must be 1-40 of a-z, 0-9 and '-'", code="invalid_region")
-    return name, plan, region
+        raise InvalidInput("region must be 1-40 of a-z, 0-9 and '-'", code="invalid_region")
+
+
+async def _entitled(conn: asyncpg.Connection, caller: Caller, asked: str | None) -> str:
+    """The plan an endpoint gets: the tenant's, or a lower one asked for; more is ``PlanNotAllowed``."""
+    allowed = await conn.fetchval(TENANT_PLAN, caller.tenant_id) or DEFAULT_PLAN
+    if asked is None:
+        return str(allowed)
+    if rank(asked) > rank(allowed):
+        raise PlanNotAllowed(f"the account's plan is {allowed}; an endpoint cannot be {asked}")
+    return asked
 
 
 def _slug(name: str) -> str:
@@ -87,12 +101,13 @@ def _slug(name: str) -> str:
 
 async def create(ctx: Context, caller: Caller, name: str, plan: str | None = None, region: str | None = None,
                  *, idempotency_key: str | None = None) -> Endpoint:
-    name, plan, region = _validate(name, plan, region)
+    _validate(name, plan, region)
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
-        raise BadRequest("Idempotency-Key must be 1 to 200 characters", code="invalid_idempotency_key")
-    request_digest = hashlib.sha256(orjson.dumps([name, plan, region])).digest()
+        raise InvalidInput("Idempotency-Key must be 1 to 200 characters", code="invalid_idempotency_key")
     endpoint_id = uuid.uuid4()
     async with transaction(ctx, caller.tenant_id) as conn:
+        plan = await _entitled(conn, caller, plan)
+        request_digest = hashlib.sha256(orjson.dumps([name, plan, region])).digest()
         row = await conn.fetchrow(INSERT, endpoint_id, caller.tenant_id, _slug(name), name, plan, region,
                                   ctx.provider_name, idempotency_key, request_digest)
         if row is None:  # the key was used before: same body replays, another body conflicts
@@ -111,15 +126,32 @@ def _this_month(ctx: Context) -> date:
     return date(now.year, now.month, 1)
 
 
-async def list_endpoints(ctx: Context, caller: Caller) -> list[Endpoint]:
+async def resolve(conn: asyncpg.Connection, caller: Caller, ref: Ref) -> UUID:
+    """The id of the caller's endpoint named by id or slug; another tenant's is ``NotFound``."""
+    if isinstance(ref, UUID):
+        return ref
+    try:
+        as_id: UUID | None = UUID(ref)
+    except ValueError:
+        as_id = None
+    found: UUID | None = await conn.fetchval(FIND, caller.tenant_id, as_id, ref)
+    if found is None:
+        raise NotFound("no such endpoint")
+    return found
+
+
+async def list_endpoints(ctx: Context, caller: Caller, *, limit: int | None = None,
+                         after: paging.Position | None = None) -> list[Endpoint]:
+    """Live endpoints, oldest first; at most ``limit`` after ``after`` (all without a limit)."""
     async with transaction(ctx, caller.tenant_id) as conn:
-        rows = await conn.fetch(ALL, caller.tenant_id)
+        rows = await conn.fetch(ALL, caller.tenant_id, *paging.bind(after, limit))
         counts = await usage.calls(ctx, conn, [r["id"] for r in rows], _this_month(ctx))
     return [_view(ctx, r, counts[r["id"]]) for r in rows]
 
 
-async def get(ctx: Context, caller: Caller, endpoint_id: UUID) -> Endpoint:
+async def get(ctx: Context, caller: Caller, endpoint: Ref) -> Endpoint:
     async with transaction(ctx, caller.tenant_id) as conn:
+        endpoint_id = await resolve(conn, caller, endpoint)
         row = await conn.fetchrow(ONE, endpoint_id, caller.tenant_id)
         if row is None:
             raise NotFound("no such endpoint")
@@ -127,9 +159,10 @@ async def get(ctx: Context, caller: Caller, endpoint_id: UUID) -> Endpoint:
     return _view(ctx, row, counts[endpoint_id])
 
 
-async def delete(ctx: Context, caller: Caller, endpoint_id: UUID) -> Endpoint:
+async def delete(ctx: Context, caller: Caller, endpoint: Ref) -> Endpoint:
     """``-> deleting``; tokens stop working at once, the worker drops the database. Safe to repeat."""
     async with transaction(ctx, caller.tenant_id) as conn:
+        endpoint_id = await resolve(conn, caller, endpoint)
         row = await conn.fetchrow(LOCK, endpoint_id, caller.tenant_id)
         if row is None:
             raise NotFound("no such endpoint")

@@ -2,7 +2,9 @@
 
 Entry points: ``signup(ctx, email, password, tenant_name, request_id=)`` makes a
 tenant, its owner and a first ``bth_`` key in one transaction;
-``login(ctx, email, password, tenant_id=)`` returns a JWT for one membership.
+``login(ctx, attempt, password, tenant_id=)`` returns a JWT for one membership,
+throttled per account and per client address (``login_throttle``) and audited
+either way (``login.succeeded`` / ``login.failed``, never the password).
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from uuid import UUID
 import asyncpg
 import jwt
 
-from control_plane.errors import BadRequest, Conflict, Forbidden, Unauthorized
-from control_plane.services import api_keys, audit
+from control_plane.errors import Conflict, Forbidden, InvalidInput, Unauthorized
+from control_plane.plans import DEFAULT_PLAN
+from control_plane.services import api_keys, audit, login_throttle
 from control_plane.services.context import Caller, Context, transaction
 from control_plane.services.passwords import MAX_LENGTH, MIN_LENGTH
 
@@ -40,6 +43,16 @@ class SignedUp:
     user_id: UUID
     email: str
     api_key: api_keys.NewApiKey
+    plan: str = DEFAULT_PLAN
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """Who is trying to log in: the email as typed, the client's address, the request id."""
+
+    email: str
+    client: str
+    request_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,11 +65,11 @@ class AccessToken:
 def _check_signup(email: str, password: str, tenant_name: str) -> tuple[str, str]:
     email, tenant_name = email.strip(), tenant_name.strip()
     if not 3 <= len(email) <= 320 or "@" not in email[1:-1]:
-        raise BadRequest("email is not a valid address", code="invalid_email")
+        raise InvalidInput("email is not a valid address", code="invalid_email")
     if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
-        raise BadRequest(f"password must be {MIN_LENGTH} to {MAX_LENGTH} characters", code="weak_password")
+        raise InvalidInput(f"password must be {MIN_LENGTH} to {MAX_LENGTH} characters", code="weak_password")
     if not 1 <= len(tenant_name) <= 200:
-        raise BadRequest("tenant_name must be 1 to 200 characters", code="invalid_name")
+        raise InvalidInput("tenant_name must be 1 to 200 characters", code="invalid_name")
     return email, tenant_name
 
 
@@ -91,15 +104,40 @@ async def active_membership(
     return chosen["tenant_id"], chosen["role"]
 
 
-async def login(ctx: Context, email: str, password: str, *, tenant_id: UUID | None = None) -> AccessToken:
+async def login(ctx: Context, attempt: Attempt, password: str, *,
+                tenant_id: UUID | None = None) -> AccessToken:
     """A JWT for one membership; wrong password and unknown email are the same 401 in the same time."""
+    account, address = login_throttle.counters(attempt.email, attempt.client)
+    await login_throttle.check(ctx.redis, (account, address), ctx.clock())
     async with transaction(ctx, None) as conn:
-        user = await conn.fetchrow(FIND_USER, email.strip())
+        user = await conn.fetchrow(FIND_USER, attempt.email.strip())
     if not await ctx.passwords.verify(user["password_hash"] if user else None, password[:MAX_LENGTH]):
+        await login_throttle.failed(ctx.redis, (account, address), ctx.clock())
+        await _audit_failure(ctx, attempt, user["id"] if user else None)
         raise Unauthorized("invalid email or password", code="invalid_credentials")
     async with transaction(ctx, None) as conn:
         tenant, _role = await active_membership(conn, user["id"], tenant_id)
+        await audit.write(conn, tenant, f"user:{user['id']}", "login.succeeded", user["id"],
+                          request_id=attempt.request_id, detail={"client": attempt.client})
+    await login_throttle.succeeded(ctx.redis, account)
     return AccessToken(issue_jwt(ctx, user["id"], tenant), ctx.jwt_ttl_seconds)
+
+
+async def _audit_failure(ctx: Context, attempt: Attempt, user_id: UUID | None) -> None:
+    """A ``login.failed`` row in each of the user's tenants, or one with no tenant for an unknown email.
+
+    The unknown email itself is not kept: people type passwords into the email field.
+    """
+    detail = {"client": attempt.client}
+    async with transaction(ctx, None) as conn:
+        if user_id is None:
+            await audit.write(conn, None, "anonymous", "login.failed", outcome="denied",
+                              request_id=attempt.request_id, detail=detail)
+            return
+        for row in await conn.fetch(MEMBERSHIPS, user_id):
+            await conn.execute(PIN_TENANT, str(row["tenant_id"]))
+            await audit.write(conn, row["tenant_id"], f"user:{user_id}", "login.failed", user_id,
+                              outcome="denied", request_id=attempt.request_id, detail=detail)
 
 
 def issue_jwt(ctx: Context, user_id: UUID, tenant_id: UUID) -> str:

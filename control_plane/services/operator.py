@@ -10,11 +10,15 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import redis.asyncio as aioredis
 
-from control_plane.errors import BadRequest, NotFound, Unavailable
+from control_plane.catalog.invalidation import endpoint_message, publish
+from control_plane.errors import InvalidInput, NotFound, Unavailable
+from control_plane.plans import PLANS
+from control_plane.services import audit
 
 TENANTS = """
-SELECT t.id, t.name, t.status, t.created_at,
+SELECT t.id, t.name, t.status, t.plan, t.created_at,
        (SELECT count(*) FROM endpoints e WHERE e.tenant_id = t.id AND e.status <> 'deleted') AS endpoints,
        (SELECT count(*) FROM memberships m WHERE m.tenant_id = t.id) AS members
 FROM tenants t
@@ -25,6 +29,12 @@ ACTIVE_TENANTS = "SELECT id FROM tenants WHERE status = 'active' ORDER BY create
 ENDPOINTS = """
 SELECT id, tenant_id, slug, name, plan, status, created_at FROM endpoints
 WHERE status <> 'deleted' ORDER BY created_at, id
+"""
+OLD_PLAN = "SELECT plan FROM tenants WHERE id = $1 FOR UPDATE"
+SET_PLAN = "UPDATE tenants SET plan = $2 WHERE id = $1"
+ENDPOINTS_TO_PLAN = """
+UPDATE endpoints SET plan = $2, updated_at = now() WHERE tenant_id = $1 AND status <> 'deleted' AND plan <> $2
+RETURNING id
 """
 FIND_ENDPOINT = "SELECT id, tenant_id, slug FROM endpoints WHERE id = $1 OR slug = $2"
 AUDIT_COLUMNS = "SELECT id, tenant_id, actor, action, target, outcome, created_at FROM audit_log"
@@ -37,6 +47,7 @@ class TenantSummary:
     id: UUID
     name: str
     status: str
+    plan: str
     created_at: datetime
     endpoints: int
     members: int
@@ -64,7 +75,7 @@ def parse_uuid(text: str, what: str) -> UUID:
     try:
         return UUID(text)
     except ValueError:
-        raise BadRequest(f"{what} must be a UUID", code="invalid_id") from None
+        raise InvalidInput(f"{what} must be a UUID", code="invalid_id") from None
 
 
 async def list_tenants(pool: asyncpg.Pool) -> list[TenantSummary]:
@@ -78,6 +89,23 @@ async def get_tenant(pool: asyncpg.Pool, tenant_id: UUID) -> TenantSummary:
     if row is None:
         raise NotFound("no such tenant")
     return TenantSummary(**dict(row))
+
+
+async def set_plan(pool: asyncpg.Pool, redis: aioredis.Redis, tenant_id: UUID, plan: str,
+                   actor: str) -> TenantSummary:
+    """The tenant's plan, and every live endpoint's with it; gateways drop what they cached of them."""
+    if plan not in PLANS:
+        raise InvalidInput(f"unknown plan; choose one of {', '.join(PLANS)}", code="unknown_plan")
+    async with _connection(pool) as conn, conn.transaction():
+        old = await conn.fetchval(OLD_PLAN, tenant_id)
+        if old is None:
+            raise NotFound("no such tenant")
+        await conn.execute(SET_PLAN, tenant_id, plan)
+        moved = [r["id"] for r in await conn.fetch(ENDPOINTS_TO_PLAN, tenant_id, plan)]
+        await audit.write(conn, tenant_id, actor, "tenant.set_plan", tenant_id,
+                          detail={"from": old, "to": plan, "endpoints": len(moved)})
+    await publish(redis, *(endpoint_message(e) for e in moved))
+    return await get_tenant(pool, tenant_id)
 
 
 async def active_tenant_ids(pool: asyncpg.Pool) -> list[UUID]:

@@ -16,7 +16,7 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from control_plane.catalog.counters import month_key
-from control_plane.errors import BadRequest
+from control_plane.errors import InvalidInput
 from control_plane.plans import PLANS
 from control_plane.services.context import Caller, Context, transaction
 
@@ -43,7 +43,7 @@ def parse_month(text: str | None, now: datetime) -> date:
         return date(now.year, now.month, 1)
     found = MONTH.match(text)
     if found is None:
-        raise BadRequest("month must look like YYYY-MM", code="invalid_month")
+        raise InvalidInput("month must look like YYYY-MM", code="invalid_month")
     return date(int(found[1]), int(found[2]), 1)
 
 

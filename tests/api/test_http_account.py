@@ -32,7 +32,7 @@ async def test_calls_this_month_take_the_larger_of_redis_and_the_catalog(
     assert usage["endpoints"] == [{"endpoint_id": made["id"], "name": "shop", "plan": "free", "calls": 7,
                                    "monthly_limit": 1000}]
     bad = await client.get("/v1/usage", params={"month": "2026-13"}, headers=headers)
-    assert (bad.status_code, bad.json()["error"]["code"]) == (400, "invalid_month")
+    assert (bad.status_code, bad.json()["error"]["code"]) == (422, "invalid_request")
 
 
 async def test_idempotency_key_replays_or_conflicts(
@@ -41,7 +41,7 @@ async def test_idempotency_key_replays_or_conflicts(
     headers = {**await signup(client, "a@x.io"), "Idempotency-Key": "create-shop-1"}
     first = await client.post("/v1/endpoints", json={"name": "shop"}, headers=headers)
     again = await client.post("/v1/endpoints", json={"name": "shop"}, headers=headers)
-    other = await client.post("/v1/endpoints", json={"name": "shop", "plan": "pro"}, headers=headers)
+    other = await client.post("/v1/endpoints", json={"name": "shop", "region": "eu"}, headers=headers)
     assert (first.status_code, again.status_code) == (202, 202) and first.json()["id"] == again.json()["id"]
     assert (other.status_code, other.json()["error"]["code"]) == (409, "idempotency_mismatch")
     assert await catalog.fetchval("SELECT count(*) FROM jobs WHERE kind = 'provision'") == 1

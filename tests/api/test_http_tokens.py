@@ -82,11 +82,11 @@ async def test_bad_token_requests(client: httpx.AsyncClient) -> None:
     headers = await signup(client, "a@x.io")
     endpoint = (await client.post("/v1/endpoints", json={"name": "shop"}, headers=headers)).json()["id"]
     base = f"/v1/endpoints/{endpoint}/tokens"
-    bad = [({"scopes": ["mcp:write"]}, "invalid_scopes"), ({"scopes": ["admin"]}, "invalid_scopes"),
-           ({"expires_in": 1}, "invalid_expiry")]
+    bad = [({"scopes": ["mcp:write"]}, "invalid_scopes"), ({"scopes": ["mcp", "mcp"]}, "invalid_scopes"),
+           ({"expires_in": 1}, "invalid_request"), ({"scopes": ["admin"]}, "invalid_request")]
     for body, code in bad:
         answer = await client.post(base, json=body, headers=headers)
-        assert (answer.status_code, answer.json()["error"]["code"]) == (400, code)
+        assert (answer.status_code, answer.json()["error"]["code"]) == (422, code)
     await client.delete(f"/v1/endpoints/{endpoint}", headers=headers)
     closed = await client.post(base, json={}, headers=headers)
     assert (closed.status_code, closed.json()["error"]["code"]) == (409, "endpoint_not_live")

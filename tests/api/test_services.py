@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 
 from control_plane.catalog.db import create_pool
 from control_plane.catalog.invalidation import CHANNEL
-from control_plane.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unavailable
+from control_plane.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized, Unavailable
 from control_plane.services import accounts, api_keys, audit, endpoint_tokens, endpoints, identity, principals
 from control_plane.services.context import Caller, Context
 from control_plane.services.passwords import Passwords
@@ -32,22 +32,23 @@ async def test_signup_gives_a_key_that_resolves_to_the_tenant(ctx: Context) -> N
     assert (caller.tenant_id, caller.actor) == (made.tenant_id, f"api_key:{made.api_key.id}")
     with pytest.raises(Conflict, match="email exists"):
         await identity.signup(ctx, "ANN@example.com", PASSWORD, "Other")
-    with pytest.raises(BadRequest) as short:
+    with pytest.raises(InvalidInput) as short:
         await identity.signup(ctx, "bob@example.com", "short", "B")
     assert short.value.code == "weak_password"
 
 
 async def test_login_jwt_and_its_expiry(ctx: Context, clock: Clock) -> None:
     made = await _tenant(ctx)
-    issued = await identity.login(ctx, "ann@example.com", PASSWORD)
+    issued = await identity.login(ctx, identity.Attempt("ann@example.com", "192.0.2.1"), PASSWORD)
     caller = await principals.resolve(ctx, issued.access_token)
     assert caller.tenant_id == made.tenant_id and caller.actor == f"user:{made.user_id}"
     for email, password in (("ann@example.com", "wrong password!"), ("nobody@example.com", PASSWORD)):
         with pytest.raises(Unauthorized) as failed:
-            await identity.login(ctx, email, password)
+            await identity.login(ctx, identity.Attempt(email, "192.0.2.1"), password)
         assert failed.value.code == "invalid_credentials"
     with pytest.raises(Forbidden):
-        await identity.login(ctx, "ann@example.com", PASSWORD, tenant_id=uuid.uuid4())
+        await identity.login(ctx, identity.Attempt("ann@example.com", "192.0.2.1"), PASSWORD,
+                             tenant_id=uuid.uuid4())
     clock.now = clock.now.replace(year=clock.now.year + 1)
     with pytest.raises(Unauthorized):
         await principals.resolve(ctx, issued.access_token)
@@ -56,13 +57,14 @@ async def test_login_jwt_and_its_expiry(ctx: Context, clock: Clock) -> None:
 async def test_idempotent_create_and_validation(ctx: Context, catalog: asyncpg.Connection) -> None:
     made = await _tenant(ctx)
     caller = Caller(made.tenant_id, "operator:alice")
+    await catalog.execute("UPDATE tenants SET plan = 'pro' WHERE id = $1", made.tenant_id)
     first = await endpoints.create(ctx, caller, "shop", "pro", idempotency_key="k1")
-    again = await endpoints.create(ctx, caller, "shop", "pro", idempotency_key="k1")
+    again = await endpoints.create(ctx, caller, "shop", None, idempotency_key="k1")
     assert again.id == first.id and first.status == "provisioning"
     with pytest.raises(Conflict):
         await endpoints.create(ctx, caller, "shop", "free", idempotency_key="k1")
     for name, plan, code in (("Bad Name", None, "invalid_name"), ("ok", "gold", "unknown_plan")):
-        with pytest.raises(BadRequest) as bad:
+        with pytest.raises(InvalidInput) as bad:
             await endpoints.create(ctx, caller, name, plan)
         assert bad.value.code == code
     jobs = await catalog.fetch("SELECT kind, payload->>'endpoint_id' AS endpoint FROM jobs")
@@ -106,7 +108,7 @@ async def test_account_deletion_needs_the_owner_and_stops_everything(ctx: Contex
         with pytest.raises(Unauthorized):
             await principals.resolve(ctx, key)
     with pytest.raises(Forbidden):
-        await identity.login(ctx, "ann@example.com", PASSWORD)
+        await identity.login(ctx, identity.Attempt("ann@example.com", "192.0.2.1"), PASSWORD)
 
 
 async def test_catalog_down_is_unavailable_not_a_leak(ctx: Context, catalog_url: str) -> None:
@@ -135,5 +137,5 @@ async def test_unknown_email_spends_a_verification_like_a_wrong_password(ctx: Co
     for email, password in (("ann@example.com", "wrong password!"), ("nobody@example.com", PASSWORD)):
         before = hasher.verified
         with pytest.raises(Unauthorized):
-            await identity.login(counted, email, password)
+            await identity.login(counted, identity.Attempt(email, "192.0.2.1"), password)
         assert hasher.verified == before + 1

@@ -11,7 +11,7 @@ import asyncpg
 import redis.asyncio as aioredis
 from typer.testing import CliRunner
 
-from cli.commands import endpoints
+from cli.commands import endpoints, tenants
 from control_plane.catalog.db import create_pool
 from control_plane.providers.fake import FakeProvider
 from control_plane.sealing import Sealer
@@ -58,8 +58,11 @@ def test_create_enqueues_provisioning_and_show_finds_it_by_slug(
     catalog_url: str, cli_env: dict[str, str], runner: CliRunner
 ) -> None:
     tenant = new_tenant(catalog_url)
-    made = runner.invoke(endpoints.app, ["create", "orders", "--tenant", tenant, "--plan", "pro", "--json"],
-                         env=cli_env)
+    args = ["create", "orders", "--tenant", tenant, "--plan", "pro", "--json"]
+    refused = runner.invoke(endpoints.app, args, env=cli_env)
+    assert refused.exit_code == 1 and "plan is free" in refused.output
+    assert runner.invoke(tenants.app, ["set-plan", tenant, "pro"], env=cli_env).exit_code == 0
+    made = runner.invoke(endpoints.app, args, env=cli_env)
     assert made.exit_code == 0, made.output
     endpoint = json.loads(made.stdout)
     assert endpoint["status"] == "provisioning" and endpoint["plan"] == "pro"

@@ -124,3 +124,21 @@ def _until_ready(catalog_url: str, count: int) -> None:
             return
         time.sleep(0.05)
     raise AssertionError("endpoints never became ready")
+
+
+def test_set_plan_moves_the_tenant_and_its_endpoints_and_is_audited(
+    catalog_url: str, cli_env: dict[str, str], runner: CliRunner
+) -> None:
+    tenant = _create(runner, cli_env, "plan@x.io")["tenant_id"]
+    made = runner.invoke(endpoints.app, ["create", "shop", "--tenant", tenant, "--json"], env=cli_env)
+    assert json.loads(made.stdout)["plan"] == "free"
+    moved = runner.invoke(tenants.app, ["set-plan", tenant, "scale", "--json"], env=cli_env)
+    assert moved.exit_code == 0, moved.output
+    assert json.loads(moved.stdout)["plan"] == "scale"
+    plans = asyncio.run(_fetch(catalog_url, "SELECT plan FROM endpoints WHERE tenant_id = $1",
+                               uuid.UUID(tenant)))
+    assert [r["plan"] for r in plans] == ["scale"]
+    audited = "SELECT actor, detail FROM audit_log WHERE action = 'tenant.set_plan'"
+    [row] = asyncio.run(_fetch(catalog_url, audited))
+    assert row["actor"].startswith("operator:") and json.loads(row["detail"])["to"] == "scale"
+    assert runner.invoke(tenants.app, ["set-plan", tenant, "gold"], env=cli_env).exit_code == 2

@@ -5,13 +5,18 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from control_plane.api.deps import Ctx, Who
+from control_plane.api.openapi import AUTH, BODY, responses
 from control_plane.api.schemas import AccountDeleted, AccountDeleteIn
 from control_plane.services import accounts
 
 router = APIRouter(tags=["account"])
 
 
-@router.delete("/account", status_code=status.HTTP_202_ACCEPTED, response_model=AccountDeleted)
+@router.delete("/account", status_code=status.HTTP_202_ACCEPTED, response_model=AccountDeleted,
+               operation_id="deleteAccount", summary="Delete the account, every endpoint and its data",
+               responses=responses(*BODY, *AUTH, "invalid_credentials", "owner_required",
+                                   "reauthentication_required"))
 async def delete_account(ctx: Ctx, caller: Who, body: AccountDeleteIn | None = None) -> dict[str, object]:
+    # No Location: every credential of the tenant is revoked in this call, so nothing could follow it.
     await accounts.authorize_deletion(ctx, caller, password=body.password if body else None)
     return {"status": "deleting", "job_id": await accounts.delete_account(ctx, caller)}

@@ -1,38 +1,62 @@
-"""/v1/endpoints: create (202, the worker provisions), list, get, delete (202)."""
+"""/v1/endpoints: create (202, the worker provisions), list, get, delete (202); by id or slug."""
 
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID
 
-from fastapi import APIRouter, Header, status
+from fastapi import APIRouter, Header, Path, Request, Response, status
 
+from control_plane.api import paging
 from control_plane.api.deps import Ctx, Who
+from control_plane.api.fields import EndpointRef, IdempotencyKey
+from control_plane.api.openapi import AUTH, BODY, QUERY, header, responses
 from control_plane.api.schemas import EndpointIn, EndpointOut
 from control_plane.services import endpoints
 
 router = APIRouter(prefix="/endpoints", tags=["endpoints"])
 
+CREATE_ERRORS = ("invalid_name", "unknown_plan", "invalid_region", "plan_not_allowed", "idempotency_mismatch")
+Ref = Annotated[EndpointRef, Path(description="the endpoint's id or slug")]
+LOCATION = header(202, "Location", "the endpoint, to follow its status")
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=EndpointOut)
+
+def _located(response: Response, endpoint: endpoints.Endpoint) -> endpoints.Endpoint:
+    response.headers["Location"] = f"/v1/endpoints/{endpoint.id}"
+    return endpoint
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=EndpointOut,
+             operation_id="createEndpoint", summary="Create an endpoint (its database is provisioned next)",
+             responses={**LOCATION, **responses(*BODY, *AUTH, *CREATE_ERRORS)})
 async def create(
-    body: EndpointIn, ctx: Ctx, caller: Who,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    body: EndpointIn, ctx: Ctx, caller: Who, response: Response,
+    idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
 ) -> endpoints.Endpoint:
-    return await endpoints.create(ctx, caller, body.name, body.plan, body.region,
+    made = await endpoints.create(ctx, caller, body.name, body.plan, body.region,
                                   idempotency_key=idempotency_key)
+    return _located(response, made)
 
 
-@router.get("", response_model=list[EndpointOut])
-async def list_endpoints(ctx: Ctx, caller: Who) -> list[endpoints.Endpoint]:
-    return await endpoints.list_endpoints(ctx, caller)
+@router.get("", response_model=list[EndpointOut], operation_id="listEndpoints",
+            summary="List the tenant's live endpoints, oldest first",
+            responses={**paging.LINK_HEADER, **responses(*QUERY, *AUTH, "invalid_cursor")})
+async def list_endpoints(ctx: Ctx, caller: Who, request: Request, response: Response,
+                         limit: paging.Limit = 100,
+                         cursor: paging.CursorQuery = None) -> list[endpoints.Endpoint]:
+    found = await endpoints.list_endpoints(ctx, caller, limit=limit, after=paging.decode(cursor))
+    paging.link_next(request, response, found, limit)
+    return found
 
 
-@router.get("/{endpoint_id}", response_model=EndpointOut)
-async def get(endpoint_id: UUID, ctx: Ctx, caller: Who) -> endpoints.Endpoint:
-    return await endpoints.get(ctx, caller, endpoint_id)
+@router.get("/{endpoint}", response_model=EndpointOut, operation_id="getEndpoint",
+            summary="Show one endpoint with this month's calls",
+            responses=responses(*QUERY, *AUTH, "not_found"))
+async def get(endpoint: Ref, ctx: Ctx, caller: Who) -> endpoints.Endpoint:
+    return await endpoints.get(ctx, caller, endpoint)
 
 
-@router.delete("/{endpoint_id}", status_code=status.HTTP_202_ACCEPTED, response_model=EndpointOut)
-async def delete(endpoint_id: UUID, ctx: Ctx, caller: Who) -> endpoints.Endpoint:
-    return await endpoints.delete(ctx, caller, endpoint_id)
+@router.delete("/{endpoint}", status_code=status.HTTP_202_ACCEPTED, response_model=EndpointOut,
+               operation_id="deleteEndpoint", summary="Delete an endpoint and its database",
+               responses={**LOCATION, **responses(*QUERY, *AUTH, "not_found")})
+async def delete(endpoint: Ref, ctx: Ctx, caller: Who, response: Response) -> endpoints.Endpoint:
+    return _located(response, await endpoints.delete(ctx, caller, endpoint))
