@@ -13,8 +13,9 @@ from starlette.types import ASGIApp
 
 from control_plane.api import errors
 from control_plane.api.middleware import BodyLimit, RequestId
-from control_plane.api.routes import account, activity, api_keys, endpoints, identity, tokens
+from control_plane.api.routes import account, activity, api_keys, endpoints, identity, imports, tokens
 from control_plane.catalog.db import create_pool
+from control_plane.imports.spool import spool_dir
 from control_plane.providers.base import Provider
 from control_plane.providers.factory import build_provider
 from control_plane.sealing import Sealer
@@ -39,12 +40,12 @@ def create_app(resources: Resources, *, max_body_bytes: int) -> FastAPI:
     app.state.ctx = resources.ctx
     app.state.resources = resources
     v1 = APIRouter(prefix="/v1")
-    for module in (identity, api_keys, endpoints, tokens, activity, account):
+    for module in (identity, api_keys, endpoints, tokens, imports, activity, account):
         v1.include_router(module.router)
     app.include_router(v1)
     errors.install(app)
     # Added last so it runs first: the request id is set before the body is read.
-    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes, exempt=imports.STREAMED_PATH)
     app.add_middleware(RequestId)
     return app
 
@@ -62,4 +63,6 @@ async def serving(settings: Settings) -> AsyncIterator[ASGIApp]:
         provider = build_provider(settings, http=http)
         stack.push_async_callback(provider.aclose)
         resources = Resources(Context.from_settings(settings, pool, redis), sealer, provider)
-        yield create_app(resources, max_body_bytes=settings.max_body_bytes)
+        app = create_app(resources, max_body_bytes=settings.max_body_bytes)
+        app.state.import_spool = spool_dir(settings.data_dir)
+        yield app

@@ -39,12 +39,13 @@ class RequestId:
 class BodyLimit:
     """Refuses bodies over ``max_bytes`` with a JSON 413: by Content-Length up front, or while streaming."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, exempt: re.Pattern[str] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.exempt = exempt  # paths that stream their body and enforce their own limit (file uploads)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or (self.exempt is not None and self.exempt.match(scope["path"])):
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length", b"0")

@@ -7,6 +7,7 @@ Job kinds and payloads (the worker in ``jobs/`` claims and runs them):
     delete_account   {"tenant_id": str}
     reconcile        {}
     flush_usage      {}
+    import           {"import_id": str}
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from uuid import UUID
 
 import asyncpg
 
-JobKind = Literal["provision", "delete_endpoint", "delete_account", "reconcile", "flush_usage"]
+JobKind = Literal["provision", "delete_endpoint", "delete_account", "reconcile", "flush_usage", "import"]
 
 ENQUEUE = """
 INSERT INTO jobs (tenant_id, kind, payload, run_at)

@@ -1,0 +1,1 @@
+"""One reader per file format; each turns a spooled file into tables of text cells (see ``base``)."""

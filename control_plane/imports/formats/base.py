@@ -1,0 +1,50 @@
+"""What every format reader gives the loader: tables whose rows are text cells, read twice.
+
+The first pass (``scan``) settles the columns and their statistics; the
+second (``rows``) yields each row's cells, aligned with the scanned headers,
+``None`` for null. Both read the spool file from the start, so memory holds a
+batch of rows, never the file. ``bytes_read`` tells progress within a pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from control_plane.imports.inference import Stats
+
+MAX_COLUMNS = 1600
+NULL_MARKERS = frozenset({"", "NA", "N/A", "null", "NULL", "None", "-"})
+Row = list[str | None]
+
+
+@dataclass
+class Shape:
+    """The scan's result: headers as the file spells them, one ``Stats`` each, and the row count."""
+
+    headers: list[str]
+    stats: list[Stats] = field(default_factory=list)
+    rows: int = 0
+    header: bool = True
+
+
+class TableSource(Protocol):
+    """One table of a file."""
+
+    name: str | None
+
+    def scan(self) -> Shape:
+        """Read everything once; raises ``BadImport`` for input that cannot become a table."""
+        ...
+
+    def rows(self, shape: Shape) -> Iterator[Row]:
+        """Read everything again, each row as cells aligned with ``shape.headers``."""
+        ...
+
+    def bytes_read(self) -> int:
+        ...
+
+
+def null_if_marker(cell: str, markers: frozenset[str]) -> str | None:
+    return None if cell.strip() in markers else cell

@@ -1,0 +1,116 @@
+"""JSON (one array of objects) and NDJSON (one object per line): the union of keys becomes the columns.
+
+The array is read with ijson, one object at a time, so a large file stays
+bounded. Scalars become text cells for inference (``true``/``false``, numbers
+as written); nested objects and arrays become JSON text, so they infer as
+``jsonb``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import ijson
+import orjson
+
+from control_plane.imports.formats.base import MAX_COLUMNS, Row, Shape, null_if_marker
+from control_plane.imports.inference import Stats
+from control_plane.imports.problems import BadImport
+
+MAX_LINE_BYTES = 16 * 1024 * 1024
+
+
+def cell(value: Any, markers: frozenset[str]) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return null_if_marker(value, markers)
+    if isinstance(value, int | float):
+        return repr(value)
+    return orjson.dumps(value).decode()
+
+
+class RecordSource:
+    """One table from a JSON array of objects, or from NDJSON when ``lines`` is set."""
+
+    def __init__(self, path: Path, *, name: str | None, lines: bool, null_markers: frozenset[str]) -> None:
+        self.name = name
+        self.path = path
+        self.lines = lines
+        self.markers = null_markers
+        self._file: IO[bytes] | None = None
+
+    def bytes_read(self) -> int:
+        return self._file.tell() if self._file is not None and not self._file.closed else 0
+
+    def scan(self) -> Shape:
+        shape = Shape([])
+        index: dict[str, int] = {}
+        for obj in self._objects():
+            for key, value in obj.items():
+                if key not in index:
+                    index[key] = len(shape.headers)
+                    shape.headers.append(key)
+                    shape.stats.append(Stats())
+                    if len(shape.headers) > MAX_COLUMNS:
+                        raise BadImport(f"more than {MAX_COLUMNS} keys; Postgres allows at most "
+                                        f"{MAX_COLUMNS} columns", code="too_many_columns")
+                shape.stats[index[key]].observe(cell(value, self.markers))
+            shape.rows += 1
+        if shape.rows == 0:
+            raise BadImport("the file holds no objects", code="no_rows")
+        return shape
+
+    def rows(self, shape: Shape) -> Iterator[Row]:
+        for obj in self._objects():
+            yield [cell(obj.get(key), self.markers) for key in shape.headers]
+
+    def _objects(self) -> Iterator[dict[str, Any]]:
+        with self.path.open("rb") as raw:
+            self._file = raw
+            if not raw.read(4096).strip():
+                raise BadImport("the file is empty", code="empty_file")
+            raw.seek(0)
+            yield from (self._ndjson(raw) if self.lines else self._array(raw))
+
+    def _array(self, raw: IO[bytes]) -> Iterator[dict[str, Any]]:
+        try:
+            for number, obj in enumerate(ijson.items(raw, "item", use_float=True), start=1):
+                yield _object(obj, f"item {number}")
+        except ijson.JSONError as exc:
+            raise BadImport(f"not valid JSON: {exc}", code="invalid_json") from exc
+        except UnicodeDecodeError as exc:
+            raise BadImport(f"the file is not valid UTF-8: {exc.reason}", code="invalid_encoding") from exc
+        if raw.tell() and _first_byte(raw) != b"[":
+            raise BadImport("JSON must be an array of objects", code="not_an_array")
+
+    def _ndjson(self, raw: IO[bytes]) -> Iterator[dict[str, Any]]:
+        number = 0
+        while line := raw.readline(MAX_LINE_BYTES):
+            number += 1
+            if len(line) == MAX_LINE_BYTES and not line.endswith(b"\n"):
+                raise BadImport(f"a line is longer than {MAX_LINE_BYTES} bytes", line=number,
+                                code="line_too_long")
+            if not line.strip():
+                continue
+            try:
+                yield _object(orjson.loads(line), "the line")
+            except orjson.JSONDecodeError as exc:
+                raise BadImport(f"not valid JSON: {exc}", line=number, code="invalid_json") from exc
+            except BadImport as exc:
+                raise BadImport(exc.detail, line=number, code=exc.code) from exc
+
+
+def _object(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise BadImport(f"{what} is not an object; JSON must be an array of objects", code="not_an_object")
+    return value
+
+
+def _first_byte(raw: IO[bytes]) -> bytes:
+    raw.seek(0)
+    return raw.read(64).lstrip()[:1]

@@ -1,0 +1,130 @@
+"""Into the endpoint's database, as its owner, in one transaction: create, replace or append, then ANALYZE.
+
+``create`` refuses an existing table. ``replace`` loads a new table under a
+temporary name, then drops the old one and renames the new one in the same
+transaction: readers see the old rows until the commit and the new ones after
+it, never an empty or missing table. ``append`` matches columns by name and
+checks that every value fits the existing column's type. Any failure rolls the
+whole transaction back, so the endpoint is left as it was.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import asyncpg
+
+from control_plane.imports.converters import accepts
+from control_plane.imports.inference import Stats
+from control_plane.imports.names import qualified, quote_ident
+from control_plane.imports.problems import BadImport
+from control_plane.imports.store import Mode
+
+EXISTS = "SELECT to_regclass($1) IS NOT NULL"
+EXISTING_COLUMNS = """
+SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type
+FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attnum
+"""
+COMMENT = "SELECT format('COMMENT ON COLUMN %s.%I IS %L', $1::text, $2::text, $3::text)"
+LOCK_TIMEOUT = "SET LOCAL lock_timeout = '30s'"
+MARKER = "SELECT obj_description(to_regclass($1), 'pg_class')"
+MARK = "SELECT format('COMMENT ON TABLE %s IS %L', $1::text, $2::text)"
+MARK_PREFIX = "Loaded by Berth import "
+
+Batch = list[tuple[object, ...]]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    source: str
+    stats: Stats
+
+
+@dataclass(frozen=True)
+class Target:
+    table: str
+    mode: Mode
+    columns: list[Column]
+
+
+async def prepare(conn: asyncpg.Connection, target: Target) -> tuple[str, list[str]]:
+    """Make (or check) the table the rows go into; returns its name and each column's type there."""
+    await conn.execute(LOCK_TIMEOUT)
+    exists = await conn.fetchval(EXISTS, qualified(target.table))
+    if target.mode is Mode.APPEND:
+        if not exists:
+            raise BadImport(f"there is no table {target.table} to append to", code="no_such_table")
+        return target.table, await _append_types(conn, target)
+    if target.mode is Mode.CREATE and exists:
+        raise BadImport(f"table {target.table} already exists; import with mode replace or append",
+                        code="table_exists")
+    name = target.table if target.mode is Mode.CREATE else _staging_name(target.table)
+    await _create(conn, name, target.columns)
+    return name, [c.type for c in target.columns]
+
+
+async def finish(conn: asyncpg.Connection, target: Target, loaded_into: str) -> None:
+    """Swap a replacement in, then refresh the planner's statistics."""
+    if target.mode is Mode.REPLACE:
+        await conn.execute(f"DROP TABLE IF EXISTS {qualified(target.table)}")
+        await conn.execute(f"ALTER TABLE {qualified(loaded_into)} RENAME TO {quote_ident(target.table)}")
+    await conn.execute(f"ANALYZE {qualified(target.table)}")
+
+
+async def mark(conn: asyncpg.Connection, table: str, import_id: str, rows: int) -> None:
+    """Name the import in the table's comment, in the load's transaction: a retry after a crash finds it."""
+    await conn.execute(await conn.fetchval(MARK, qualified(table), f"{MARK_PREFIX}{import_id}: {rows} rows"))
+
+
+async def marked_rows(conn: asyncpg.Connection, table: str, import_id: str) -> int | None:
+    """The rows an earlier try of this import committed into ``table``, or None if it did not."""
+    comment = await conn.fetchval(MARKER, qualified(table))
+    prefix = f"{MARK_PREFIX}{import_id}: "
+    if not comment or not comment.startswith(prefix):
+        return None
+    return int(comment[len(prefix):].split()[0])
+
+
+async def copy(conn: asyncpg.Connection, table: str, columns: list[str],
+               batches: AsyncIterator[Batch]) -> int:
+    """COPY every batch into ``table``; the database's refusal (overflow, NOT NULL...) is a ``BadImport``."""
+    total = 0
+    async for batch in batches:
+        try:
+            await conn.copy_records_to_table(table, records=batch, columns=columns, schema_name="public")
+        except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError) as exc:
+            raise BadImport(f"the database refused a row near row {total + 1}: {exc}",
+                            code="rows_refused") from exc
+        total += len(batch)
+    return total
+
+
+def _staging_name(table: str) -> str:
+    return f"{table[:40]}__import_{secrets.token_hex(4)}"
+
+
+async def _create(conn: asyncpg.Connection, table: str, columns: list[Column]) -> None:
+    body = ", ".join(f"{quote_ident(c.name)} {c.type}" for c in columns)
+    await conn.execute(f"CREATE TABLE {qualified(table)} ({body})")
+    for column in columns:
+        if column.source and column.source != column.name:
+            await conn.execute(await conn.fetchval(COMMENT, qualified(table), column.name, column.source))
+
+
+async def _append_types(conn: asyncpg.Connection, target: Target) -> list[str]:
+    existing = {r["name"]: r["type"] for r in await conn.fetch(EXISTING_COLUMNS, qualified(target.table))}
+    missing = [c.name for c in target.columns if c.name not in existing]
+    if missing:
+        raise BadImport(f"table {target.table} has no column {', '.join(missing)}", column=missing[0],
+                        code="unknown_column")
+    for column in target.columns:
+        if not accepts(existing[column.name], column.stats):
+            raise BadImport(f"column {column.name} is {existing[column.name]}, and the file's values "
+                            f"there are not", column=column.name, code="type_mismatch")
+    return [existing[c.name] for c in target.columns]
+

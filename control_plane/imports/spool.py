@@ -1,0 +1,67 @@
+"""Where an upload waits for the worker: a file per import in the spool directory, written as bytes arrive.
+
+The body is never held whole: each chunk is appended to ``<id>.part`` and the
+file becomes ``<id>.upload`` only when the body ended within its limit. The API
+and the worker must see the same directory (``BERTH_DATA_DIR/imports``): one
+host, or a volume both mount.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import BinaryIO
+from uuid import UUID
+
+from control_plane.errors import PayloadTooLarge
+
+
+def spool_dir(data_dir: Path) -> Path:
+    return (data_dir / "imports").resolve()
+
+
+def too_large(limit: int, plan: str) -> PayloadTooLarge:
+    return PayloadTooLarge(f"the file exceeds the {plan} plan's import limit of {limit} bytes",
+                           code="import_too_large")
+
+
+def _open(directory: Path, import_id: UUID) -> tuple[Path, BinaryIO]:
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = directory / f"{import_id}.part"
+    return path, path.open("xb")
+
+
+def _seal(path: Path, handle: BinaryIO) -> Path:
+    handle.flush()
+    os.fsync(handle.fileno())
+    handle.close()
+    return path.rename(path.with_suffix(".upload"))
+
+
+def _discard(path: Path, handle: BinaryIO) -> None:
+    handle.close()
+    path.unlink(missing_ok=True)
+
+
+async def receive(directory: Path, import_id: UUID, chunks: AsyncIterator[bytes], *, limit: int,
+                  plan: str) -> tuple[Path, int]:
+    """Write the body to the spool; returns the file and its size. Over ``limit``: nothing kept, 413."""
+    path, handle = await asyncio.to_thread(_open, directory, import_id)
+    size = 0
+    try:
+        async for chunk in chunks:
+            size += len(chunk)
+            if size > limit:
+                raise too_large(limit, plan)
+            if chunk:
+                await asyncio.to_thread(handle.write, chunk)
+        return await asyncio.to_thread(_seal, path, handle), size
+    except BaseException:
+        await asyncio.to_thread(_discard, path, handle)
+        raise
+
+
+def discard(path: Path) -> None:
+    path.unlink(missing_ok=True)

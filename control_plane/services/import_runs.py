@@ -1,0 +1,99 @@
+"""The worker's step for one import: load the spooled file into the endpoint's database, then settle the row.
+
+Safe to repeat: a finished import is left alone; a crash mid-load rolls the
+endpoint's transaction back and the retried job starts over from the spool
+file; a crash after the load committed is recognised by the table's comment
+(``loader.mark``) and only settled. ``BadImport`` ends the import ``failed``
+with the reason and where in the file; other errors propagate so the job
+retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import redis.asyncio as aioredis
+
+from control_plane.catalog.invalidation import endpoint_message, publish
+from control_plane.imports import pipeline, store
+from control_plane.imports.pipeline import Loaded
+from control_plane.imports.problems import BadImport
+from control_plane.imports.sources import open_sources
+from control_plane.imports.store import Format, Mode, State
+from control_plane.sealing import Sealed, Sealer
+from control_plane.services import audit
+
+SESSION = {"application_name": "berth:import", "statement_timeout": "0"}
+
+
+async def run_import(pool: asyncpg.Pool, sealer: Sealer, redis: aioredis.Redis, import_id: UUID) -> str:
+    """Load one import; returns a sentence saying what happened."""
+    work = await store.work(pool, import_id)
+    if work is None or work["state"] in (State.DONE, State.FAILED):
+        return f"import {import_id} is {work['state'] if work else 'gone'}; nothing to do"
+    if work["endpoint_status"] != "ready":
+        await _fail(pool, import_id, work, BadImport("the endpoint is not ready", code="endpoint_not_ready"))
+        return f"import {import_id} failed: its endpoint is {work['endpoint_status']}"
+    if not await store.start(pool, import_id):
+        return f"import {import_id} finished meanwhile; nothing to do"
+    try:
+        loaded = await _load(pool, sealer, import_id, work)
+    except BadImport as exc:
+        await _fail(pool, import_id, work, exc)
+        return f"import {import_id} failed: {exc}"
+    await _succeed(pool, import_id, work, loaded)
+    await publish(redis, endpoint_message(work["endpoint_id"]))
+    return f"import {import_id} loaded {loaded.rows} rows into {', '.join(t['name'] for t in loaded.tables)}"
+
+
+async def _load(pool: asyncpg.Pool, sealer: Sealer, import_id: UUID, work: asyncpg.Record) -> Loaded:
+    path = Path(work["spool_path"] or "")
+    if not work["spool_path"] or not await asyncio.to_thread(path.exists):
+        raise BadImport("the uploaded file is no longer in the spool; upload it again", code="spool_missing")
+    sources = open_sources(Format(work["format"]), path, work["table_name"], work["options"])
+    planned = await pipeline.plan(sources, Mode(work["mode"]))
+
+    async def report(bytes_done: int, rows_done: int) -> None:
+        await store.progress(pool, import_id, bytes_done, rows_done)
+
+    dsn = sealer.open(Sealed(work["seal_key_id"], work["sealed_owner_dsn"]), f"{work['endpoint_id']}:owner")
+    conn = await asyncpg.connect(dsn, server_settings=SESSION)
+    try:
+        return await pipeline.load(conn, planned, str(import_id), report)
+    finally:
+        await conn.close()
+
+
+def _summary(work: asyncpg.Record, loaded: Loaded | None) -> dict[str, Any]:
+    tables = [] if loaded is None else [{"name": t["name"], "rows": t["rows"]} for t in loaded.tables]
+    return {"format": work["format"], "mode": work["mode"], "bytes": work["bytes_total"], "tables": tables,
+            "rows": 0 if loaded is None else loaded.rows}
+
+
+async def _succeed(pool: asyncpg.Pool, import_id: UUID, work: asyncpg.Record, loaded: Loaded) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        await store.done(conn, import_id, loaded.rows, loaded.tables)
+        await _audit(conn, import_id, work, "ok", _summary(work, loaded))
+    _discard(work["spool_path"])
+
+
+async def _fail(pool: asyncpg.Pool, import_id: UUID, work: asyncpg.Record, exc: BadImport) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        await store.failed(conn, import_id, [exc.as_json()])
+        await _audit(conn, import_id, work, "error", {**_summary(work, None), "error": exc.code})
+    _discard(work["spool_path"])
+
+
+async def _audit(conn: asyncpg.Connection, import_id: UUID, work: asyncpg.Record, outcome: str,
+                 detail: dict[str, Any]) -> None:
+    await audit.write(conn, work["tenant_id"], work["actor"], "endpoint.import", import_id, outcome=outcome,
+                      request_id=work["request_id"], endpoint_id=work["endpoint_id"], detail=detail)
+
+
+def _discard(spool_path: str | None) -> None:
+    if spool_path:
+        Path(spool_path).unlink(missing_ok=True)

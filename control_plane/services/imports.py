@@ -1,0 +1,143 @@
+"""Imports as the tenant sees them: upload a file into an endpoint, list and read the imports.
+
+``start`` spools the streamed body (over the plan's limit is 413 and nothing
+is kept), then inserts the import row and its ``import`` job in one
+transaction; the worker loads it (``services/import_runs.py``). Another
+tenant's endpoint or import is ``NotFound``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import Any
+from uuid import UUID
+
+from control_plane.catalog.queue import enqueue
+from control_plane.errors import BadRequest, Conflict, NotFound
+from control_plane.imports import spool, store
+from control_plane.imports.limits import max_import_bytes
+from control_plane.imports.names import safe_name
+from control_plane.imports.store import Format, Import, Mode, NewImport
+from control_plane.services import audit
+from control_plane.services.context import Caller, Context, transaction
+
+MAX_LIST = 100
+ENDPOINT = "SELECT plan, status FROM endpoints WHERE id = $1 AND tenant_id = $2"
+CONTENT_TYPES = {
+    "text/csv": Format.CSV, "application/csv": Format.CSV, "text/tab-separated-values": Format.TSV,
+    "application/json": Format.JSON, "application/x-ndjson": Format.NDJSON,
+    "application/jsonl": Format.NDJSON, "application/jsonlines": Format.NDJSON,
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": Format.XLSX,
+    "application/vnd.apache.parquet": Format.PARQUET, "application/x-parquet": Format.PARQUET,
+}
+EXTENSIONS = {".csv": Format.CSV, ".tsv": Format.TSV, ".tab": Format.TSV, ".json": Format.JSON,
+              ".ndjson": Format.NDJSON, ".jsonl": Format.NDJSON, ".xlsx": Format.XLSX,
+              ".parquet": Format.PARQUET}
+ENCODINGS = frozenset({"utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "cp1252", "latin-1"})
+
+
+@dataclass(frozen=True)
+class Upload:
+    """What the caller says about a file: format (or how to guess it), table, mode and reading options."""
+
+    format: str | None = None
+    content_type: str | None = None
+    filename: str | None = None
+    table: str | None = None
+    mode: str = "create"
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def resolve_format(upload: Upload) -> Format:
+    """``format`` first, then the Content-Type, then the file name's extension."""
+    if upload.format:
+        try:
+            return Format(upload.format.lower())
+        except ValueError:
+            raise BadRequest(f"unknown format; choose one of {', '.join(Format)}",
+                             code="unknown_format") from None
+    media = (upload.content_type or "").split(";")[0].strip().lower()
+    if media in CONTENT_TYPES:
+        return CONTENT_TYPES[media]
+    suffix = PurePath(upload.filename or "").suffix.lower()
+    if suffix in EXTENSIONS:
+        return EXTENSIONS[suffix]
+    raise BadRequest("say the format: ?format=csv|tsv|json|ndjson|xlsx|parquet, a Content-Type, or a file "
+                     "name with its extension", code="unknown_format")
+
+
+def _mode(value: str) -> Mode:
+    try:
+        return Mode(value)
+    except ValueError:
+        raise BadRequest("mode must be create, replace or append", code="invalid_mode") from None
+
+
+def _options(options: dict[str, Any]) -> dict[str, Any]:
+    encoding = options.get("encoding")
+    if encoding is not None and str(encoding).lower() not in ENCODINGS:
+        raise BadRequest(f"encoding must be one of {', '.join(sorted(ENCODINGS))}", code="invalid_encoding")
+    delimiter = options.get("delimiter")
+    if delimiter is not None and len(str(delimiter)) != 1:
+        raise BadRequest("delimiter must be one character", code="invalid_delimiter")
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def table_name(upload: Upload) -> str:
+    return safe_name(upload.table or PurePath(upload.filename or "").stem, "data")
+
+
+async def _endpoint_plan(ctx: Context, caller: Caller, endpoint_id: UUID) -> str:
+    async with transaction(ctx, caller.tenant_id) as conn:
+        row = await conn.fetchrow(ENDPOINT, endpoint_id, caller.tenant_id)
+    if row is None:
+        raise NotFound("no such endpoint")
+    if row["status"] != "ready":
+        raise Conflict(f"the endpoint is {row['status']}; imports need a ready endpoint",
+                       code="endpoint_not_ready")
+    plan: str = row["plan"]
+    return plan
+
+
+async def start(ctx: Context, caller: Caller, endpoint_id: UUID, upload: Upload, chunks: AsyncIterator[bytes],
+                *, spool_dir: Path, declared_length: int | None = None) -> Import:
+    """Spool the body, then record the import and enqueue its job in one transaction."""
+    fmt, mode, options = resolve_format(upload), _mode(upload.mode), _options(upload.options)
+    plan = await _endpoint_plan(ctx, caller, endpoint_id)
+    limit = max_import_bytes(plan)
+    if declared_length is not None and declared_length > limit:
+        raise spool.too_large(limit, plan)
+    import_id = uuid.uuid4()
+    path, size = await spool.receive(spool_dir, import_id, chunks, limit=limit, plan=plan)
+    new = NewImport(import_id, caller.tenant_id, endpoint_id, fmt, table_name(upload), mode, options,
+                    str(path), size, caller.actor, caller.request_id)
+    try:
+        async with transaction(ctx, caller.tenant_id) as conn:
+            made = await store.insert(conn, new)
+            await enqueue(conn, "import", {"import_id": str(import_id)}, tenant_id=caller.tenant_id)
+            await audit.record(conn, caller, "endpoint.import.queued", import_id, endpoint_id=endpoint_id,
+                               detail={"format": fmt.value, "mode": mode.value, "bytes": size})
+    except BaseException:
+        spool.discard(path)
+        raise
+    return made
+
+
+async def get(ctx: Context, caller: Caller, endpoint_id: UUID, import_id: UUID) -> Import:
+    async with transaction(ctx, caller.tenant_id) as conn:
+        found = await store.get(conn, caller.tenant_id, endpoint_id, import_id)
+    if found is None:
+        raise NotFound("no such import")
+    return found
+
+
+async def list_imports(ctx: Context, caller: Caller, endpoint_id: UUID, *, limit: int = 50) -> list[Import]:
+    if not 1 <= limit <= MAX_LIST:
+        raise BadRequest(f"limit must be between 1 and {MAX_LIST}", code="invalid_limit")
+    async with transaction(ctx, caller.tenant_id) as conn:
+        if await conn.fetchrow(ENDPOINT, endpoint_id, caller.tenant_id) is None:
+            raise NotFound("no such endpoint")
+        return await store.list_for(conn, caller.tenant_id, endpoint_id, limit)

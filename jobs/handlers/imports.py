@@ -1,0 +1,29 @@
+"""The handler for ``import``: load one spooled file (steps in control_plane.services.import_runs)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from control_plane.imports import store
+from control_plane.imports.problems import BadImport
+from control_plane.services.import_runs import run_import
+from jobs.handlers.base import Handler, Progress, Resources
+from jobs.queue import Job
+
+
+def import_of(job: Job) -> UUID:
+    return UUID(str(job.payload["import_id"]))
+
+
+async def load(res: Resources, job: Job, progress: Progress) -> list[str]:
+    return [await run_import(res.pool, res.sealer, res.redis, import_of(job))]
+
+
+async def load_dead(res: Resources, job: Job, error: str) -> None:
+    """A buried import job must not leave its import ``loading`` for ever."""
+    reason = BadImport(f"the import could not run after {job.attempts} attempts; please try again",
+                       code="import_gave_up")
+    await store.failed(res.pool, import_of(job), [reason.as_json()])
+
+
+IMPORT = Handler(load, load_dead)
