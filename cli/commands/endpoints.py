@@ -7,6 +7,7 @@ from uuid import UUID
 
 import typer
 
+from cli.commands.imports import import_command
 from cli.context import Operator
 from cli.operate import confirm, run
 from cli.output import emit, emit_one
@@ -78,3 +79,6 @@ def delete_command(
         return asdict(await endpoints.delete(op.services, op.caller(found.tenant_id), found.id))
 
     emit_one(run(ctx, work), as_json=as_json)
+
+
+app.command("import")(import_command)
