@@ -24,6 +24,7 @@ from pydantic import SecretStr
 
 from cli.embedded import embedded_postgres, embedded_redis
 from control_plane.catalog.db import create_pool
+from control_plane.catalog.installation import installation_id
 from control_plane.catalog.migrate import migrate
 from control_plane.providers.local import LocalProvider
 from control_plane.sealing import Sealed, Sealer
@@ -140,7 +141,8 @@ class Fleet:
         worker = await create_pool(url, "berth_worker", min_size=1, max_size=2)
         servers = [settings.secret("local_servers")]
         fleet = cls(settings, catalog, worker, aioredis.from_url(settings.secret("redis_url")),
-                    LocalProvider(servers, connection_limit=connection_limit))
+                    LocalProvider(servers, installation=await installation_id(worker),
+                                  connection_limit=connection_limit))
         await catalog.execute(TENANT, fleet.tenant_id)
         return fleet
 

@@ -13,6 +13,7 @@ import redis.asyncio as aioredis
 
 from cli.runtime import check_catalog
 from control_plane.catalog.db import create_pool
+from control_plane.catalog.installation import installation_id
 from control_plane.providers.base import Provider
 from control_plane.providers.factory import build_provider
 from control_plane.sealing import Sealer
@@ -55,7 +56,7 @@ async def operator(settings: Settings) -> AsyncIterator[Operator]:
         stack.push_async_callback(worker.close)
         client = aioredis.from_url(settings.secret("redis_url"))
         stack.push_async_callback(client.aclose)
-        provider = build_provider(settings)
+        provider = build_provider(settings, installation=await installation_id(worker))
         stack.push_async_callback(provider.aclose)
         yield Operator(settings, api, worker, client, Sealer.from_setting(settings.secret("seal_keys")),
                        provider, f"operator:{operator_name()}", Context.from_settings(settings, api, client))

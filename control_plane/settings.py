@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     provider: Literal["local", "neon"] = "local"
     local_servers: SecretStr | None = None
     local_connection_limit: int = Field(default=20, ge=1, le=1000)
+    # Tenant roles must not reach the catalog or other databases through PUBLIC's CONNECT.
+    local_revoke_public_connect: bool = True
+    # An orphaned database is quarantined first and dropped only after this long.
+    orphan_grace_hours: float = Field(default=24.0, ge=0, le=24 * 365)
     neon_api_key: SecretStr | None = None
     neon_base_url: str = "https://console.neon.tech/api/v2"
     neon_region: str = "aws-us-east-2"

@@ -17,12 +17,14 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
 import redis.asyncio as aioredis
 
 from control_plane.catalog.db import create_pool
+from control_plane.catalog.installation import installation_id
 from control_plane.providers.factory import build_provider
 from control_plane.sealing import Sealer
 from control_plane.settings import Settings
@@ -116,12 +118,13 @@ async def running(settings: Settings, *, periodic: Mapping[str, float] = PERIODI
         stack.push_async_callback(pool.close)
         redis = aioredis.from_url(settings.secret("redis_url"))
         stack.push_async_callback(redis.aclose)
-        provider = build_provider(settings)
+        provider = build_provider(settings, installation=await installation_id(pool))
         stack.push_async_callback(provider.aclose)
         wake = asyncio.Event()
         await stack.enter_async_context(listening(pool, wake))
         sealer = Sealer.from_setting(settings.secret("seal_keys"))
-        resources = Resources(pool, provider, sealer, redis, utc_now)
+        resources = Resources(pool, provider, sealer, redis, utc_now,
+                              orphan_grace=timedelta(hours=settings.orphan_grace_hours))
         worker = Worker(Runner(Queue(pool, worker_id()), resources), wake=wake, periodic=periodic)
         stop = asyncio.Event()
         task = asyncio.create_task(worker.run(stop))

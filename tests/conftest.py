@@ -20,6 +20,7 @@ import redis.asyncio as aioredis
 from pydantic import SecretStr
 
 from cli.embedded import embedded_postgres, embedded_redis
+from control_plane.catalog.installation import installation_id
 from control_plane.catalog.migrate import migrate
 from control_plane.dsn import for_database
 from control_plane.settings import Settings
@@ -84,6 +85,8 @@ async def catalog_url(server_url: str, template_db: str) -> AsyncIterator[str]:
     """DSN of this test's own migrated catalog."""
     name = f"berth_t_{uuid.uuid4().hex[:12]}"
     await _admin(server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
+    # Copies of one template would share an installation id; each test is an installation of its own.
+    await _admin(_admin_url(server_url, name), "UPDATE installation SET id = gen_random_uuid()")
     yield _admin_url(server_url, name)
     await _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -94,6 +97,12 @@ async def catalog(catalog_url: str) -> AsyncIterator[asyncpg.Connection]:
     conn = await asyncpg.connect(catalog_url)
     yield conn
     await conn.close()
+
+
+@pytest.fixture
+async def installation(catalog: asyncpg.Connection) -> uuid.UUID:
+    """This test's installation id: what its processes label the databases they create with."""
+    return await installation_id(catalog)
 
 
 @pytest.fixture

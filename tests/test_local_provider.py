@@ -11,7 +11,7 @@ import pytest
 
 from cli.embedded import embedded_postgres
 from control_plane.providers.base import DatabaseSpec
-from control_plane.providers.local import LocalProvider, database_name, role_names
+from control_plane.providers.local import LocalProvider, role_names
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
@@ -25,11 +25,11 @@ def endpoint_ids() -> list[uuid.UUID]:
 
 @pytest.fixture
 async def provider(server_url: str, endpoint_ids: list[uuid.UUID]) -> AsyncIterator[LocalProvider]:
-    made = LocalProvider([server_url], connection_limit=5)
+    made = LocalProvider([server_url], installation=uuid.uuid4(), connection_limit=5)
     yield made
     # Only what this test's endpoints made: other tests share the server.
     for endpoint_id in endpoint_ids:
-        await made.delete_database(database_name(endpoint_id))
+        await made.delete_database(made.database_name(endpoint_id))
 
 
 @pytest.fixture
@@ -56,7 +56,7 @@ async def test_create_makes_database_owner_and_reader(
 ) -> None:
     db = await provider.create_database(spec())
     endpoint = endpoint_ids[-1]
-    assert db.ref == database_name(endpoint)
+    assert db.ref == provider.database_name(endpoint)
     roles = await _roles(server_url, role_names(db.ref))
     assert [r["rolname"] for r in roles] == sorted(role_names(db.ref))
     assert not any(r["rolsuper"] or r["rolcreatedb"] or r["rolcreaterole"] for r in roles)
@@ -123,9 +123,11 @@ async def _alive(conn: asyncpg.Connection) -> bool:
 
 async def test_placement_fills_the_least_loaded_server(tmp_path: Path, spec: Spec) -> None:
     with embedded_postgres(tmp_path / "one") as one, embedded_postgres(tmp_path / "two") as two:
-        provider = LocalProvider([one, two])
+        installation = uuid.uuid4()
+        provider = LocalProvider([one, two], installation=installation)
         refs = [(await provider.create_database(spec())).ref for _ in range(3)]
-        counts = [len(await LocalProvider([server]).list_databases()) for server in (one, two)]
+        counts = [len(await LocalProvider([server], installation=installation).list_databases())
+                  for server in (one, two)]
         assert counts == [2, 1]
         for ref in refs:
             assert await provider.get_database(ref) is not None

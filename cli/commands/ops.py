@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from datetime import timedelta
 
 import typer
 
@@ -14,7 +15,8 @@ from control_plane.errors import ProviderError
 from control_plane.services import jobs
 from data_plane import heartbeat
 from jobs.handlers.base import Resources
-from jobs.handlers.reconcile import reconcile
+from jobs.handlers.quarantine import restore
+from jobs.handlers.reconcile import reconcile, stuck_deletions
 from jobs.queue import utc_now
 
 
@@ -35,9 +37,15 @@ def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", hel
         report["gateways"] = len(gateways)
         report["pools open"] = sum(int(str(g.get("pools", 0))) for g in gateways.values())
         report["gateways degraded"] = sum(1 for g in gateways.values() if g.get("degraded"))
+        report["deletions stuck"] = "; ".join(await stuck_deletions(op.worker, utc_now())) or "none"
         return report
 
     emit_one(run(ctx, work), as_json=as_json)
+
+
+def _resources(op: Operator) -> Resources:
+    grace = timedelta(hours=op.settings.orphan_grace_hours)
+    return Resources(op.worker, op.provider, op.sealer, op.redis, utc_now, orphan_grace=grace)
 
 
 def reconcile_command(
@@ -45,12 +53,14 @@ def reconcile_command(
     dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be done; change nothing."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """One reconcile pass now: orphan databases removed, vanished ones failed, stuck provisioning retried."""
+    """One reconcile pass now: orphans quarantined (dropped after the grace period), vanished databases
+    failed, stuck provisioning and deletions retried; databases not labelled as ours are listed, untouched."""
+    if ctx.invoked_subcommand is not None:
+        return
 
     async def work(op: Operator) -> list[str]:
-        resources = Resources(op.worker, op.provider, op.sealer, op.redis, utc_now)
         with progress("reconciling", None):
-            return await reconcile(resources, dry_run=dry_run)
+            return await reconcile(_resources(op), dry_run=dry_run)
 
     said = run(ctx, work)
     if as_json:
@@ -60,6 +70,20 @@ def reconcile_command(
         typer.echo(sentence)
 
 
+def restore_command(
+    ctx: typer.Context, database: str = typer.Argument(..., help="The database's name."),
+) -> None:
+    """Undo a quarantine: the database's roles may connect again."""
+
+    async def work(op: Operator) -> str:
+        return await restore(_resources(op), database, actor=op.actor)
+
+    typer.echo(run(ctx, work))
+
+
 def register(app: typer.Typer) -> None:
     app.command("status")(status)
-    app.command("reconcile")(reconcile_command)
+    group = typer.Typer(invoke_without_command=True, no_args_is_help=False)
+    group.callback()(reconcile_command)
+    group.command("restore")(restore_command)
+    app.add_typer(group, name="reconcile")

@@ -15,6 +15,7 @@ from control_plane.api import errors
 from control_plane.api.middleware import BodyLimit, RequestId
 from control_plane.api.routes import account, activity, api_keys, endpoints, identity, imports, tokens
 from control_plane.catalog.db import create_pool
+from control_plane.catalog.installation import installation_id
 from control_plane.imports.spool import spool_dir
 from control_plane.providers.base import Provider
 from control_plane.providers.factory import build_provider
@@ -60,7 +61,7 @@ async def serving(settings: Settings) -> AsyncIterator[ASGIApp]:
         redis = aioredis.from_url(settings.secret("redis_url"))
         stack.push_async_callback(redis.aclose)
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=PROVIDER_TIMEOUT))
-        provider = build_provider(settings, http=http)
+        provider = build_provider(settings, installation=await installation_id(pool), http=http)
         stack.push_async_callback(provider.aclose)
         resources = Resources(Context.from_settings(settings, pool, redis), sealer, provider)
         app = create_app(resources, max_body_bytes=settings.max_body_bytes)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
 
@@ -37,12 +38,25 @@ class ProvisionedDatabase:
     reader_dsn: str
 
 
+class Ownership(StrEnum):
+    """Whose a database is, by the label its creator left where tenants cannot write."""
+
+    OURS = "ours"  # labelled by this installation: reconcile and teardown may act on it
+    FOREIGN = "foreign"  # labelled by another installation sharing the server: never touched
+    UNLABELLED = "unlabelled"  # Berth's naming but no label: reported, never touched
+
+
 @dataclass(frozen=True)
 class DatabaseInfo:
-    """A database as the provider sees it (for ``get`` and the reconciler)."""
+    """A database as the provider sees it (for ``get`` and the reconciler).
+
+    ``endpoint_id`` comes from this installation's label, so it is None unless
+    the database is ``OURS``.
+    """
 
     ref: str
     endpoint_id: UUID | None
+    owner: Ownership = Ownership.OURS
 
 
 class Provider(Protocol):
@@ -65,7 +79,22 @@ class Provider(Protocol):
         ...
 
     async def list_databases(self) -> list[DatabaseInfo]:
-        """Every database with Berth's naming that this provider holds."""
+        """Every database with Berth's naming that this provider holds, each with its ``Ownership``."""
+        ...
+
+    async def quarantine_database(self, ref: str) -> None:
+        """Make one of our databases unreachable (connections refused, sessions ended), data kept.
+
+        Idempotent. Raises ``ProviderError``, non-retryable when ``ref`` is not ours.
+        """
+        ...
+
+    async def restore_database(self, ref: str) -> None:
+        """Undo ``quarantine_database``: its roles may connect again. Idempotent."""
+        ...
+
+    async def adopt_database(self, ref: str, endpoint_id: UUID) -> bool:
+        """Label an unlabelled database the catalog knows as ``endpoint_id``'s; False if not ours to take."""
         ...
 
     async def aclose(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import httpx
 
 from control_plane.providers import neon
@@ -18,9 +20,13 @@ def local_servers(settings: Settings) -> list[str]:
     return [s.strip() for s in configured.get_secret_value().split(",") if s.strip()]
 
 
-def build_provider(settings: Settings, *, http: httpx.AsyncClient | None = None) -> Provider:
+def build_provider(settings: Settings, *, installation: UUID,
+                   http: httpx.AsyncClient | None = None) -> Provider:
+    """The provider for this installation (its id labels what the provider creates)."""
     if settings.provider == "local":
-        return LocalProvider(local_servers(settings), connection_limit=settings.local_connection_limit)
+        return LocalProvider(local_servers(settings), installation=installation,
+                             connection_limit=settings.local_connection_limit,
+                             revoke_public_connect=settings.local_revoke_public_connect)
     if settings.provider == "neon":
         return neon.from_settings(settings, http=http)
     raise ValueError(f"provider {settings.provider!r} is not available in this build")

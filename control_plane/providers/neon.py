@@ -167,6 +167,19 @@ class NeonProvider:
                 return found
         raise ProviderError(f"Neon listed more than {PAGE * MAX_PAGES} projects", retryable=False)
 
+    # Tenants never hold Neon credentials, so a project cannot be relabelled from inside; the Neon
+    # organisation (or API key) is the installation's label. Quarantine keeps the project whole and
+    # only delays the drop: the reconciler records it in the catalog and drops after the grace period.
+    async def quarantine_database(self, ref: str) -> None:
+        _checked_ref(ref)
+
+    async def restore_database(self, ref: str) -> None:
+        _checked_ref(ref)
+
+    async def adopt_database(self, ref: str, endpoint_id: UUID) -> bool:
+        found = await self.get_database(ref)
+        return found is not None and found.endpoint_id == endpoint_id
+
     async def aclose(self) -> None:
         if self._owns_client:
             await self.api.client.aclose()

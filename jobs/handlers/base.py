@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -19,13 +20,17 @@ Progress = Callable[[dict[str, Any]], Awaitable[None]]
 
 @dataclass(frozen=True)
 class Resources:
-    """One worker's connections: the ``berth_worker`` catalog pool, the provider, Redis, the sealer."""
+    """One worker's connections: the ``berth_worker`` catalog pool, the provider, Redis, the sealer.
+
+    ``orphan_grace`` is how long a quarantined orphan database is kept before the reconciler drops it.
+    """
 
     pool: asyncpg.Pool
     provider: Provider
     sealer: Sealer
     redis: aioredis.Redis
     clock: Clock
+    orphan_grace: timedelta = timedelta(hours=24)
 
 
 Run = Callable[[Resources, Job, Progress], Coroutine[Any, Any, list[str]]]

@@ -1,16 +1,20 @@
-"""Reconcile the provider with the catalog: orphans go, vanished databases fail their endpoint, stuck
-provisioning is retried. One reconciler at a time (advisory lock); a pass returns sentences."""
+"""Reconcile the provider with the catalog: orphans are quarantined then dropped, vanished databases fail
+their endpoint, stuck provisioning and deletions are retried. Only databases labelled as this
+installation's are ever touched. One reconciler at a time (advisory lock); a pass returns sentences."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
+
+import asyncpg
 
 from control_plane.catalog.invalidation import endpoint_message, publish
 from control_plane.catalog.queue import JobKind, enqueue
-from control_plane.providers.base import DatabaseInfo
+from control_plane.providers.base import Ownership
 from control_plane.services import audit
 from jobs.handlers.base import Handler, Progress, Resources
+from jobs.handlers.quarantine import orphans, strangers
 from jobs.queue import Job
 
 RECONCILE_LOCK = 7_312_024_003
@@ -37,6 +41,14 @@ ORDER BY e.updated_at LIMIT 100
 """
 STUCK_KINDS: tuple[tuple[str, JobKind], ...] = (
     ("provisioning", "provision"), ("deleting", "delete_endpoint"))
+# An account deletion whose job died (or was lost) is taken up again: deleting is never an end state.
+STUCK_ACCOUNTS = """
+SELECT t.id FROM tenants t
+WHERE t.status = 'deleting' AND coalesce(t.deleted_at, t.created_at) < $1
+  AND NOT EXISTS (SELECT FROM jobs j WHERE j.kind = 'delete_account' AND j.tenant_id = t.id
+                  AND j.status IN ('queued', 'running'))
+ORDER BY t.deleted_at LIMIT 100
+"""
 
 
 async def reconcile(res: Resources, *, dry_run: bool = False,
@@ -47,28 +59,19 @@ async def reconcile(res: Resources, *, dry_run: bool = False,
             return ["another reconciler is running; this pass skipped"]
         try:
             databases = await res.provider.list_databases()
-            said = await _orphans(res, databases, dry_run)
+            rows = await res.pool.fetch(LIVE)
+            live = {row["provider_ref"]: row["id"] for row in rows if row["provider_ref"]}
+            # A create that has not yet recorded its ref is known by the endpoint id in the label.
+            live_ids = {row["id"] for row in rows}
+            ours = [d for d in databases if d.owner is Ownership.OURS]
+            said = await strangers(res, databases, live, dry_run)
+            said += await orphans(res, ours, live, live_ids, dry_run)
             said += await _vanished(res, {d.ref for d in databases}, dry_run)
             said += await _stuck(res, stale_after, dry_run)
+            said += await _stuck_accounts(res, stale_after, dry_run)
         finally:
             await lock.fetchval(UNLOCK, RECONCILE_LOCK)
     return said or ["provider and catalog agree"]
-
-
-async def _orphans(res: Resources, databases: list[DatabaseInfo], dry_run: bool) -> list[str]:
-    rows = await res.pool.fetch(LIVE)
-    live_refs = {row["provider_ref"] for row in rows}
-    live_ids = {row["id"] for row in rows}
-    # A create that has not yet recorded its ref is known by the endpoint id the provider keeps.
-    orphans = [d for d in databases if d.ref not in live_refs and d.endpoint_id not in live_ids]
-    said = []
-    for database in orphans:
-        if not dry_run:
-            await res.provider.delete_database(database.ref)
-            await audit.write(res.pool, None, "system", "reconcile.orphan_deleted", database.ref,
-                              endpoint_id=database.endpoint_id)
-        said.append(f"{'would delete' if dry_run else 'deleted'} orphaned database {database.ref}")
-    return said
 
 
 async def _vanished(res: Resources, present: set[str], dry_run: bool) -> list[str]:
@@ -105,6 +108,38 @@ async def _stuck(res: Resources, stale_after: timedelta, dry_run: bool) -> list[
             done = "would re-enqueue" if dry_run else "re-enqueued"
             said.append(f"endpoint {row['id']} stuck {status}: {done} {kind}")
     return said
+
+
+async def _stuck_accounts(res: Resources, stale_after: timedelta, dry_run: bool) -> list[str]:
+    said = []
+    for row in await res.pool.fetch(STUCK_ACCOUNTS, res.clock() - stale_after):
+        if not dry_run:
+            async with res.pool.acquire() as conn, conn.transaction():
+                await enqueue(conn, "delete_account", {"tenant_id": str(row["id"])}, tenant_id=row["id"])
+        said.append(f"account {row['id']} stuck deleting: {'would re-enqueue' if dry_run else 're-enqueued'} "
+                    "delete_account")
+    return said
+
+
+STUCK_DELETIONS = """
+SELECT 'account ' || t.id AS what FROM tenants t
+WHERE t.status = 'deleting' AND coalesce(t.deleted_at, t.created_at) < $1
+  AND NOT EXISTS (SELECT FROM jobs j WHERE j.kind = 'delete_account' AND j.tenant_id = t.id
+                  AND j.status IN ('queued', 'running'))
+UNION ALL
+SELECT 'endpoint ' || e.id FROM endpoints e
+WHERE e.status = 'deleting' AND e.updated_at < $1
+  AND NOT EXISTS (SELECT FROM jobs j WHERE j.status IN ('queued', 'running')
+                  AND ((j.kind = 'delete_endpoint' AND j.payload->>'endpoint_id' = e.id::text)
+                       OR (j.kind = 'delete_account' AND j.tenant_id = e.tenant_id)))
+ORDER BY 1 LIMIT 20
+"""
+
+
+async def stuck_deletions(pool: asyncpg.Pool, now: datetime,
+                          stale_after: timedelta = STALE_AFTER) -> list[str]:
+    """Deletions with no job on the way (the next reconcile pass takes them up), for ``berth status``."""
+    return [row["what"] for row in await pool.fetch(STUCK_DELETIONS, now - stale_after)]
 
 
 async def run(res: Resources, job: Job, progress: Progress) -> list[str]:

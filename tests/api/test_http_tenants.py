@@ -12,7 +12,7 @@ import redis.asyncio as aioredis
 
 from control_plane.catalog.db import create_pool
 from control_plane.providers.factory import local_servers
-from control_plane.providers.local import LocalProvider, database_name, role_names
+from control_plane.providers.local import LocalProvider, role_names
 from control_plane.sealing import Sealed, Sealer
 from control_plane.services.lifecycle import mark_failed, provision_endpoint, teardown_endpoint
 from control_plane.settings import Settings
@@ -23,17 +23,18 @@ SEALED = "SELECT seal_key_id, sealed_owner_dsn, sealed_reader_dsn FROM endpoints
 
 
 @pytest.fixture
-async def provider(settings: Settings, catalog: asyncpg.Connection) -> AsyncIterator[LocalProvider]:
-    made = LocalProvider(local_servers(settings))
+async def provider(settings: Settings, catalog: asyncpg.Connection,
+                   installation: uuid.UUID) -> AsyncIterator[LocalProvider]:
+    made = LocalProvider(local_servers(settings), installation=installation)
     yield made
     # Every endpoint this test's catalog knows loses its database on the shared server, pass or fail.
     for row in await catalog.fetch("SELECT id FROM endpoints"):
-        await made.delete_database(database_name(row["id"]))
+        await made.delete_database(made.database_name(row["id"]))
     await made.aclose()
 
 
 async def _create(client: httpx.AsyncClient, headers: dict[str, str]) -> uuid.UUID:
-    answer = await client.post("/v1/endpoints", json={"name": "shop", "plan": "pro"}, headers=headers)
+    answer = await client.post("/v1/endpoints", json={"name": "shop"}, headers=headers)
     assert answer.status_code == 202, answer.text
     body = answer.json()
     assert body["status"] == "provisioning" and body["mcp_url"].endswith(f"/e/{body['slug']}/mcp")
@@ -65,7 +66,7 @@ async def test_two_tenants_are_isolated_end_to_end(
     try:
         for endpoint in ends.values():
             assert "ready" in await provision_endpoint(worker, provider, sealer, redis_client, endpoint)
-        databases = {k: database_name(e) for k, e in ends.items()}
+        databases = {k: provider.database_name(e) for k, e in ends.items()}
         for name in databases.values():
             assert await _admin_fetch(server_url, ROLES, list(role_names(name))) == sorted(role_names(name))
         for dsn in await _owner_and_reader(catalog, sealer, ends["a"]):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import uuid
 from collections.abc import Iterator
 
 import asyncpg
@@ -33,9 +34,9 @@ async def _reader_count(settings: Settings) -> int:
 
 
 @pytest.fixture
-def dev_settings(settings: Settings, server_url: str) -> Iterator[Settings]:
+def dev_settings(settings: Settings, server_url: str, installation: uuid.UUID) -> Iterator[Settings]:
     yield settings
-    provider = LocalProvider([server_url])
+    provider = LocalProvider([server_url], installation=installation)
     refs = asyncio.run(_refs(settings))
     for ref in refs:
         asyncio.run(provider.delete_database(ref))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -66,17 +67,28 @@ def test_jobs_list_show_and_retry(catalog_url: str, cli_env: dict[str, str], run
     assert runner.invoke(app, ["jobs", "show", "not-a-number"], env=cli_env).exit_code == 2
 
 
-def test_reconcile_dry_run_then_removes_an_orphan(
-    cli_env: dict[str, str], runner: CliRunner, tmp_path: Path
+def test_reconcile_quarantines_an_orphan_restores_it_and_drops_it_after_the_grace(
+    cli_env: dict[str, str], runner: CliRunner, installation: uuid.UUID,
 ) -> None:
-    with embedded_postgres(tmp_path / "fleet") as fleet:
-        provider = LocalProvider([fleet])
+    # Outside pytest's numbered temp folders, which a concurrent run on the machine may prune.
+    with tempfile.TemporaryDirectory(prefix="berth-") as folder, embedded_postgres(Path(folder)) as fleet:
+        provider = LocalProvider([fleet], installation=installation)
         orphan = asyncio.run(provider.create_database(DatabaseSpec(uuid.uuid4()))).ref
         env = {**cli_env, "BERTH_LOCAL_SERVERS": fleet}
         dry = runner.invoke(app, ["reconcile", "--dry-run", "--json"], env=env)
         assert dry.exit_code == 0, dry.output
-        assert any(orphan in sentence for sentence in json.loads(dry.stdout)["did"])
-        assert asyncio.run(provider.get_database(orphan)) is not None
+        assert any(f"would quarantine orphaned database {orphan}" in s for s in json.loads(dry.stdout)["did"])
         done = runner.invoke(app, ["reconcile"], env=env)
-        assert done.exit_code == 0 and orphan in done.stdout
+        assert done.exit_code == 0 and f"quarantined orphaned database {orphan}" in done.stdout
+        assert asyncio.run(provider.get_database(orphan)) is not None
+        back = runner.invoke(app, ["reconcile", "restore", orphan], env=env)
+        assert back.exit_code == 0, back.output
+        assert back.stdout.strip() == f"restored database {orphan}: its roles may connect again"
+        stranger = runner.invoke(app, ["reconcile", "restore", "db_" + "z" * 24], env=env)
+        assert stranger.exit_code == 1 and stranger.stderr.count("\n") == 1
+        now = {**env, "BERTH_ORPHAN_GRACE_HOURS": "0"}
+        assert runner.invoke(app, ["reconcile"], env=now).exit_code == 0  # quarantined again
+        gone = runner.invoke(app, ["reconcile"], env=now)
+        assert gone.exit_code == 0, gone.stderr
+        assert gone.exit_code == 0 and f"deleted orphaned database {orphan}" in gone.stdout
         assert asyncio.run(provider.get_database(orphan)) is None

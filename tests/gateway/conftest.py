@@ -69,7 +69,7 @@ def gateway_settings(settings: Settings) -> Settings:
 async def make_endpoint(catalog: asyncpg.Connection, catalog_url: str, server_url: str,
                         redis_client: aioredis.Redis, settings: Settings) -> AsyncIterator[MakeEndpoint]:
     """Provision endpoints with an ``items`` table of three rows; drop their databases afterwards."""
-    provider = LocalProvider([server_url])
+    provider = LocalProvider([server_url], installation=uuid.uuid4())
     sealer = Sealer.from_setting(settings.secret("seal_keys"))
     worker = await create_pool(catalog_url, "berth_worker", min_size=0, max_size=2)
     made: list[uuid.UUID] = []

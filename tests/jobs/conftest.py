@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -12,10 +14,12 @@ import orjson
 import pytest
 import redis.asyncio as aioredis
 
+from cli.embedded import embedded_postgres
 from control_plane.catalog.db import create_pool
 from control_plane.catalog.queue import JobKind, enqueue
 from control_plane.providers.base import Provider
 from control_plane.providers.fake import FakeProvider
+from control_plane.providers.local import LocalProvider
 from control_plane.sealing import Sealer
 from control_plane.settings import Settings
 from jobs.handlers import Resources
@@ -76,8 +80,8 @@ def fake() -> FakeProvider:
 
 
 def resources(pool: asyncpg.Pool, provider: Provider, sealer: Sealer, redis: aioredis.Redis,
-              clock: Clock) -> Resources:
-    return Resources(pool, provider, sealer, redis, clock)
+              clock: Clock, grace: timedelta = timedelta(hours=24)) -> Resources:
+    return Resources(pool, provider, sealer, redis, clock, orphan_grace=grace)
 
 
 def runner(res: Resources, clock: Clock, name: str = "w1", lease: float = 60.0, **kw: Any) -> Runner:
@@ -105,3 +109,47 @@ async def job_row(conn: asyncpg.Connection, job_id: int) -> asyncpg.Record:
     row = await conn.fetchrow("SELECT * FROM jobs WHERE id = $1", job_id)
     assert row is not None
     return row
+
+
+@pytest.fixture(scope="session")
+def fleet() -> Iterator[str]:
+    """A Postgres cluster of the reconcile tests' own: reconcile acts on every database of a server.
+
+    Outside pytest's numbered temp folders, which a concurrent run on the same machine may prune.
+    """
+    with tempfile.TemporaryDirectory(prefix="berth-fleet-") as folder, embedded_postgres(Path(folder)) as url:
+        yield url
+
+
+async def on_fleet(fleet: str, sql: str, *args: object) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(fleet)
+    try:
+        rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
+        return rows
+    finally:
+        await conn.close()
+
+
+async def wipe(fleet: str) -> None:
+    """Every endpoint database, role and label on the fleet gone, whoever made them."""
+    for row in await on_fleet(fleet, "SELECT datname FROM pg_database WHERE datname LIKE 'db\\_%'"):
+        await on_fleet(fleet, f'DROP DATABASE "{row[0]}" WITH (FORCE)')
+    for row in await on_fleet(fleet, "SELECT rolname FROM pg_roles WHERE rolname LIKE 'r\\_%'"):
+        await on_fleet(fleet, f'DROP OWNED BY "{row[0]}"')
+        await on_fleet(fleet, f'DROP ROLE "{row[0]}"')
+    await on_fleet(fleet, "DROP SCHEMA IF EXISTS berth_fleet CASCADE")
+
+
+@pytest.fixture
+async def local(fleet: str, installation: uuid.UUID) -> AsyncIterator[LocalProvider]:
+    """The fleet's provider for this test's installation; the fleet is wiped afterwards."""
+    provider = LocalProvider([fleet], installation=installation)
+    yield provider
+    await wipe(fleet)
+    await provider.aclose()
+
+
+@pytest.fixture
+def res(local: LocalProvider, pool: asyncpg.Pool, redis_client: aioredis.Redis, sealer: Sealer,
+        clock: Clock) -> Resources:
+    return resources(pool, local, sealer, redis_client, clock)

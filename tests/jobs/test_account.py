@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 import redis.asyncio as aioredis
 
-from control_plane.providers.local import LocalProvider, database_name, role_names
+from control_plane.providers.local import LocalProvider, role_names
 from control_plane.sealing import Sealer
 from tests.jobs.conftest import Clock, add_endpoint, add_job, job_row, resources, runner
 from tests.jobs.test_faults import Flaky, drain, http_5xx
@@ -31,7 +31,7 @@ USAGE = "INSERT INTO usage_monthly (tenant_id, endpoint_id, month, calls) VALUES
 
 @pytest.fixture
 async def local(server_url: str) -> AsyncIterator[LocalProvider]:
-    provider = LocalProvider([server_url])
+    provider = LocalProvider([server_url], installation=uuid.uuid4())
     yield provider
     await provider.aclose()
 
@@ -50,8 +50,8 @@ async def people(catalog: asyncpg.Connection, tenant: uuid.UUID,
     return owner, member
 
 
-async def in_cluster(server_url: str, endpoints: list[uuid.UUID]) -> tuple[int, int]:
-    names = [database_name(e) for e in endpoints]
+async def in_cluster(server_url: str, local: LocalProvider, endpoints: list[uuid.UUID]) -> tuple[int, int]:
+    names = [local.database_name(e) for e in endpoints]
     roles = [r for n in names for r in role_names(n)]
     conn = await asyncpg.connect(server_url)
     try:
@@ -74,14 +74,14 @@ async def test_account_deletion_removes_all_20_databases_and_roles(
         await catalog.execute(USAGE, tenant, endpoint)
     work = runner(resources(pool, local, sealer, redis_client, clock), clock)
     await drain(work, clock, pool)
-    assert await in_cluster(server_url, endpoints) == (ENDPOINTS, 2 * ENDPOINTS)
+    assert await in_cluster(server_url, local, endpoints) == (ENDPOINTS, 2 * ENDPOINTS)
 
     job_id = await add_job(catalog, "delete_account", {"tenant_id": str(tenant)}, tenant)
     # A 5xx on the first delete, then the worker dies right after the next one: the count must hold.
     flaky = Flaky(local, before={"delete_database": [http_5xx()]}, after={"delete_database": 1})
     await drain(runner(resources(pool, flaky, sealer, redis_client, clock), clock, "w2"), clock, pool)
 
-    assert await in_cluster(server_url, endpoints) == (0, 0)
+    assert await in_cluster(server_url, local, endpoints) == (0, 0)
     job = await job_row(catalog, job_id)
     assert (job["status"], job["result"]["removed"], job["result"]["total"]) == ("done", 20, 20)
     ack = await catalog.fetchrow("SELECT * FROM audit_log WHERE action = 'account.deleted'")

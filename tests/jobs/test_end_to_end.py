@@ -4,6 +4,7 @@ DELETE /v1/account stops the tenant's key at the 202 and ends with its databases
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -36,6 +37,7 @@ async def settled(catalog: asyncpg.Connection, sql: str, want: object) -> None:
 
 async def test_account_deletion_from_the_api_to_the_worker(
     client: httpx.AsyncClient, settings: Settings, server_url: str, catalog: asyncpg.Connection,
+    installation: uuid.UUID,
 ) -> None:
     made = await client.post("/v1/signup", json={"email": "a@x.io", "password": PASSWORD, "tenant_name": "a"})
     assert made.status_code == 201, made.text
@@ -49,7 +51,7 @@ async def test_account_deletion_from_the_api_to_the_worker(
         assert gone.status_code == 202, gone.text
         assert (await client.get("/v1/endpoints", headers=headers)).status_code == 401
         await settled(catalog, "SELECT status FROM jobs WHERE kind = 'delete_account'", "done")
-    provider = LocalProvider([server_url])
+    provider = LocalProvider([server_url], installation=installation)
     assert [await provider.get_database(ref) for ref in refs] == [None, None]
     ack = await catalog.fetchval("SELECT detail FROM audit_log WHERE action = 'account.deleted'")
     assert ack == {"databases_removed": 2}

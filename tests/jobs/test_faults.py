@@ -14,7 +14,7 @@ import redis.asyncio as aioredis
 from control_plane.errors import ProviderError
 from control_plane.providers.base import DatabaseInfo, DatabaseSpec, Provider, ProvisionedDatabase
 from control_plane.providers.fake import FakeProvider
-from control_plane.providers.local import LocalProvider, database_name, role_names
+from control_plane.providers.local import LocalProvider, role_names
 from control_plane.sealing import Sealer
 from jobs.runner import Runner
 from tests.jobs.conftest import Clock, add_endpoint, add_job, resources, runner
@@ -106,7 +106,8 @@ async def drain(work: Runner, clock: Clock, pool: asyncpg.Pool) -> None:
 
 @pytest.fixture(params=["fake", "local"])
 async def provider(request: pytest.FixtureRequest, server_url: str) -> AsyncIterator[Provider]:
-    made: Provider = FakeProvider() if request.param == "fake" else LocalProvider([server_url])
+    local = LocalProvider([server_url], installation=uuid.uuid4())
+    made: Provider = FakeProvider() if request.param == "fake" else local
     yield made
     await made.aclose()
 
@@ -114,7 +115,7 @@ async def provider(request: pytest.FixtureRequest, server_url: str) -> AsyncIter
 async def leftovers(provider: Provider, server_url: str, endpoint: uuid.UUID) -> list[str]:
     if isinstance(provider, FakeProvider):
         return list(provider.databases)
-    name = database_name(endpoint)
+    name = provider.database_name(endpoint)
     conn = await asyncpg.connect(server_url)
     try:
         dbs = await conn.fetch("SELECT datname FROM pg_database WHERE datname = $1", name)

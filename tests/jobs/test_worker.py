@@ -46,7 +46,7 @@ async def test_periodic_jobs_are_enqueued_once_per_interval(
 
 
 async def test_running_provisions_an_enqueued_endpoint(
-    settings: Settings, server_url: str, catalog: asyncpg.Connection,
+    settings: Settings, server_url: str, catalog: asyncpg.Connection, installation: uuid.UUID,
 ) -> None:
     endpoint = await add_endpoint(catalog, uuid.uuid4())
     async with running(settings, periodic={"flush_usage": 0.01}):
@@ -59,7 +59,7 @@ async def test_running_provisions_an_enqueued_endpoint(
     assert [k["kind"] for k in kinds] == ["flush_usage", "provision"]
     assert await catalog.fetchval("SELECT status FROM endpoints WHERE id = $1", endpoint) == "ready"
     ref = await catalog.fetchval("SELECT provider_ref FROM endpoints WHERE id = $1", endpoint)
-    await LocalProvider([server_url]).delete_database(ref)
+    await LocalProvider([server_url], installation=installation).delete_database(ref)
 
 
 async def test_stopping_past_the_grace_hands_the_running_job_back(

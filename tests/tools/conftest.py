@@ -36,7 +36,7 @@ LIMITS = QueryLimits(statement_timeout_ms=2000)
 @pytest.fixture(scope="session")
 def endpoint_db(server_url: str) -> Iterator[ProvisionedDatabase]:
     """One endpoint database for the whole run; each test resets its table."""
-    provider = LocalProvider([server_url], connection_limit=10)
+    provider = LocalProvider([server_url], installation=uuid.uuid4(), connection_limit=10)
     made = asyncio.run(provider.create_database(DatabaseSpec(uuid.uuid4())))
     yield made
     asyncio.run(provider.delete_database(made.ref))
