@@ -8,6 +8,8 @@ from typing import Any
 from control_plane.imports.formats.base import NULL_MARKERS, TableSource
 from control_plane.imports.formats.delimited import DelimitedSource
 from control_plane.imports.formats.records import RecordSource
+from control_plane.imports.formats.sheets import SheetSource, sheet_names
+from control_plane.imports.names import safe_name
 from control_plane.imports.store import Format
 
 
@@ -28,4 +30,10 @@ def open_sources(fmt: Format, path: Path, table: str,
         return [(table, source)]
     if fmt in (Format.JSON, Format.NDJSON):
         return [(table, RecordSource(path, name=None, lines=fmt is Format.NDJSON, null_markers=nulls))]
+    if fmt is Format.XLSX:
+        sheets = sheet_names(path)
+        if len(sheets) == 1:
+            return [(table, SheetSource(path, sheets[0], null_markers=nulls))]
+        return [(safe_name(f"{table}_{sheet}", table), SheetSource(path, sheet, null_markers=nulls))
+                for sheet in sheets]
     raise NotImplementedError(fmt)
