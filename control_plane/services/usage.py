@@ -20,7 +20,7 @@ from control_plane.errors import InvalidInput
 from control_plane.plans import PLANS
 from control_plane.services.context import Caller, Context, transaction
 
-MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$", re.ASCII)
 
 STORED = "SELECT endpoint_id, calls FROM usage_monthly WHERE endpoint_id = ANY($1::uuid[]) AND month = $2"
 ENDPOINTS = """
@@ -41,8 +41,8 @@ class EndpointUsage:
 def parse_month(text: str | None, now: datetime) -> date:
     if text is None:
         return date(now.year, now.month, 1)
-    found = MONTH.match(text)
-    if found is None:
+    found = MONTH.fullmatch(text)
+    if found is None or found[1] == "0000":
         raise InvalidInput("month must look like YYYY-MM", code="invalid_month")
     return date(int(found[1]), int(found[2]), 1)
 
