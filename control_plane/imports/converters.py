@@ -10,10 +10,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from control_plane.imports.inference import TRUE_WORDS, Kind, Stats, parse_date, parse_stamp, parse_time
 
-Convert = Callable[[str], object]
+Convert = Callable[[Any], object]
 
 FAMILIES: dict[str, str] = {
     "boolean": "boolean", "smallint": "integer", "integer": "integer", "bigint": "integer",
@@ -21,7 +22,7 @@ FAMILIES: dict[str, str] = {
     "date": "date", "timestamp": "timestamp", "timestamp without time zone": "timestamp",
     "timestamptz": "timestamptz", "timestamp with time zone": "timestamptz",
     "time": "time", "time without time zone": "time", "uuid": "uuid", "jsonb": "jsonb", "json": "jsonb",
-    "text": "text", "character varying": "text", "character": "text", "varchar": "text",
+    "text": "text", "character varying": "text", "character": "text", "varchar": "text", "bytea": "bytea",
 }
 ACCEPTS: dict[str, Kind] = {
     "boolean": Kind.BOOLEAN, "integer": Kind.INTEGER, "numeric": Kind.INTEGER | Kind.NUMERIC,
@@ -67,4 +68,4 @@ CONVERTERS: dict[str, Convert] = {
 
 def converter(sql_type: str) -> Convert:
     kind = family(sql_type)
-    return CONVERTERS[kind or "text"]
+    return CONVERTERS.get(kind or "text", _text)

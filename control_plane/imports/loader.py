@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from control_plane.imports.converters import accepts
+from control_plane.imports.converters import accepts, family
 from control_plane.imports.inference import Stats
 from control_plane.imports.names import qualified, quote_ident
 from control_plane.imports.problems import BadImport
@@ -43,6 +43,7 @@ class Column:
     type: str
     source: str
     stats: Stats
+    declared: bool = False
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,9 @@ async def _append_types(conn: asyncpg.Connection, target: Target) -> list[str]:
         raise BadImport(f"table {target.table} has no column {', '.join(missing)}", column=missing[0],
                         code="unknown_column")
     for column in target.columns:
-        if not accepts(existing[column.name], column.stats):
+        fits = (family(existing[column.name]) == family(column.type) if column.declared
+                else accepts(existing[column.name], column.stats))
+        if not fits:
             raise BadImport(f"column {column.name} is {existing[column.name]}, and the file's values "
                             f"there are not", column=column.name, code="type_mismatch")
     return [existing[c.name] for c in target.columns]

@@ -47,8 +47,10 @@ async def plan(sources: list[tuple[str, TableSource]], mode: Mode) -> list[Plann
     for table, source in sources:
         shape = await asyncio.to_thread(source.scan)
         names = column_names(shape.headers)
-        columns = [Column(name, resolve(stats), header, stats)
-                   for name, header, stats in zip(names, shape.headers, shape.stats, strict=True)]
+        types = shape.declared or [resolve(stats) for stats in shape.stats]
+        declared = shape.declared is not None
+        described = zip(names, types, shape.headers, shape.stats, strict=True)
+        columns = [Column(name, kind, header, stats, declared) for name, kind, header, stats in described]
         planned.append(Planned(source, shape, Target(table, mode, columns)))
     return planned
 
@@ -62,7 +64,8 @@ async def load(conn: asyncpg.Connection, planned: list[Planned], import_id: str,
     async with conn.transaction():
         for item in planned:
             into, types = await loader.prepare(conn, item.target)
-            batches = _batches(item.source, item.shape, [converter(t) for t in types], report, total)
+            converts = [_as_is if item.shape.declared else converter(t) for t in types]
+            batches = _batches(item.source, item.shape, converts, report, total)
             rows = await loader.copy(conn, into, [c.name for c in item.target.columns], batches)
             await loader.finish(conn, item.target, into)
             await loader.mark(conn, item.target.table, import_id, rows)
@@ -95,6 +98,10 @@ async def _batches(source: TableSource, shape: Shape, converts: list[Convert], r
         yield batch
         sent += len(batch)
         await report(source.bytes_read(), before + sent)
+
+
+def _as_is(value: Any) -> Any:
+    return value
 
 
 def _take(rows: Iterator[Row], converts: list[Convert], offset: int) -> list[tuple[object, ...]]:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from control_plane.imports.formats.base import NULL_MARKERS, TableSource
+from control_plane.imports.formats.columnar import ParquetSource
 from control_plane.imports.formats.delimited import DelimitedSource
 from control_plane.imports.formats.records import RecordSource
 from control_plane.imports.formats.sheets import SheetSource, sheet_names
@@ -36,4 +37,4 @@ def open_sources(fmt: Format, path: Path, table: str,
             return [(table, SheetSource(path, sheets[0], null_markers=nulls))]
         return [(safe_name(f"{table}_{sheet}", table), SheetSource(path, sheet, null_markers=nulls))
                 for sheet in sheets]
-    raise NotImplementedError(fmt)
+    return [(table, ParquetSource(path, name=None))]

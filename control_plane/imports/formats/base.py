@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from control_plane.imports.inference import Stats
 
 MAX_COLUMNS = 1600
 NULL_MARKERS = frozenset({"", "NA", "N/A", "null", "NULL", "None", "-"})
-Row = list[str | None]
+Row = list[Any]
 
 
 @dataclass
@@ -27,6 +27,7 @@ class Shape:
     stats: list[Stats] = field(default_factory=list)
     rows: int = 0
     header: bool = True
+    declared: list[str] | None = None  # types the file states (Parquet); cells are then typed values
 
 
 class TableSource(Protocol):
