@@ -63,7 +63,8 @@ def import_command(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="The file to load."),
     table: str = typer.Option(None, "--table", help="Table name (default: the file's name)."),
     mode: str = typer.Option("create", "--mode", help="create, replace or append."),
-    fmt: str = typer.Option(None, "--format", help="csv, tsv, json, ndjson, xlsx or parquet (default: from the extension)."),
+    fmt: str = typer.Option(None, "--format",
+                            help="csv, tsv, json, ndjson, xlsx or parquet (default: from the extension)."),
     timeout: float = typer.Option(600.0, "--timeout", help="Seconds to wait for the worker."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:

@@ -47,11 +47,13 @@ async def test_append_needs_the_same_types(berth: Berth, tmp_path: Path) -> None
     wrong = await berth.upload(ships(tmp_path / "s.parquet", rows=3).read_bytes(), table="ships",
                                format="parquet", mode="append")
     assert wrong["state"] == "failed" and wrong["errors"][0]["code"] == "unknown_column"
-    pq.write_table(pa.table({"id": pa.array([2], pa.int16()), "name": pa.array(["b"])}), tmp_path / "ok.parquet")
+    same = pa.table({"id": pa.array([2], pa.int16()), "name": pa.array(["b"])})
+    pq.write_table(same, tmp_path / "ok.parquet")
     added = await berth.upload((tmp_path / "ok.parquet").read_bytes(), table="ships", format="parquet",
                                mode="append")
     assert added["state"] == "done", added["errors"]
-    assert [tuple(r) for r in await berth.sql("SELECT id, name FROM ships ORDER BY id")] == [(1, "a"), (2, "b")]
+    rows = await berth.sql("SELECT id, name FROM ships ORDER BY id")
+    assert [tuple(r) for r in rows] == [(1, "a"), (2, "b")]
 
 
 async def test_a_file_that_is_not_parquet_fails(berth: Berth) -> None:
