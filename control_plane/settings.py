@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     neon_api_key: SecretStr | None = None
     neon_base_url: str = "https://console.neon.tech/api/v2"
     neon_region: str = "aws-us-east-2"
+    # A personal API key needs the organisation; sent as org_id where Neon's API takes it.
+    neon_org_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
 
     allowed_origins: list[str] = Field(default_factory=list)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)

@@ -19,6 +19,7 @@ from uuid import UUID
 
 import asyncpg
 
+from control_plane.dsn import for_asyncpg
 from control_plane.errors import Unauthorized, Unavailable
 from control_plane.sealing import Sealer, SealError
 from data_plane.auth import Grant
@@ -56,7 +57,8 @@ def connector(session: Session, idle_seconds: float) -> Connect:
     """
     async def connect(dsn: str, max_size: int, read_only: bool) -> asyncpg.Pool:
         settings = {"application_name": "berth:gateway", **session(read_only)}
-        return await asyncpg.create_pool(dsn, min_size=1, max_size=max_size, server_settings=settings,
+        usable = for_asyncpg(dsn)  # also for strings sealed before providers cut them
+        return await asyncpg.create_pool(usable, min_size=1, max_size=max_size, server_settings=settings,
                                          max_inactive_connection_lifetime=idle_seconds)
     return connect
 

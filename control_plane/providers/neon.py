@@ -3,8 +3,9 @@
 Create looks the project up by name first (``GET /projects?search=``), so a
 retried create never makes a second one; otherwise ``POST /projects`` and every
 returned operation is polled to a terminal status. The owner's connection
-string is ``connection_uris[0].connection_uri`` as Neon sent it (or, for a
-project an earlier try made, ``GET /projects/{id}/connection_uri``). The
+string is ``connection_uris[0].connection_uri`` (or, for a project an earlier
+try made, ``GET /projects/{id}/connection_uri``) cut to the options asyncpg
+understands (``dsn.for_asyncpg``). ``BERTH_NEON_ORG_ID`` goes out as ``org_id``. The
 read-only role is made with SQL over that string, not through the API: Neon
 puts API-made roles in ``neon_superuser`` (see ``neon_reader``). The project id
 is the ref. HTTP failures become ``ProviderError`` in ``neon_http`` only.
@@ -21,7 +22,7 @@ from uuid import UUID
 
 import httpx
 
-from control_plane.dsn import database_name, for_database
+from control_plane.dsn import database_name, for_asyncpg, for_database
 from control_plane.errors import ProviderError
 from control_plane.providers.base import DatabaseInfo, DatabaseSpec, ProvisionedDatabase
 from control_plane.providers.neon_http import DEFAULT_BASE_URL, Clock, Json, NeonApi, Sleep
@@ -82,6 +83,7 @@ class NeonProvider:
             project_id = str(project["id"])
             await self._settle(project_id)
             owner_dsn = await self._owner_uri(project_id)
+        owner_dsn = for_asyncpg(owner_dsn)  # e.g. Neon's channel_binding=require, which asyncpg cannot send
         password = new_password()
         await self._reader_setup(owner_dsn, self._reader_role, password)
         reader_dsn = for_database(owner_dsn, user=self._reader_role, password=password,
@@ -194,4 +196,5 @@ def from_settings(settings: Settings, *, http: httpx.AsyncClient | None = None) 
     """The provider ``BERTH_PROVIDER=neon`` names; makes (and then owns) a client when none is given."""
     client = http or httpx.AsyncClient(timeout=HTTP_TIMEOUT)
     return NeonProvider(client, api_key=settings.secret("neon_api_key"), region=settings.neon_region,
-                        base_url=settings.neon_base_url, owns_client=http is None)
+                        base_url=settings.neon_base_url, org_id=settings.neon_org_id,
+                        owns_client=http is None)
