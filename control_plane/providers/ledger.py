@@ -32,10 +32,10 @@ CREATE TABLE IF NOT EXISTS berth_fleet.databases (
 REVOKE ALL ON berth_fleet.databases FROM PUBLIC
 """
 LOCK_LEDGER = "SELECT pg_advisory_xact_lock($1)"
-# Databases a tenant role could otherwise connect to through PUBLIC: the catalog, postgres, others'.
+# Databases a tenant role could otherwise connect to through PUBLIC: the catalog, postgres, templates.
 PUBLIC_CONNECT = """
 SELECT datname FROM pg_database
-WHERE NOT datistemplate AND datname !~ '^db_[a-z0-9]{24}$'
+WHERE datname !~ '^db_[a-z0-9]{24}$'
   AND has_database_privilege('public', oid, 'CONNECT')
 """
 LIST = """

@@ -67,8 +67,9 @@ async def reconcile(res: Resources, *, dry_run: bool = False,
             said = await strangers(res, databases, live, dry_run)
             said += await orphans(res, ours, live, live_ids, dry_run)
             said += await _vanished(res, {d.ref for d in databases}, dry_run)
-            said += await _stuck(res, stale_after, dry_run)
+            # Accounts first: a re-enqueued account deletion covers its endpoints too.
             said += await _stuck_accounts(res, stale_after, dry_run)
+            said += await _stuck(res, stale_after, dry_run)
         finally:
             await lock.fetchval(UNLOCK, RECONCILE_LOCK)
     return said or ["provider and catalog agree"]

@@ -3,18 +3,25 @@ period, and never touches a database another installation (or nobody) labelled."
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import AsyncIterator
 from datetime import timedelta
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
+import redis.asyncio as aioredis
 
-from control_plane.providers.base import DatabaseSpec
+from control_plane.catalog.db import create_pool
+from control_plane.catalog.installation import installation_id
+from control_plane.providers.base import DatabaseSpec, ProvisionedDatabase
 from control_plane.providers.local import LocalProvider
+from control_plane.sealing import Sealer
 from jobs.handlers import Resources
 from jobs.handlers.quarantine import restore
 from jobs.handlers.reconcile import reconcile
-from tests.jobs.conftest import Clock, add_endpoint, on_fleet
+from tests.jobs.conftest import Clock, add_endpoint, on_fleet, resources
 
 BEHIND_BACK = "db_" + "z" * 24
 READY = "UPDATE endpoints SET status = 'ready', provider_ref = $2 WHERE id = $1"
@@ -128,3 +135,72 @@ async def test_a_teardown_refuses_another_installations_database(
     with pytest.raises(Exception, match="belongs to another installation"):
         await local.delete_database(theirs.ref)
     assert await connects(theirs.owner_dsn)
+
+
+@pytest.fixture
+async def second_catalog(server_url: str, template_db: str) -> AsyncIterator[str]:
+    """The catalog of a second installation: a copy of the template with an id of its own."""
+    name = f"berth_t_{uuid.uuid4().hex[:12]}"
+    await on_fleet(server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
+    url = urlunsplit(urlsplit(server_url)._replace(path='/' + name))
+    await on_fleet(url, "UPDATE installation SET id = gen_random_uuid()")
+    yield url
+    await on_fleet(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def churn(res: Resources, catalog: asyncpg.Connection, rounds: int) -> dict[uuid.UUID, str]:
+    """Create two endpoints and delete one each round, reconciling in between; the live ones remain."""
+    live: dict[uuid.UUID, str] = {}
+    for turn in range(rounds):
+        for _ in range(2):
+            endpoint = await add_endpoint(catalog, uuid.uuid4())
+            made: ProvisionedDatabase = await res.provider.create_database(DatabaseSpec(endpoint))
+            await catalog.execute(READY, endpoint, made.ref)
+            live[endpoint] = made.ref
+            await reconcile(res)
+        leaving = sorted(live)[turn % len(live)]
+        await res.provider.delete_database(live.pop(leaving))
+        await catalog.execute(GONE, leaving)
+        await reconcile(res)
+    return live
+
+
+async def test_two_installations_on_one_server_never_lose_each_others_databases(
+    res: Resources, second_catalog: str, fleet: str, redis_client: aioredis.Redis, sealer: Sealer,
+    catalog: asyncpg.Connection, clock: Clock,
+) -> None:
+    other_catalog = await asyncpg.connect(second_catalog)
+    other_pool = await create_pool(second_catalog, "berth_worker", min_size=0, max_size=4)
+    other = LocalProvider([fleet], installation=await installation_id(other_catalog))
+    # No grace at all: a wrong orphan verdict would drop a database on the spot.
+    mine = Resources(res.pool, res.provider, sealer, redis_client, clock, orphan_grace=timedelta(0))
+    theirs = resources(other_pool, other, sealer, redis_client, clock, grace=timedelta(0))
+    try:
+        kept = await asyncio.gather(churn(mine, catalog, 4), churn(theirs, other_catalog, 4))
+    finally:
+        await other_pool.close()
+        await other_catalog.close()
+    present = {d.ref for d in await res.provider.list_databases()}
+    assert present == set(kept[0].values()) | set(kept[1].values())
+    assert len(present) == 8
+
+
+async def test_a_tenant_role_reaches_no_other_database_and_reads_no_endpoint_id(
+    local: LocalProvider, fleet: str,
+) -> None:
+    endpoint = uuid.uuid4()
+    made = await local.create_database(DatabaseSpec(endpoint))
+    for database in ("postgres", "template1"):
+        elsewhere = urlunsplit(urlsplit(made.owner_dsn)._replace(path="/" + database))
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await asyncpg.connect(elsewhere)
+    conn = await asyncpg.connect(made.reader_dsn)
+    try:
+        seen = await conn.fetch("SELECT datname, shobj_description(oid, 'pg_database') AS comment "
+                                "FROM pg_database WHERE datname LIKE 'db\\_%'")
+        roles = [r[0] for r in await conn.fetch("SELECT rolname FROM pg_roles")]
+    finally:
+        await conn.close()
+    legacy = "".join("0123456789abcdefghijklmnopqrstuvwxyz"[endpoint.int // 36**i % 36] for i in range(24))
+    assert [tuple(row) for row in seen] == [(made.ref, None)]
+    assert all(str(endpoint) not in text and legacy not in text for text in [made.ref, *roles])

@@ -9,7 +9,7 @@ import asyncpg
 from control_plane.providers.base import DatabaseSpec
 from control_plane.providers.local import LocalProvider
 from jobs.handlers import Resources
-from jobs.handlers.reconcile import RECONCILE_LOCK, VANISHED_REASON, reconcile
+from jobs.handlers.reconcile import RECONCILE_LOCK, VANISHED_REASON, reconcile, stuck_deletions
 from tests.jobs.conftest import Clock, add_endpoint, add_job, job_row, runner
 
 
@@ -62,3 +62,21 @@ async def test_one_reconciler_at_a_time(
     assert await local.get_database(orphan) is not None
     await catalog.execute("SELECT pg_advisory_unlock($1)", RECONCILE_LOCK)
     assert (await reconcile(res))[0].startswith(f"quarantined orphaned database {orphan}")
+
+
+async def test_a_dead_account_deletion_is_taken_up_again_and_named_until_then(
+    res: Resources, catalog: asyncpg.Connection, pool: asyncpg.Pool, clock: Clock,
+) -> None:
+    tenant = uuid.uuid4()
+    endpoint = await add_endpoint(catalog, tenant, status="deleting")
+    await catalog.execute("UPDATE tenants SET status = 'deleting', "
+                          "deleted_at = now() - interval '20 minutes'")
+    await catalog.execute("UPDATE endpoints SET updated_at = now() - interval '20 minutes'")
+    dead = await add_job(catalog, "delete_account", {"tenant_id": str(tenant)}, tenant)
+    await catalog.execute("UPDATE jobs SET status = 'dead' WHERE id = $1", dead)
+    assert await stuck_deletions(pool, clock()) == [f"account {tenant}", f"endpoint {endpoint}"]
+    assert await reconcile(res) == [f"account {tenant} stuck deleting: re-enqueued delete_account"]
+    again = await catalog.fetchval("SELECT id FROM jobs WHERE kind = 'delete_account' AND status = 'queued'")
+    assert again is not None and again != dead
+    assert await stuck_deletions(pool, clock()) == []
+    assert await reconcile(res) == ["provider and catalog agree"]
