@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from data_plane.guard.builtins import CATALOG_FUNCTIONS, CATALOG_OPERATORS, VOLATILE_FUNCTIONS
+from data_plane.guard.targets import is_system_schema
 from data_plane.guard.tree import strings
 
 
@@ -88,7 +89,7 @@ def call_refusal(parts: list[str], scope: Scope) -> str:
         return reason
     if name in READ_BUILTINS and schema in _SYSTEM_FUNCTION_SCHEMAS:
         return ""
-    if name in scope.own_functions and not (schema or "").lower().startswith("pg_"):
+    if name in scope.own_functions and not (schema and is_system_schema(schema)):
         return ""
     return (f"the function {'.'.join(parts)}() is not allowed for a read token: only built-ins that change "
             "nothing and the endpoint's own non-volatile functions are")
