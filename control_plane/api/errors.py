@@ -17,14 +17,16 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from control_plane.errors import BerthError, RateLimited, Unauthorized
 
 log = logging.getLogger("berth.api")
 
-HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
+HTTP_CODES = {400: "invalid_json", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
               415: "unsupported_media_type"}
+METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
 BODY_NOT_OBJECT = frozenset({"model_attributes_type", "dict_type"})
 
 
@@ -89,8 +91,18 @@ async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
 async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     code = HTTP_CODES.get(exc.status_code, "bad_request" if exc.status_code < 500 else "internal")
-    message = "the body cannot be read" if exc.status_code == 400 else str(exc.detail)
-    return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
+    message = "the body is not valid JSON in UTF-8" if exc.status_code == 400 else str(exc.detail)
+    headers = exc.headers
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": _allowed(request)}
+    return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=headers)
+
+
+def _allowed(request: Request) -> str:
+    """Every method the path takes: FastAPI keeps one route per method, and Starlette names only the first."""
+    routes: list[BaseRoute] = request.app.router.routes
+    return ", ".join(m for m in METHODS
+                     if any(r.matches({**request.scope, "method": m})[0] == Match.FULL for r in routes))
 
 
 class CatchAll:
