@@ -10,6 +10,7 @@ import asyncio
 import base64
 import os
 import secrets
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -26,24 +27,26 @@ from control_plane.dsn import for_database
 from control_plane.settings import Settings
 
 
+# The embedded servers live outside pytest's numbered temp folders: a concurrent pytest run on the
+# same machine prunes old ones, which would pull the data directory from under a running server.
 @pytest.fixture(scope="session")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_url() -> Iterator[str]:
     """Admin DSN of the Postgres server the suite uses."""
     configured = os.environ.get("BERTH_TEST_DATABASE_URL")
     if configured:
         yield configured
         return
-    with embedded_postgres(tmp_path_factory.mktemp("pg")) as url:
+    with tempfile.TemporaryDirectory(prefix="berth-pg-") as folder, embedded_postgres(Path(folder)) as url:
         yield url
 
 
 @pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def redis_url() -> Iterator[str]:
     configured = os.environ.get("BERTH_TEST_REDIS_URL")
     if configured:
         yield configured
         return
-    with embedded_redis(tmp_path_factory.mktemp("redis")) as url:
+    with tempfile.TemporaryDirectory(prefix="berth-redis-") as folder, embedded_redis(Path(folder)) as url:
         yield url
 
 
