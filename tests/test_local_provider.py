@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -121,8 +122,10 @@ async def _alive(conn: asyncpg.Connection) -> bool:
     return True
 
 
-async def test_placement_fills_the_least_loaded_server(tmp_path: Path, spec: Spec) -> None:
-    with embedded_postgres(tmp_path / "one") as one, embedded_postgres(tmp_path / "two") as two:
+async def test_placement_fills_the_least_loaded_server(spec: Spec) -> None:
+    # Outside pytest's numbered temp folders, which a concurrent run on the machine may prune.
+    with tempfile.TemporaryDirectory(prefix="berth-") as folder, \
+            embedded_postgres(Path(folder) / "one") as one, embedded_postgres(Path(folder) / "two") as two:
         installation = uuid.uuid4()
         provider = LocalProvider([one, two], installation=installation)
         refs = [(await provider.create_database(spec())).ref for _ in range(3)]
