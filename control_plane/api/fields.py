@@ -17,12 +17,16 @@ INT64_MAX = 2**63 - 1
 NO_NUL = r"^[^\x00]*$"
 NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 REGION_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
-EMAIL_PATTERN = r"^[^\x00\s@]+@[^\x00\s@]+$"
-LABEL_PATTERN = r"^[^\x00]*\S[^\x00]*$"  # at least one visible character
+# Spaces and controls spelled out, not \s: regex engines disagree on characters such as U+0085, and the
+# schema's readers (clients, fuzzers) must draw the same line as the server.
+EMAIL_PATTERN = r"^[^\x00-\x20\x7f-\xa0@]+@[^\x00-\x20\x7f-\xa0@]+$"
+LABEL_PATTERN = r"^[^\x00]*[^\x00-\x20\x7f-\xa0][^\x00]*$"  # at least one visible character
 # YYYY-MM from 0001-01 to 9999-12.
 MONTH_PATTERN = r"^(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-(?:0[1-9]|1[0-2])$"
 IDEMPOTENCY_KEY_PATTERN = r"^[!-~]{1,200}$"  # visible ASCII
-CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,200}$"
+# The last row's creation time (microseconds since 1970) and id: every value the pattern admits is a
+# position, so a cursor never fails on its own (it may simply start past the end).
+CURSOR_PATTERN = r"^[0-9]{1,16}\.[0-9a-f]{32}$"
 REF_PATTERN = r"^[A-Za-z0-9-]{1,80}$"  # an endpoint's id or slug
 
 

@@ -7,8 +7,7 @@ carries a ``Link`` to the next one. The cursor is the last row's
 
 from __future__ import annotations
 
-import base64
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -20,24 +19,25 @@ from control_plane.errors import InvalidInput
 from control_plane.services.paging import Position
 
 MAX_LIMIT = 200
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")]
 CursorQuery = Annotated[Cursor | None, Query(description="from the previous page's Link header")]
 LINK_HEADER = header(200, "Link", 'the next page (<url>; rel="next") when this page is full')
 
 
 def encode(created_at: datetime, row_id: UUID) -> str:
-    raw = f"{created_at.isoformat()}|{row_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    micros = (created_at - EPOCH) // timedelta(microseconds=1)
+    return f"{micros}.{row_id.hex}"
 
 
 def decode(cursor: str | None) -> Position | None:
+    """The position a cursor names; the field's pattern has already admitted only decodable text."""
     if cursor is None:
         return None
+    micros, row_id = cursor.split(".")
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        when, row_id = raw.split("|")
-        return datetime.fromisoformat(when), UUID(row_id)
-    except ValueError:
+        return EPOCH + timedelta(microseconds=int(micros)), UUID(hex=row_id)
+    except (ValueError, OverflowError):
         raise InvalidInput("cursor was not issued by this server", code="invalid_cursor") from None
 
 
