@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from control_plane.errors import BadRequest
+from control_plane.errors import InvalidInput
 
 
-class BadImport(BadRequest):
+class BadImport(InvalidInput):
     """The file (or the table it would go into) is not loadable; nothing was changed."""
 
     code = "invalid_import"

@@ -11,18 +11,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path, PurePath
 from typing import Any
 from uuid import UUID
 
 from control_plane.catalog.queue import enqueue
-from control_plane.errors import BadRequest, Conflict, NotFound
+from control_plane.errors import Conflict, InvalidInput, NotFound
 from control_plane.imports import spool, store
 from control_plane.imports.limits import max_import_bytes
 from control_plane.imports.names import safe_name
 from control_plane.imports.store import Format, Import, Mode, NewImport
 from control_plane.services import audit
 from control_plane.services.context import Caller, Context, transaction
+from control_plane.services.endpoints import Ref, resolve
 
 MAX_LIST = 100
 ENDPOINT = "SELECT plan, status FROM endpoints WHERE id = $1 AND tenant_id = $2"
@@ -36,7 +38,21 @@ CONTENT_TYPES = {
 EXTENSIONS = {".csv": Format.CSV, ".tsv": Format.TSV, ".tab": Format.TSV, ".json": Format.JSON,
               ".ndjson": Format.NDJSON, ".jsonl": Format.NDJSON, ".xlsx": Format.XLSX,
               ".parquet": Format.PARQUET}
-ENCODINGS = frozenset({"utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "cp1252", "latin-1"})
+
+
+class Encoding(StrEnum):
+    """The encodings a CSV or TSV may be declared in (detected when none is)."""
+
+    UTF8 = "utf-8"
+    UTF8_SIG = "utf-8-sig"
+    UTF16 = "utf-16"
+    UTF16_LE = "utf-16-le"
+    UTF16_BE = "utf-16-be"
+    CP1252 = "cp1252"
+    LATIN1 = "latin-1"
+
+
+ENCODINGS = frozenset(Encoding)
 
 
 @dataclass(frozen=True)
@@ -47,7 +63,7 @@ class Upload:
     content_type: str | None = None
     filename: str | None = None
     table: str | None = None
-    mode: str = "create"
+    mode: str = Mode.CREATE
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -57,32 +73,30 @@ def resolve_format(upload: Upload) -> Format:
         try:
             return Format(upload.format.lower())
         except ValueError:
-            raise BadRequest(f"unknown format; choose one of {', '.join(Format)}",
-                             code="unknown_format") from None
+            raise InvalidInput(f"unknown format; choose one of {', '.join(Format)}",
+                               code="unknown_format") from None
     media = (upload.content_type or "").split(";")[0].strip().lower()
     if media in CONTENT_TYPES:
         return CONTENT_TYPES[media]
     suffix = PurePath(upload.filename or "").suffix.lower()
     if suffix in EXTENSIONS:
         return EXTENSIONS[suffix]
-    raise BadRequest("say the format: ?format=csv|tsv|json|ndjson|xlsx|parquet, a Content-Type, or a file "
-                     "name with its extension", code="unknown_format")
+    raise InvalidInput("say the format: ?format=csv|tsv|json|ndjson|xlsx|parquet, a Content-Type, or a file "
+                       "name with its extension", code="unknown_format")
 
 
 def _mode(value: str) -> Mode:
     try:
         return Mode(value)
     except ValueError:
-        raise BadRequest("mode must be create, replace or append", code="invalid_mode") from None
+        raise InvalidInput("mode must be create, replace or append", code="invalid_request") from None
 
 
 def _options(options: dict[str, Any]) -> dict[str, Any]:
+    """Reading options as given; the API's query types and the CLI's choices have checked them."""
     encoding = options.get("encoding")
     if encoding is not None and str(encoding).lower() not in ENCODINGS:
-        raise BadRequest(f"encoding must be one of {', '.join(sorted(ENCODINGS))}", code="invalid_encoding")
-    delimiter = options.get("delimiter")
-    if delimiter is not None and len(str(delimiter)) != 1:
-        raise BadRequest("delimiter must be one character", code="invalid_delimiter")
+        raise InvalidInput(f"encoding must be one of {', '.join(sorted(ENCODINGS))}", code="invalid_request")
     return {k: v for k, v in options.items() if v is not None}
 
 
@@ -90,23 +104,23 @@ def table_name(upload: Upload) -> str:
     return safe_name(upload.table or PurePath(upload.filename or "").stem, "data")
 
 
-async def _endpoint_plan(ctx: Context, caller: Caller, endpoint_id: UUID) -> str:
+async def _endpoint_plan(ctx: Context, caller: Caller, endpoint: Ref) -> tuple[UUID, str]:
     async with transaction(ctx, caller.tenant_id) as conn:
+        endpoint_id = await resolve(conn, caller, endpoint)
         row = await conn.fetchrow(ENDPOINT, endpoint_id, caller.tenant_id)
     if row is None:
         raise NotFound("no such endpoint")
     if row["status"] != "ready":
         raise Conflict(f"the endpoint is {row['status']}; imports need a ready endpoint",
                        code="endpoint_not_ready")
-    plan: str = row["plan"]
-    return plan
+    return endpoint_id, row["plan"]
 
 
-async def start(ctx: Context, caller: Caller, endpoint_id: UUID, upload: Upload, chunks: AsyncIterator[bytes],
+async def start(ctx: Context, caller: Caller, endpoint: Ref, upload: Upload, chunks: AsyncIterator[bytes],
                 *, spool_dir: Path, declared_length: int | None = None) -> Import:
     """Spool the body, then record the import and enqueue its job in one transaction."""
     fmt, mode, options = resolve_format(upload), _mode(upload.mode), _options(upload.options)
-    plan = await _endpoint_plan(ctx, caller, endpoint_id)
+    endpoint_id, plan = await _endpoint_plan(ctx, caller, endpoint)
     limit = max_import_bytes(plan)
     if declared_length is not None and declared_length > limit:
         raise spool.too_large(limit, plan)
@@ -126,18 +140,18 @@ async def start(ctx: Context, caller: Caller, endpoint_id: UUID, upload: Upload,
     return made
 
 
-async def get(ctx: Context, caller: Caller, endpoint_id: UUID, import_id: UUID) -> Import:
+async def get(ctx: Context, caller: Caller, endpoint: Ref, import_id: UUID) -> Import:
     async with transaction(ctx, caller.tenant_id) as conn:
+        endpoint_id = await resolve(conn, caller, endpoint)
         found = await store.get(conn, caller.tenant_id, endpoint_id, import_id)
     if found is None:
         raise NotFound("no such import")
     return found
 
 
-async def list_imports(ctx: Context, caller: Caller, endpoint_id: UUID, *, limit: int = 50) -> list[Import]:
+async def list_imports(ctx: Context, caller: Caller, endpoint: Ref, *, limit: int = 50) -> list[Import]:
     if not 1 <= limit <= MAX_LIST:
-        raise BadRequest(f"limit must be between 1 and {MAX_LIST}", code="invalid_limit")
+        raise InvalidInput(f"limit must be between 1 and {MAX_LIST}", code="invalid_limit")
     async with transaction(ctx, caller.tenant_id) as conn:
-        if await conn.fetchrow(ENDPOINT, endpoint_id, caller.tenant_id) is None:
-            raise NotFound("no such endpoint")
+        endpoint_id = await resolve(conn, caller, endpoint)
         return await store.list_for(conn, caller.tenant_id, endpoint_id, limit)

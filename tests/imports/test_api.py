@@ -59,7 +59,9 @@ async def test_a_declared_size_over_the_plan_limit_is_413(berth: Berth) -> None:
 async def test_unknown_format_and_mode_are_refused(berth: Berth) -> None:
     assert (await berth.send(CSV)).json()["error"]["code"] == "unknown_format"
     refused = await berth.send(CSV, format="csv", mode="merge")
-    assert refused.status_code == 400 and refused.json()["error"]["code"] == "invalid_mode"
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "invalid_request"
+    nul = await berth.send(CSV, format="csv", table="a\x00b")
+    assert nul.status_code == 422
 
 
 async def test_another_tenants_endpoint_is_not_found(berth: Berth) -> None:

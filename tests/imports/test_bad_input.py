@@ -33,7 +33,7 @@ async def test_bad_csv_fails_with_where_and_leaves_nothing(berth: Berth, name: s
 @pytest.mark.parametrize(("fmt", "body", "code"), [
     ("json", b'{"a": 1}', "not_an_array"),
     ("json", b'[{"a": 1}, 2]', "not_an_object"),
-    ("json", b'[{"a": 1}, {"a": ', "invalid_json"),
+    ("json", b'[{"a": 1}, {"a": ', "malformed_json"),
     ("ndjson", b'{"a": 1}\n[1]\n', "not_an_object"),
     ("json", b"[]", "no_rows"),
 ])

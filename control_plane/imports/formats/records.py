@@ -82,7 +82,7 @@ class RecordSource:
             for number, obj in enumerate(ijson.items(raw, "item", use_float=True), start=1):
                 yield _object(obj, f"item {number}")
         except ijson.JSONError as exc:
-            raise BadImport(f"not valid JSON: {exc}", code="invalid_json") from exc
+            raise BadImport(f"not valid JSON: {exc}", code="malformed_json") from exc
         except UnicodeDecodeError as exc:
             raise BadImport(f"the file is not valid UTF-8: {exc.reason}", code="invalid_encoding") from exc
         if raw.tell() and _first_byte(raw) != b"[":
@@ -100,7 +100,7 @@ class RecordSource:
             try:
                 yield _object(orjson.loads(line), "the line")
             except orjson.JSONDecodeError as exc:
-                raise BadImport(f"not valid JSON: {exc}", line=number, code="invalid_json") from exc
+                raise BadImport(f"not valid JSON: {exc}", line=number, code="malformed_json") from exc
             except BadImport as exc:
                 raise BadImport(exc.detail, line=number, code=exc.code) from exc
 
