@@ -15,6 +15,7 @@ from cli.operate import fail, load_settings, write_runtime
 from cli.server import Part
 from control_plane.api.app import serving as control_serving
 from control_plane.errors import BerthError
+from control_plane.mail import catcher
 from data_plane.app import serving as gateway_serving
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -46,7 +47,9 @@ def dev(
     data_dir: Path = typer.Option(None, help="Where embedded services keep data (default .berth)."),
 ) -> None:
     """Run everything in one process, on embedded Postgres and Redis unless URLs are set."""
-    settings = load_settings(dev=True, port=port, host=host, data_dir=data_dir).with_dev_secrets()
+    configured = load_settings(dev=True, port=port, host=host, data_dir=data_dir).with_dev_secrets()
+    settings = catcher.for_dev(configured)  # mail goes to a local catcher unless a relay is configured
+    background = _background_parts() + ([catcher.catching] if configured.smtp_host is None else [])
     try:
         runtime.check_port(settings.host, settings.port)
         with runtime.services(settings) as resolved:
@@ -57,8 +60,9 @@ def dev(
                 typer.echo(f"Berth is running at {resolved.base_url}  (Ctrl-C to stop)")
                 typer.echo(f"  control plane: {resolved.base_url}/v1   docs: {resolved.base_url}/docs")
                 typer.echo(f"  gateway:       {resolved.base_url}/e/<slug>/mcp")
+                typer.echo(f"  sign-in:       {resolved.base_url}/login   mail: {resolved.base_url}/dev/mail")
                 typer.echo("\n".join(["", *lines, ""]))
-                runtime.serve(resolved, control_serving, gateway_serving, _background_parts())
+                runtime.serve(resolved, control_serving, gateway_serving, background)
             finally:
                 marker.unlink(missing_ok=True)
     except (runtime.StartupError, BerthError) as exc:

@@ -1,5 +1,10 @@
 """One ASGI process for any mix of roles: /v1 to the control plane, /e/ to the gateway.
 
+Protected-resource metadata (``/.well-known/oauth-protected-resource...``)
+belongs to the gateway, like the MCP URLs it describes; the authorization
+server's paths (its metadata, ``/oauth/...``, the sign-in pages) to the
+control plane.
+
 Each role is an async context manager that opens its resources and yields an
 ASGI app; this root app enters them in its lifespan, routes by path, and
 answers /healthz (process up) and /readyz (catalog and Redis reachable).
@@ -20,7 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from control_plane.settings import Settings
 
 Part = Callable[[Settings], AbstractAsyncContextManager[ASGIApp | None]]
-GATEWAY_PREFIXES = ("/e/", "/.well-known/", "/register", "/authorize", "/token")
+GATEWAY_PREFIXES = ("/e/", "/.well-known/oauth-protected-resource")
 READY_TIMEOUT = 2.0
 
 

@@ -2,6 +2,8 @@
 
     BerthError
     ├── BadRequest (400)            a request that cannot be read (invalid JSON)
+    │   ├── OAuthError (400)        an OAuth refusal; ``code`` is the RFC 6749 / 7591 / 8707 error name
+    │   │   └── InvalidClient (401)
     │   ├── InvalidInput (422)      read, but a field breaks a rule; the caller can fix it
     │   ├── UnsupportedMediaType (415)
     │   └── PayloadTooLarge (413)
@@ -57,6 +59,17 @@ class UnsupportedMediaType(BadRequest):
 class PayloadTooLarge(BadRequest):
     code = "payload_too_large"
     status = 413
+
+
+class OAuthError(BadRequest):
+    """A refusal of the OAuth protocol: sent as ``{"error": code, "error_description": message}``."""
+
+    code = "invalid_request"
+
+
+class InvalidClient(OAuthError):
+    code = "invalid_client"
+    status = 401
 
 
 class Unauthorized(BerthError):
@@ -167,6 +180,16 @@ CATALOGUE: tuple[Code, ...] = (
     Code("provider_auth", 502, "the database provider refused Berth's credentials"),
     Code("provider_operation_failed", 502, "a provider operation ended in failure"),
     Code("unavailable", 503, "a dependency is down; retry later"),
+    Code("invalid_client", 401, "OAuth: an unknown client, or a metadata document Berth cannot use"),
+    Code("invalid_grant", 400, "OAuth: a used, expired or mismatched code or refresh token, or bad verifier"),
+    Code("invalid_target", 400, "OAuth: a resource not one endpoint's MCP URL, or not the granted one"),
+    Code("invalid_scope", 400, "OAuth: scopes other than mcp and mcp:write, or wider than the grant"),
+    Code("invalid_redirect_uri", 400, "OAuth registration: a redirect URI neither https nor http loopback"),
+    Code("invalid_client_metadata", 400, "OAuth registration: metadata refused (public clients only)"),
+    Code("unsupported_grant_type", 400, "OAuth: grant types other than authorization_code and refresh_token"),
+    Code("unsupported_response_type", 400, "OAuth: response types other than code"),
+    Code("csrf_failed", 403, "a browser form without this browser's CSRF token, or sent from another site"),
+    Code("invalid_link", 401, "a sign-in link that is used, expired or unknown"),
     Code("endpoint_unavailable", 503, "the gateway: the endpoint's database cannot be reached"),
     Code("import_too_large", 413, "the file is over the plan's import limit (the message names it)"),
     Code("endpoint_not_ready", 409, "imports need a ready endpoint"),

@@ -57,6 +57,23 @@ class Settings(BaseSettings):
     statement_timeout_ms: int = Field(default=5000, ge=100)
     max_result_bytes: int = Field(default=1_000_000, ge=1024)
 
+    # Mail (magic links). Unset host: mail is not sent (``berth dev`` catches it locally instead).
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "Berth <berth@localhost>"
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
+    # OAuth for MCP clients and the browser session behind its sign-in and consent pages.
+    oauth_issuer: str | None = None
+    oauth_access_ttl_seconds: int = Field(default=3600, ge=60, le=86400)
+    oauth_refresh_ttl_days: int = Field(default=30, ge=1, le=365)
+    # Client ID Metadata Documents on private or loopback addresses: refused unless dev or set here.
+    oauth_allow_private_clients: bool = False
+    session_ttl_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -102,3 +119,8 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def issuer(self) -> str:
+        """The OAuth authorization server's identifier: the control plane's public URL."""
+        return (self.oauth_issuer or self.base_url).rstrip("/")

@@ -4,7 +4,9 @@
 (jsonrpc.py) -> era checks -> method (mcp.py); ``tools/call`` goes on to the
 rate limit, the endpoint's pool, the tool and the audit buffer (calls.py).
 ``GET /e/{slug}/llms.txt`` and ``/manifest.json`` describe the endpoint (docs.py).
-Every other path, the OAuth discovery paths included, is a JSON 404.
+``GET /.well-known/oauth-protected-resource/e/{slug}/mcp`` (and the variants
+clients probe) is the endpoint's RFC 9728 metadata (discovery.py). Every other
+path is a JSON 404.
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ import redis.asyncio as aioredis
 from starlette.types import Receive, Scope, Send
 
 from control_plane.catalog.db import create_pool
-from control_plane.errors import BerthError, Forbidden, NotFound
+from control_plane.errors import BerthError, Forbidden, NotFound, Unauthorized
 from control_plane.sealing import Sealer
 from control_plane.settings import Settings
-from data_plane import catalog, docs, heartbeat, jsonrpc, wire
+from data_plane import catalog, discovery, docs, heartbeat, jsonrpc, wire
 from data_plane.audit import AuditBuffer
 from data_plane.auth import Authenticator, Grant, bearer, public_grant
 from data_plane.calls import Calls, Toolbox
@@ -35,6 +37,7 @@ from data_plane.mcp import Methods
 from data_plane.pools import PoolLimits, Pools, connector
 from data_plane.ratelimit import FailoverLimiter, LimitExceeded, MemoryLimiter, RedisLimiter
 from data_plane.tools import QueryLimits, session_settings
+from data_plane.tools.generated.cache import SchemaCatalogs
 
 log = logging.getLogger(__name__)
 FindPublic = Callable[[str], Awaitable[asyncpg.Record | None]]
@@ -58,6 +61,7 @@ class Gateway:
         self.origins = frozenset(settings.allowed_origins)
         self.max_body = settings.max_body_bytes
         self.base_url = settings.base_url
+        self.issuer = settings.issuer
         self.keepalive = keepalive
         self.stopping = asyncio.Event()
 
@@ -68,6 +72,10 @@ class Gateway:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            return
+        described = discovery.slug_of(scope["path"])
+        if described is not None:
+            await self.resource_metadata(scope, send, described)
             return
         slug, _, rest = scope["path"].removeprefix("/e/").partition("/")
         on_endpoint = scope["path"].startswith("/e/") and slug
@@ -96,10 +104,27 @@ class Gateway:
                 raise Forbidden("this Origin may not call the endpoint", code="origin_not_allowed")
             grant = await self.auth.check(bearer(wire.header(headers, b"authorization")), slug)
             body = await wire.read_body(receive, self.max_body)
+        except Unauthorized as exc:
+            await self._unauthorized(receive, send, exc, slug)
+            return
         except BerthError as exc:
             await wire.render_error(send, exc)
             return
         await self.rpc(grant, body, headers, receive, send)
+
+    async def _unauthorized(self, receive: Receive, send: Send, exc: Unauthorized, slug: str) -> None:
+        """401 with the request's id when its body can be read, so the client can match the error."""
+        request_id: object = None
+        with contextlib.suppress(BerthError):
+            request_id = _id_of(await wire.read_body(receive, self.max_body))
+        await wire.render_unauthorized(send, exc, request_id, discovery.challenge(self.base_url, slug))
+
+    async def resource_metadata(self, scope: Scope, send: Send, slug: str) -> None:
+        if scope["method"] not in ("GET", "HEAD"):
+            await wire.respond(send, 405, wire.error_body("method_not_allowed", "GET only"), GET_ONLY)
+            return
+        cors = [(b"access-control-allow-origin", b"*"), (b"cache-control", b"public, max-age=300")]
+        await wire.respond(send, 200, discovery.document(self.base_url, self.issuer, slug), cors)
 
     async def docs(self, scope: Scope, send: Send, slug: str, name: str) -> None:
         """The endpoint's manifest or llms.txt, for a token of the endpoint."""
@@ -113,10 +138,9 @@ class Gateway:
                 grant = await self.auth.check(bearer(authorization), slug)
             tables = await docs.read_schema(await self.calls.pools.get(grant))
         except BerthError as exc:
-            await wire.render_error(send, exc)
+            await wire.render_error(send, exc, challenge=discovery.challenge(self.base_url, slug))
             return
-        doc = docs.manifest(slug, f"{self.base_url}/e/{slug}/mcp", tables,
-                            self.calls.tools.tool_definitions(grant.can_write))
+        doc = docs.manifest(slug, f"{self.base_url}/e/{slug}/mcp", tables, await self.calls.list_tools(grant))
         if name == "manifest.json":
             await wire.respond(send, 200, orjson.dumps(doc))
             return
@@ -245,8 +269,10 @@ def _assemble(settings: Settings, tools: Toolbox, pool: asyncpg.Pool, redis: aio
     audit = AuditBuffer(lambda rows: catalog.insert_audit(pool, rows),
                         lambda stamps: catalog.stamp_last_used(pool, stamps))
     limits = _query_limits(settings)
-    subscriber = Subscriber(listener, auth, pools)
-    gateway = Gateway(settings, auth, Calls(tools, limiter, pools, audit, limits), subscriber=subscriber,
+    schemas = SchemaCatalogs(tools.tool_definitions, max_entries=settings.max_pools)
+    subscriber = Subscriber(listener, auth, pools, schemas)
+    calls = Calls(tools, limiter, pools, audit, limits, schemas=schemas)
+    gateway = Gateway(settings, auth, calls, subscriber=subscriber,
                       find_public=lambda slug: catalog.find_public_endpoint(pool, slug))
     return gateway, subscriber
 

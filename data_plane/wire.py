@@ -1,7 +1,9 @@
 """HTTP on raw ASGI for the gateway: read a bounded body, send JSON, and render Berth errors.
 
 This is the data plane's one error renderer: a ``BerthError`` becomes an HTTP
-status and ``{"error": {"code", "message"}}`` here and nowhere else.
+status and ``{"error": {"code", "message"}}`` here and nowhere else; a 401 on
+an MCP URL is a JSON-RPC error object (``unauthorized``), so SDK clients show
+Berth's message, with the Bearer challenge naming the endpoint's metadata.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from control_plane.errors import BadRequest, BerthError, PayloadTooLarge, RateLi
 Headers = list[tuple[bytes, bytes]]
 JSON = (b"content-type", b"application/json")
 CHALLENGE = (b"www-authenticate", b'Bearer realm="berth", error="invalid_token"')
+UNAUTHORIZED_RPC = -32001  # the JSON-RPC code servers commonly use for "authentication required"
 INSUFFICIENT = (b"www-authenticate", b'Bearer realm="berth", error="insufficient_scope", scope="mcp:write"')
 
 
@@ -68,10 +71,10 @@ def error_body(code: str, message: str) -> bytes:
     return orjson.dumps({"error": {"code": code, "message": message}})
 
 
-def error_headers(exc: BerthError) -> Headers:
+def error_headers(exc: BerthError, challenge: bytes | None = None) -> Headers:
     """Headers an error owes its client: the Bearer challenge, or when to retry."""
     if isinstance(exc, Unauthorized):
-        return [CHALLENGE]
+        return [(CHALLENGE[0], challenge)] if challenge else [CHALLENGE]
     if isinstance(exc, RateLimited):
         return [(b"retry-after", str(exc.retry_after).encode())]
     if exc.code == "insufficient_scope":
@@ -81,7 +84,19 @@ def error_headers(exc: BerthError) -> Headers:
     return []
 
 
-async def render_error(send: Send, exc: BerthError, extra: Headers | None = None) -> None:
+async def render_error(send: Send, exc: BerthError, extra: Headers | None = None, *,
+                       challenge: bytes | None = None) -> None:
     """The data plane's error renderer: status, JSON body, and the headers the error implies."""
-    headers = error_headers(exc) + (extra or [])
+    headers = error_headers(exc, challenge) + (extra or [])
     await respond(send, exc.status, error_body(exc.code, exc.message), headers)
+
+
+def rpc_error_body(exc: BerthError, request_id: object) -> bytes:
+    """A JSON-RPC error object for a refusal before any method ran; Berth's code rides in ``data``."""
+    error = {"code": UNAUTHORIZED_RPC, "message": exc.message, "data": {"code": exc.code}}
+    return orjson.dumps({"jsonrpc": "2.0", "id": request_id, "error": error})
+
+
+async def render_unauthorized(send: Send, exc: Unauthorized, request_id: object, challenge: bytes) -> None:
+    """401 on an MCP URL: the challenge naming the endpoint's metadata and a JSON-RPC error body."""
+    await respond(send, exc.status, rpc_error_body(exc, request_id), error_headers(exc, challenge))

@@ -13,7 +13,17 @@ from starlette.types import ASGIApp
 
 from control_plane.api import errors
 from control_plane.api.middleware import BodyLimit, RequestId
-from control_plane.api.routes import account, activity, api_keys, endpoints, identity, imports, tokens
+from control_plane.api.routes import (
+    account,
+    activity,
+    api_keys,
+    endpoints,
+    identity,
+    imports,
+    magic_link,
+    oauth_grants,
+    tokens,
+)
 from control_plane.catalog.db import create_pool
 from control_plane.catalog.installation import installation_id
 from control_plane.imports.spool import spool_dir
@@ -22,6 +32,8 @@ from control_plane.providers.factory import build_provider
 from control_plane.sealing import Sealer
 from control_plane.services.context import Context
 from control_plane.settings import Settings
+from control_plane.web import mount
+from control_plane.web.resources import Web
 
 CATALOG_POOL_MAX = 10
 PROVIDER_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
@@ -41,7 +53,8 @@ def create_app(resources: Resources, *, max_body_bytes: int) -> FastAPI:
     app.state.ctx = resources.ctx
     app.state.resources = resources
     v1 = APIRouter(prefix="/v1")
-    for module in (identity, api_keys, endpoints, tokens, imports, activity, account):
+    for module in (identity, magic_link, api_keys, endpoints, tokens, imports, activity, account,
+                   oauth_grants):
         v1.include_router(module.router)
     app.include_router(v1)
     errors.install(app)
@@ -52,8 +65,12 @@ def create_app(resources: Resources, *, max_body_bytes: int) -> FastAPI:
 
 
 @asynccontextmanager
-async def serving(settings: Settings) -> AsyncIterator[ASGIApp]:
-    """Open the control plane's resources and yield its app; close them on exit."""
+async def serving(settings: Settings, *,
+                  documents_http: httpx.AsyncClient | None = None) -> AsyncIterator[ASGIApp]:
+    """Open the control plane's resources and yield its app; close them on exit.
+
+    ``documents_http`` fetches OAuth client metadata documents (tests pass one trusting their own CA).
+    """
     sealer = Sealer.from_setting(settings.secret("seal_keys"))  # refuse to start on a bad key
     async with AsyncExitStack() as stack:
         pool = await create_pool(settings.secret("database_url"), "berth_api", max_size=CATALOG_POOL_MAX)
@@ -66,4 +83,5 @@ async def serving(settings: Settings) -> AsyncIterator[ASGIApp]:
         resources = Resources(Context.from_settings(settings, pool, redis), sealer, provider)
         app = create_app(resources, max_body_bytes=settings.max_body_bytes)
         app.state.import_spool = spool_dir(settings.data_dir)
+        mount.install(app, Web.from_settings(settings, documents_http or http))
         yield app

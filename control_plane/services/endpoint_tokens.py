@@ -30,8 +30,9 @@ LIVE_STATUSES = ("provisioning", "ready")
 
 ENDPOINT_STATUS = "SELECT status FROM endpoints WHERE id = $1 AND tenant_id = $2"
 INSERT = """
-INSERT INTO endpoint_tokens (id, tenant_id, endpoint_id, name, token_hash, prefix, scopes, expires_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+INSERT INTO endpoint_tokens (id, tenant_id, endpoint_id, name, token_hash, prefix, scopes, expires_at,
+                             oauth_grant_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 """
 LIST = """
 SELECT id, name, prefix, scopes, created_at, expires_at, revoked_at, last_used_at FROM endpoint_tokens
@@ -86,13 +87,15 @@ async def _open_endpoint(conn: asyncpg.Connection, caller: Caller, endpoint_id: 
         raise Conflict(f"the endpoint is {status}", code="endpoint_not_live")
 
 
-async def _insert(conn: asyncpg.Connection, ctx: Context, caller: Caller, endpoint_id: UUID, name: str,
-                  scopes: list[str], ttl: timedelta | None) -> IssuedToken:
+async def insert(conn: asyncpg.Connection, ctx: Context, caller: Caller, endpoint_id: UUID, name: str,
+                 scopes: list[str], ttl: timedelta | None, *, grant_id: UUID | None = None) -> IssuedToken:
+    """A token row in the caller's transaction (an OAuth access token names its grant), audited."""
     token, token_id = tokens.generate(tokens.ENDPOINT_PREFIX), uuid.uuid4()
     prefix, expires_at = tokens.display_prefix(token), (ctx.clock() + ttl if ttl else None)
     token_hash = tokens.digest(token, ctx.pepper)
     await conn.execute(
-        INSERT, token_id, caller.tenant_id, endpoint_id, name, token_hash, prefix, scopes, expires_at
+        INSERT, token_id, caller.tenant_id, endpoint_id, name, token_hash, prefix, scopes, expires_at,
+        grant_id,
     )
     await audit.record(conn, caller, "token.issue", token_id, endpoint_id=endpoint_id, token_id=token_id)
     return IssuedToken(token_id, token, prefix, scopes, expires_at)
@@ -105,7 +108,7 @@ async def issue(ctx: Context, caller: Caller, endpoint: Ref, name: str, scopes: 
         endpoint_id = await resolve(conn, caller, endpoint)
         await _open_endpoint(conn, caller, endpoint_id)
         ttl = timedelta(seconds=expires_in) if expires_in else None
-        return await _insert(conn, ctx, caller, endpoint_id, name, scopes, ttl)
+        return await insert(conn, ctx, caller, endpoint_id, name, scopes, ttl)
 
 
 async def list_tokens(ctx: Context, caller: Caller, endpoint: Ref, *, limit: int | None = None,
@@ -140,7 +143,7 @@ async def rotate(ctx: Context, caller: Caller, endpoint: Ref, token_id: UUID) ->
         if old["revoked_at"] is not None:
             raise Conflict("the token is already revoked", code="token_revoked")
         await _open_endpoint(conn, caller, endpoint_id)
-        new = await _insert(conn, ctx, caller, endpoint_id, old["name"], list(old["scopes"]), old["ttl"])
+        new = await insert(conn, ctx, caller, endpoint_id, old["name"], list(old["scopes"]), old["ttl"])
         old_hash = await conn.fetchval(REVOKE, token_id, endpoint_id, caller.tenant_id, ctx.clock())
         await audit.record(conn, caller, "token.rotate", token_id, endpoint_id=endpoint_id, token_id=token_id,
                            detail={"replaced_by": str(new.id)})

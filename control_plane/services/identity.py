@@ -107,6 +107,13 @@ async def active_membership(
 async def login(ctx: Context, attempt: Attempt, password: str, *,
                 tenant_id: UUID | None = None) -> AccessToken:
     """A JWT for one membership; wrong password and unknown email are the same 401 in the same time."""
+    user_id, tenant = await verify(ctx, attempt, password, tenant_id=tenant_id)
+    return AccessToken(issue_jwt(ctx, user_id, tenant), ctx.jwt_ttl_seconds)
+
+
+async def verify(ctx: Context, attempt: Attempt, password: str, *,
+                 tenant_id: UUID | None = None, method: str = "password") -> tuple[UUID, UUID]:
+    """The user and the tenant they act in, throttled and audited (the browser's sign-in uses it too)."""
     account, address = login_throttle.counters(attempt.email, attempt.client)
     await login_throttle.check(ctx.redis, (account, address), ctx.clock())
     async with transaction(ctx, None) as conn:
@@ -115,12 +122,20 @@ async def login(ctx: Context, attempt: Attempt, password: str, *,
         await login_throttle.failed(ctx.redis, (account, address), ctx.clock())
         await _audit_failure(ctx, attempt, user["id"] if user else None)
         raise Unauthorized("invalid email or password", code="invalid_credentials")
-    async with transaction(ctx, None) as conn:
-        tenant, _role = await active_membership(conn, user["id"], tenant_id)
-        await audit.write(conn, tenant, f"user:{user['id']}", "login.succeeded", user["id"],
-                          request_id=attempt.request_id, detail={"client": attempt.client})
+    tenant = await record_success(ctx, user["id"], attempt, tenant_id=tenant_id, method=method)
     await login_throttle.succeeded(ctx.redis, account)
-    return AccessToken(issue_jwt(ctx, user["id"], tenant), ctx.jwt_ttl_seconds)
+    return user["id"], tenant
+
+
+async def record_success(ctx: Context, user_id: UUID, attempt: Attempt, *, tenant_id: UUID | None = None,
+                         method: str = "password") -> UUID:
+    """Audit ``login.succeeded`` in the tenant the user acts in, which is returned (403 when none)."""
+    detail = {"client": attempt.client, **({} if method == "password" else {"method": method})}
+    async with transaction(ctx, None) as conn:
+        tenant, _role = await active_membership(conn, user_id, tenant_id)
+        await audit.write(conn, tenant, f"user:{user_id}", "login.succeeded", user_id,
+                          request_id=attempt.request_id, detail=detail)
+    return tenant
 
 
 async def _audit_failure(ctx: Context, attempt: Attempt, user_id: UUID | None) -> None:

@@ -19,13 +19,18 @@ from data_plane.auth import Authenticator
 from tests.gateway import rpc
 from tests.gateway.conftest import IssueToken, MakeEndpoint, bearer
 
-CHALLENGE = 'Bearer realm="berth", error="invalid_token"'
+CHALLENGE = 'Bearer realm="berth", error="invalid_token", resource_metadata="'
 
 
 def assert_refused(response: httpx.Response) -> None:
+    """401, a challenge naming the endpoint's metadata, and a JSON-RPC error body the SDKs can show."""
     assert response.status_code == 401
-    assert response.headers["www-authenticate"] == CHALLENGE
-    assert response.json()["error"]["code"] == "invalid_token"
+    challenge = response.headers["www-authenticate"]
+    assert challenge.startswith(CHALLENGE)
+    assert "/.well-known/oauth-protected-resource/e/" in challenge and challenge.endswith('/mcp"')
+    body = response.json()
+    assert body["jsonrpc"] == "2.0" and body["error"]["code"] == -32001
+    assert body["error"]["data"]["code"] == "invalid_token"
 
 
 async def test_a_token_opens_only_its_own_endpoint(

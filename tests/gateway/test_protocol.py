@@ -99,10 +99,12 @@ async def test_methods_origins_and_oauth_paths(http: httpx.AsyncClient, opened: 
     assert evil.status_code == 403
     fine = await http.post(endpoint.path, json=rpc.call(), headers={**bearer(token), "Origin": ORIGIN})
     assert fine.status_code == 200
-    for path in ("/.well-known/oauth-protected-resource",
-                 f"/.well-known/oauth-protected-resource{endpoint.path}",
-                 "/.well-known/oauth-authorization-server", "/.well-known/openid-configuration",
-                 "/register", "/authorize", "/token"):
+    # The gateway alone serves protected-resource metadata; the authorization server's paths are the
+    # control plane's (tests/oauth), so a gateway-only process answers them with a JSON 404.
+    described = await http.get(f"/.well-known/oauth-protected-resource{endpoint.path}")
+    assert described.status_code == 200 and described.json()["resource"].endswith(endpoint.path)
+    for path in ("/.well-known/oauth-protected-resource", "/.well-known/oauth-authorization-server",
+                 "/.well-known/openid-configuration", "/register", "/authorize", "/token"):
         response = await http.get(path)
         assert response.status_code == 404 and response.json()["error"]["code"] == "not_found", path
 

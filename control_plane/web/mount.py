@@ -1,0 +1,19 @@
+"""Put the browser pages and OAuth endpoints on the control plane's app."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from control_plane.errors import OAuthError
+from control_plane.web import devmail, oauth, pages
+from control_plane.web.resources import Web
+
+
+def install(app: FastAPI, web: Web) -> None:
+    """Routes, the OAuth error renderer, and ``/dev/mail`` in dev mode only."""
+    app.state.web = web
+    app.include_router(pages.router)
+    app.include_router(oauth.router)
+    if web.settings.dev:
+        app.include_router(devmail.router)
+    app.add_exception_handler(OAuthError, oauth.on_oauth_error)
