@@ -26,6 +26,7 @@ Lookup = Callable[[bytes], Awaitable[asyncpg.Record | None]]
 MAX_ENTRIES = 100_000
 MAX_LOOKUPS = 16
 PUBLIC_TOKEN = UUID(int=0)
+DEFAULT_TOOL_CAP = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,8 @@ class Grant:
     owner_dsn: Sealed | None
     reader_dsn: Sealed | None
     seen_at: float = 0.0
+    allow_writes: bool = False
+    tool_cap: int = DEFAULT_TOOL_CAP
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +71,12 @@ def public_grant(row: asyncpg.Record, now: float) -> Grant:
     """Read access for an endpoint's public documents: no token, the read-only pool."""
     reader = Sealed(row["seal_key_id"], row["sealed_reader_dsn"]) if row["seal_key_id"] else None
     return Grant(PUBLIC_TOKEN, row["tenant_id"], row["id"], row["slug"], row["plan"], False, None, reader,
-                 now)
+                 now, *_settings(row))
+
+
+def _settings(row: asyncpg.Record) -> tuple[bool, int]:
+    """The endpoint's tool settings (defaults for rows from before migration 0008, or stand-ins)."""
+    return bool(row.get("allow_writes", False)), int(row.get("tool_cap", DEFAULT_TOOL_CAP))
 
 
 def _entry(row: asyncpg.Record | None, token_hash: bytes, now: float) -> Entry:
@@ -80,7 +88,7 @@ def _entry(row: asyncpg.Record | None, token_hash: bytes, now: float) -> Entry:
         "mcp:write" in row["scopes"],
         Sealed(sealed, row["sealed_owner_dsn"]) if sealed and row["sealed_owner_dsn"] else None,
         Sealed(sealed, row["sealed_reader_dsn"]) if sealed and row["sealed_reader_dsn"] else None,
-        now,
+        now, *_settings(row),
     )
     expires = row["expires_at"].timestamp() if row["expires_at"] is not None else None
     usable = row["revoked_at"] is None and row["status"] == "ready"

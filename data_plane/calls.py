@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -19,9 +19,14 @@ from data_plane.catalog import AuditRow
 from data_plane.jsonrpc import INVALID_PARAMS, RpcError
 from data_plane.pools import Pools
 from data_plane.ratelimit import Limiter, LimitExceeded
-from data_plane.tools import QueryLimits, ToolArgumentError, ToolOutcome, UnknownTool
+from data_plane.tools import QueryLimits, ToolArgumentError, ToolOutcome, UnknownTool, generated
+from data_plane.tools.generated.cache import SchemaCatalogs
+from data_plane.tools.generated.catalog import ToolSettings, looks_generated
+from data_plane.tools.generated.spec import GeneratedTool
 
 ACQUIRE_TIMEOUT = 5.0
+# Command statuses of statements that change rows, not the schema.
+_DATA_STATUSES = ("INSERT", "UPDATE", "DELETE", "MERGE", "SELECT", "COPY")
 POOL_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
@@ -44,6 +49,28 @@ class Calls:
     audit: AuditBuffer
     limits: QueryLimits
     clock: Callable[[], float] = time.time
+    schemas: SchemaCatalogs | None = None
+    _generic: frozenset[str] = field(init=False, default=frozenset())
+
+    def __post_init__(self) -> None:
+        self._generic = frozenset(t["name"] for t in self.tools.tool_definitions(True))
+
+    async def list_tools(self, grant: Grant) -> list[dict[str, Any]]:
+        """The generic tools and the endpoint's generated ones; generic ones alone if its database is down."""
+        if self.schemas is None:
+            return self.tools.tool_definitions(grant.can_write)
+        try:
+            pool = await self.pools.get(grant)
+            catalog = await self.schemas.get(grant.endpoint_id, grant.can_write, _settings(grant), pool)
+        except Unavailable:
+            return self.tools.tool_definitions(grant.can_write)
+        return catalog.definitions
+
+    async def _generated(self, grant: Grant, name: str, pool: asyncpg.Pool) -> GeneratedTool | None:
+        if self.schemas is None or name in self._generic:
+            return None
+        catalog = await self.schemas.get(grant.endpoint_id, grant.can_write, _settings(grant), pool)
+        return catalog.tools.get(name)
 
     async def call(self, grant: Grant, params: dict[str, Any]) -> dict[str, Any]:
         """The ``CallToolResult`` of one call; raises RpcError, Forbidden, LimitExceeded or Unavailable."""
@@ -59,16 +86,29 @@ class Calls:
         pool = await self.pools.get(grant)
         started = time.perf_counter()
         try:
-            outcome = await self._run(pool, name, arguments)
+            made = await self._generated(grant, name, pool)
+            outcome = await self._run(pool, name, arguments, made)
         except Unavailable:
             self._record(grant, name, arguments, "error", (time.perf_counter() - started) * 1000, 0)
             raise
         elapsed = (time.perf_counter() - started) * 1000
         status = "error" if outcome.result.get("isError") else "ok"
+        self._after(grant, name, outcome)
         self._record(grant, name, arguments, status, elapsed, outcome.rows)
         return outcome.result
 
-    async def _run(self, pool: asyncpg.Pool, name: str, arguments: dict[str, Any]) -> ToolOutcome:
+    def _after(self, grant: Grant, name: str, outcome: ToolOutcome) -> None:
+        """The schema may have changed (DDL through execute, a stale tool): read it again on next use."""
+        if self.schemas is None:
+            return
+        structured = outcome.result.get("structuredContent") or {}
+        status = str(structured.get("status", "")) if name == "execute" else ""
+        changed = (structured.get("error") or {}).get("code") == "schema_changed"
+        if changed or (status and not status.startswith(_DATA_STATUSES)):
+            self.schemas.stale(grant.endpoint_id)
+
+    async def _run(self, pool: asyncpg.Pool, name: str, arguments: dict[str, Any],
+                   made: GeneratedTool | None) -> ToolOutcome:
         try:
             # asyncio.timeout costs a timer; acquire(timeout=) would cost a task per call
             async with asyncio.timeout(ACQUIRE_TIMEOUT):
@@ -76,8 +116,12 @@ class Calls:
         except POOL_ERRORS as exc:
             raise Unavailable("the endpoint's database is unreachable", code="endpoint_unavailable") from exc
         try:
+            if made is not None:
+                return await generated.call(made, arguments, conn, self.limits)
             return await self.tools.call_tool(name, arguments, conn, self.limits)
         except UnknownTool as exc:
+            if self.schemas is not None and looks_generated(name):
+                return generated.schema_changed(name)
             raise RpcError(INVALID_PARAMS, f"Unknown tool: {name}") from exc
         except ToolArgumentError as exc:
             raise RpcError(INVALID_PARAMS, f"Invalid arguments for {name}: {exc}") from exc
@@ -92,3 +136,7 @@ class Calls:
         self.audit.record(AuditRow(
             grant.tenant_id, grant.endpoint_id, grant.token_id, tool[:200], outcome, args_digest(arguments),
             duration_ms, rows, datetime.fromtimestamp(self.clock(), UTC)))
+
+
+def _settings(grant: Grant) -> ToolSettings:
+    return ToolSettings(grant.tool_cap, grant.allow_writes)

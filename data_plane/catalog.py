@@ -27,12 +27,13 @@ T = TypeVar("T")
 
 LOOKUP = """
 SELECT t.id, t.tenant_id, t.endpoint_id, t.scopes, t.expires_at, t.revoked_at,
-       e.slug, e.plan, e.status, e.seal_key_id, e.sealed_owner_dsn, e.sealed_reader_dsn
+       e.slug, e.plan, e.status, e.seal_key_id, e.sealed_owner_dsn, e.sealed_reader_dsn,
+       e.allow_writes, e.tool_cap
 FROM endpoint_tokens t JOIN endpoints e ON e.id = t.endpoint_id
 WHERE t.token_hash = $1
 """
 PUBLIC_ENDPOINT = """
-SELECT id, tenant_id, slug, plan, seal_key_id, sealed_reader_dsn FROM endpoints
+SELECT id, tenant_id, slug, plan, seal_key_id, sealed_reader_dsn, allow_writes, tool_cap FROM endpoints
 WHERE slug = $1 AND public_docs AND status = 'ready'
 """
 MONTH_CALLS = "SELECT calls FROM usage_monthly WHERE endpoint_id = $1 AND month = $2"

@@ -1,7 +1,7 @@
 """Listens for revocations and endpoint changes on Redis and drops what they name, on every replica.
 
 ``token:<hex>`` drops one cached token; ``endpoint:<uuid>`` drops the
-endpoint's cached tokens and terminates its pools. After the subscription is
+endpoint's cached tokens and generated tool catalogs and terminates its pools. After the subscription is
 lost, everything cached is dropped once it is back, since messages may have
 been missed meanwhile; the cache TTL covers the gap while it is down.
 """
@@ -18,12 +18,13 @@ from redis.exceptions import RedisError
 from control_plane.catalog.invalidation import CHANNEL
 from data_plane.auth import Authenticator
 from data_plane.pools import Pools
+from data_plane.tools.generated.cache import SchemaCatalogs
 
 log = logging.getLogger(__name__)
 RECONNECT_DELAY = 0.5
 
 
-def apply(message: str, auth: Authenticator, pools: Pools) -> str:
+def apply(message: str, auth: Authenticator, pools: Pools, schemas: SchemaCatalogs | None = None) -> str:
     """Act on one message; returns what it did."""
     kind, _, value = message.partition(":")
     try:
@@ -32,6 +33,8 @@ def apply(message: str, auth: Authenticator, pools: Pools) -> str:
         if kind == "endpoint":
             endpoint_id = UUID(value)
             tokens, closed = auth.forget_endpoint(endpoint_id), pools.close_endpoint(endpoint_id)
+            if schemas is not None:
+                schemas.forget(endpoint_id)  # an import, a new plan or settings: read schema and stats again
             return f"endpoint {endpoint_id}: dropped {tokens} cached token(s), closed {closed} pool(s)"
     except ValueError:
         pass
@@ -39,10 +42,12 @@ def apply(message: str, auth: Authenticator, pools: Pools) -> str:
 
 
 class Subscriber:
-    def __init__(self, client: aioredis.Redis, auth: Authenticator, pools: Pools) -> None:
+    def __init__(self, client: aioredis.Redis, auth: Authenticator, pools: Pools,
+                 schemas: SchemaCatalogs | None = None) -> None:
         self._client = client
         self._auth = auth
         self._pools = pools
+        self._schemas = schemas
         self.ready = asyncio.Event()
         self.applied = 0
 
@@ -68,7 +73,7 @@ class Subscriber:
             async for message in pubsub.listen():
                 data = message.get("data")
                 if isinstance(data, bytes):
-                    apply(data.decode("ascii", "replace"), self._auth, self._pools)
+                    apply(data.decode("ascii", "replace"), self._auth, self._pools, self._schemas)
                     self.applied += 1
         finally:
             await pubsub.aclose()  # type: ignore[no-untyped-call]

@@ -6,6 +6,7 @@ from types import MappingProxyType
 from typing import Any
 
 from data_plane.tools.arguments import DEFAULT_MAX_ROWS, MAX_PARAMS, MAX_ROWS
+from data_plane.tools.outputs import nullable, output
 
 _READ = MappingProxyType(
     {"readOnlyHint": True, "destructiveHint": False, "idempotentHint": True, "openWorldHint": False}
@@ -26,23 +27,20 @@ _PARAMS = {
     "type": "array",
     "maxItems": MAX_PARAMS,
     "description": "Values for $1, $2, ... in order.",
-    "items": {"type": ["string", "number", "integer", "boolean", "null", "array", "object"]},
+    "items": {"anyOf": [{"type": t} for t in ("string", "number", "boolean", "null", "array", "object")]},
 }
 _SCHEMA_NAME = {"type": "string", "description": "Schema name; omit for every schema you can read."}
 _TABLE_SCHEMA = {"type": "string", "description": "Schema name; defaults to the search path."}
-_NULLABLE_TEXT = {"type": ["string", "null"]}
-_ROWS_OUTPUT: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "columns": {"type": "array", "items": {"type": "string"}},
-        "rows": {"type": "array", "items": {"type": "array"}},
-        "row_count": {"type": "integer"},
-        "truncated": {"type": "boolean"},
-        "truncated_by": {"type": ["string", "null"], "enum": ["max_rows", "max_result_bytes", None]},
-        "truncated_cells": {"type": "integer"},
-    },
-    "required": ["columns", "rows", "row_count", "truncated", "truncated_by", "truncated_cells"],
+_NULLABLE_TEXT = nullable({"type": "string"})
+_ROWS: dict[str, Any] = {
+    "columns": {"type": "array", "items": {"type": "string"}},
+    "rows": {"type": "array", "items": {"type": "array"}},
+    "row_count": {"type": "integer"},
+    "truncated": {"type": "boolean"},
+    "truncated_by": nullable({"type": "string", "enum": ["max_rows", "max_result_bytes"]}),
+    "truncated_cells": {"type": "integer"},
 }
+_ROWS_REQUIRED = ("columns", "rows", "row_count", "truncated", "truncated_by", "truncated_cells")
 _LIST = {"type": "array", "items": {"type": "object"}}
 
 
@@ -61,22 +59,22 @@ def _tool(name: str, title: str, description: str, inputs: dict[str, Any], outpu
 LIST_SCHEMAS = _tool(
     "list_schemas", "List schemas", "The schemas of this database that you can use.",
     _object({}),
-    _object({"schemas": _LIST}, ("schemas",)), _READ)
+    output({"schemas": _LIST}, ("schemas",)), _READ)
 LIST_TABLES = _tool(
     "list_tables", "List tables",
     "Tables, views and materialized views you can read, with estimated row counts and comments.",
     _object({"schema": _SCHEMA_NAME}),
-    _object({"tables": _LIST, "truncated": {"type": "boolean"}}, ("tables", "truncated")), _READ)
+    output({"tables": _LIST, "truncated": {"type": "boolean"}}, ("tables", "truncated")), _READ)
 DESCRIBE_TABLE = _tool(
     "describe_table", "Describe a table",
     "Columns (type, nullability, default, comment), primary key, constraints and indexes of one table.",
     _object({"table": {"type": "string"}, "schema": _TABLE_SCHEMA}, ("table",)),
-    {"type": "object", "properties": {
+    output({
         "schema": {"type": "string"}, "name": {"type": "string"}, "kind": {"type": "string"},
-        "estimated_rows": {"type": ["integer", "null"]}, "comment": _NULLABLE_TEXT,
+        "estimated_rows": nullable({"type": "integer"}), "comment": _NULLABLE_TEXT,
         "columns": _LIST, "primary_key": {"type": "array", "items": {"type": "string"}},
         "constraints": _LIST, "indexes": _LIST,
-    }, "required": ["schema", "name", "kind", "columns", "primary_key", "constraints", "indexes"]}, _READ)
+    }, ("schema", "name", "kind", "columns", "primary_key", "constraints", "indexes")), _READ)
 QUERY = _tool(
     "query", "Run a read-only query",
     "Run one read-only SQL statement (SELECT, VALUES, WITH, EXPLAIN) and get its rows. "
@@ -85,19 +83,18 @@ QUERY = _tool(
     _object({"sql": _SQL, "params": _PARAMS,
              "max_rows": {"type": "integer", "minimum": 1, "maximum": MAX_ROWS, "default": DEFAULT_MAX_ROWS}},
             ("sql",)),
-    _ROWS_OUTPUT, _READ)
+    output(_ROWS, _ROWS_REQUIRED), _READ)
 EXPLAIN = _tool(
     "explain", "Explain a query",
     "The planner's plan for one read-only SQL statement (plain EXPLAIN: the statement does not run).",
     _object({"sql": _SQL, "params": _PARAMS}, ("sql",)),
-    _object({"plan": {"type": "string"}}, ("plan",)), _READ)
+    output({"plan": {"type": "string"}}, ("plan",)), _READ)
 EXECUTE = _tool(
     "execute", "Execute a statement",
     "Run one SQL statement that may change data or schema (INSERT, UPDATE, DELETE, CREATE, ALTER, ...), "
     "committed at once. Returns the command status and any RETURNING rows.",
     _object({"sql": _SQL, "params": _PARAMS}, ("sql",)),
-    {**_ROWS_OUTPUT, "properties": {**_ROWS_OUTPUT["properties"], "status": {"type": "string"}},
-     "required": [*_ROWS_OUTPUT["required"], "status"]}, _WRITE)
+    output({**_ROWS, "status": {"type": "string"}}, (*_ROWS_REQUIRED, "status")), _WRITE)
 
 READ_TOOLS: tuple[dict[str, Any], ...] = (LIST_SCHEMAS, LIST_TABLES, DESCRIBE_TABLE, QUERY, EXPLAIN)
 WRITE_TOOLS: tuple[dict[str, Any], ...] = (*READ_TOOLS, EXECUTE)

@@ -34,11 +34,19 @@ async def query(args: Mapping[str, Any], conn: asyncpg.Connection, limits: Query
     max_rows = arguments.max_rows(args, limits.max_rows_cap)
     verdict = sqlguard.check(sql)
     if not verdict.allowed:
-        return refused(verdict.reason)
+        return refused(_with_execute_hint(sql, verdict.reason))
     text, offset = verdict.statement, 0
     if verdict.kind == "select":
         text, offset = capped(verdict.statement, max_rows), len(_WRAP_HEAD)
     return await _read_rows(conn, text, params, limits, max_rows, offset)
+
+
+def _with_execute_hint(sql: str, reason: str) -> str:
+    """A statement only the write guard allows (DML, DDL) belongs to ``execute``: say so."""
+    if sqlguard.check(sql, write=True).allowed:
+        return ("query runs reads only (SELECT, VALUES, WITH, EXPLAIN); run this statement with the "
+                "execute tool, which needs an mcp:write token")
+    return reason
 
 
 async def explain(args: Mapping[str, Any], conn: asyncpg.Connection, limits: QueryLimits) -> ToolOutcome:
