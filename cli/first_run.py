@@ -63,7 +63,7 @@ async def _first_run(op: Operator) -> list[str]:
 
 async def _load_sample(op: Operator, endpoint_id: UUID) -> None:
     row = await op.worker.fetchrow(OWNER_DSN, endpoint_id)
-    dsn = op.sealer.open(Sealed(row["seal_key_id"], row["sealed_owner_dsn"]), f"{endpoint_id}:owner")
+    dsn = op.sealer.open_dsn(Sealed(row["seal_key_id"], row["sealed_owner_dsn"]), endpoint_id, "owner")
     sql = resources.files("cli").joinpath("demo.sql").read_text()
     conn = await asyncpg.connect(dsn)
     try:

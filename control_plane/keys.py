@@ -8,7 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
-from control_plane.sealing import Sealed, Sealer
+from control_plane.sealing import DsnPurpose, Sealed, Sealer
 
 STALE = """
 SELECT id, seal_key_id, sealed_owner_dsn, sealed_reader_dsn FROM endpoints
@@ -32,11 +32,12 @@ class RotationReport:
     remaining: int
 
 
-def _reseal(sealer: Sealer, endpoint_id: UUID, key_id: str, blob: bytes | None, purpose: str) -> bytes | None:
+def _reseal(sealer: Sealer, endpoint_id: UUID, key_id: str, blob: bytes | None,
+            purpose: DsnPurpose) -> bytes | None:
     if blob is None:
         return None
-    associated = f"{endpoint_id}:{purpose}"
-    return sealer.seal(sealer.open(Sealed(key_id, blob), associated), associated).blob
+    dsn = sealer.open_dsn(Sealed(key_id, blob), endpoint_id, purpose)
+    return sealer.seal_dsn(dsn, endpoint_id, purpose).blob
 
 
 async def count_stale(conn: asyncpg.Connection, sealer: Sealer) -> int:

@@ -11,11 +11,14 @@ import base64
 import binascii
 import os
 from dataclasses import dataclass
+from typing import Literal
+from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 NONCE_LEN = 12
+DsnPurpose = Literal["owner", "reader"]
 
 
 class SealError(Exception):
@@ -63,6 +66,14 @@ class Sealer:
         blob = self._keys[self._newest].encrypt(nonce, plaintext.encode(), associated.encode())
         return Sealed(self._newest, nonce + blob)
 
+    def seal_dsn(self, dsn: str, endpoint_id: UUID, purpose: DsnPurpose) -> Sealed:
+        """An endpoint's connection string, bound to the endpoint and to what it is for."""
+        return self.seal(dsn, _dsn_binding(endpoint_id, purpose))
+
+    def open_dsn(self, sealed: Sealed, endpoint_id: UUID, purpose: DsnPurpose) -> str:
+        """Raises ``SealError`` when the blob was sealed for another endpoint or purpose."""
+        return self.open(sealed, _dsn_binding(endpoint_id, purpose))
+
     def open(self, sealed: Sealed, associated: str) -> str:
         aead = self._keys.get(sealed.key_id)
         if aead is None:
@@ -72,3 +83,8 @@ class Sealer:
             return aead.decrypt(nonce, blob, associated.encode()).decode()
         except InvalidTag as exc:
             raise SealError("sealed value does not open under its key") from exc
+
+
+def _dsn_binding(endpoint_id: UUID, purpose: DsnPurpose) -> str:
+    # The associated data every sealed connection string carries; changing it strands every blob.
+    return f"{endpoint_id}:{purpose}"

@@ -21,7 +21,7 @@ import asyncpg
 
 from control_plane.dsn import for_asyncpg
 from control_plane.errors import Unauthorized, Unavailable
-from control_plane.sealing import Sealer, SealError
+from control_plane.sealing import DsnPurpose, Sealer, SealError
 from data_plane.auth import Grant
 
 Key = tuple[UUID, bool]
@@ -115,11 +115,12 @@ class Pools:
         return pool
 
     def _unseal(self, grant: Grant) -> str:
-        sealed, purpose = (grant.owner_dsn, "owner") if grant.can_write else (grant.reader_dsn, "reader")
+        purpose: DsnPurpose = "owner" if grant.can_write else "reader"
+        sealed = grant.owner_dsn if grant.can_write else grant.reader_dsn
         if sealed is None:
             raise Unavailable("the endpoint has no database yet", code="endpoint_unavailable")
         try:
-            return self._sealer.open(sealed, f"{grant.endpoint_id}:{purpose}")
+            return self._sealer.open_dsn(sealed, grant.endpoint_id, purpose)
         except SealError as exc:
             raise Unavailable("the endpoint's connection cannot be opened",
                               code="endpoint_unavailable") from exc

@@ -30,8 +30,8 @@ async def seed(catalog: asyncpg.Connection, sealer: Sealer, count: int) -> list[
     ids = []
     for n in range(count):
         endpoint = uuid.uuid4()
-        owner = sealer.seal(f"postgresql://o{n}:pw@h/db", f"{endpoint}:owner")
-        reader = sealer.seal(f"postgresql://r{n}:pw@h/db", f"{endpoint}:reader")
+        owner = sealer.seal_dsn(f"postgresql://o{n}:pw@h/db", endpoint, "owner")
+        reader = sealer.seal_dsn(f"postgresql://r{n}:pw@h/db", endpoint, "reader")
         await catalog.execute(INSERT, endpoint, tenant, endpoint.hex, owner.key_id, owner.blob,
                               reader.blob)
         ids.append(endpoint)
@@ -56,7 +56,7 @@ async def test_rotate_reseals_under_newest_key(catalog: asyncpg.Connection, cata
     for endpoint in ids:
         row = await catalog.fetchrow("SELECT * FROM endpoints WHERE id = $1", endpoint)
         assert row is not None and row["seal_key_id"] == "k2"
-        opened = only_new.open(Sealed("k2", row["sealed_owner_dsn"]), f"{endpoint}:owner")
+        opened = only_new.open_dsn(Sealed("k2", row["sealed_owner_dsn"]), endpoint, "owner")
         assert opened.startswith("postgresql://o")
 
 

@@ -60,7 +60,7 @@ async def _load(pool: asyncpg.Pool, sealer: Sealer, import_id: UUID, work: async
     async def report(bytes_done: int, rows_done: int) -> None:
         await store.progress(pool, import_id, bytes_done, rows_done)
 
-    dsn = sealer.open(Sealed(work["seal_key_id"], work["sealed_owner_dsn"]), f"{work['endpoint_id']}:owner")
+    dsn = sealer.open_dsn(Sealed(work["seal_key_id"], work["sealed_owner_dsn"]), work["endpoint_id"], "owner")
     conn = await asyncpg.connect(dsn, server_settings=SESSION)
     try:
         return await pipeline.load(conn, planned, str(import_id), report)

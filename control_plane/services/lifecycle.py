@@ -64,8 +64,8 @@ async def provision_endpoint(pool: asyncpg.Pool, provider: Provider, sealer: Sea
             raise
         await mark_failed(pool, endpoint_id, str(exc))
         return f"endpoint {endpoint_id} failed: {exc}"
-    owner = sealer.seal(made.owner_dsn, f"{endpoint_id}:owner")
-    reader = sealer.seal(made.reader_dsn, f"{endpoint_id}:reader")
+    owner = sealer.seal_dsn(made.owner_dsn, endpoint_id, "owner")
+    reader = sealer.seal_dsn(made.reader_dsn, endpoint_id, "reader")
     async with pool.acquire() as conn, conn.transaction():
         # The reference is kept even if the endpoint started deleting meanwhile, so teardown finds it.
         await conn.execute(RECORD_REF, endpoint_id, made.ref)

@@ -27,8 +27,8 @@ async def _seed(catalog_url: str, sealer: Sealer, count: int) -> list[uuid.UUID]
     await catalog.execute("INSERT INTO tenants (id, name) VALUES ($1, 'acme')", tenant)
     ids = [uuid.uuid4() for _ in range(count)]
     for endpoint in ids:
-        owner = sealer.seal(f"postgresql://o@h/{endpoint}", f"{endpoint}:owner")
-        reader = sealer.seal(f"postgresql://r@h/{endpoint}", f"{endpoint}:reader")
+        owner = sealer.seal_dsn(f"postgresql://o@h/{endpoint}", endpoint, "owner")
+        reader = sealer.seal_dsn(f"postgresql://r@h/{endpoint}", endpoint, "reader")
         await catalog.execute(ENDPOINT, endpoint, tenant, endpoint.hex, owner.key_id, owner.blob, reader.blob)
     await catalog.close()
     return ids
@@ -65,7 +65,7 @@ def test_rotate_reseals_under_the_newest_key(
         endpoint = row["id"]
         assert row["seal_key_id"] == "k2"
         sealed = Sealed("k2", row["sealed_reader_dsn"])
-        assert only_new.open(sealed, f"{endpoint}:reader") == f"postgresql://r@h/{endpoint}"
+        assert only_new.open_dsn(sealed, endpoint, "reader") == f"postgresql://r@h/{endpoint}"
 
 
 def test_unreachable_catalog_is_one_line_and_exit_1(cli_env: dict[str, str], runner: CliRunner) -> None:

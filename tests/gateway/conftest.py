@@ -81,7 +81,7 @@ async def make_endpoint(catalog: asyncpg.Connection, catalog_url: str, server_ur
         await provision_endpoint(worker, provider, sealer, redis_client, endpoint_id)
         row = await catalog.fetchrow("SELECT seal_key_id, sealed_owner_dsn FROM endpoints WHERE id = $1",
                                      endpoint_id)
-        owner_dsn = sealer.open(Sealed(row["seal_key_id"], row["sealed_owner_dsn"]), f"{endpoint_id}:owner")
+        owner_dsn = sealer.open_dsn(Sealed(row["seal_key_id"], row["sealed_owner_dsn"]), endpoint_id, "owner")
         conn = await asyncpg.connect(owner_dsn)
         try:
             await conn.execute(SHOP)

@@ -38,7 +38,7 @@ def sealer() -> Sealer:
 def grant(sealer: Sealer, dsn: str, *, write: bool = False) -> Grant:
     endpoint_id = uuid.uuid4()
     return Grant(uuid.uuid4(), uuid.uuid4(), endpoint_id, "shop", "free", write,
-                 sealer.seal(dsn, f"{endpoint_id}:owner"), sealer.seal(dsn, f"{endpoint_id}:reader"),
+                 sealer.seal_dsn(dsn, endpoint_id, "owner"), sealer.seal_dsn(dsn, endpoint_id, "reader"),
                  time.time())
 
 
