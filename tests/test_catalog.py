@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 
 from control_plane.catalog.db import create_pool, tenant_transaction
-from control_plane.catalog.migrate import available, migrate
+from control_plane.catalog.migrate import available, check_numbering, migrate
 
 TENANTS = "INSERT INTO tenants (id, name) VALUES ($1, 'a'), ($2, 'b')"
 ENDPOINT = """
@@ -149,3 +149,11 @@ async def test_gateway_role_cannot_read_tenants_or_users(
                     await conn.fetch(f"SELECT * FROM {table}")
     finally:
         await pool.close()
+
+
+def test_migrations_are_numbered_once_each_without_gaps() -> None:
+    versions = [m.version for m in available()]
+    check_numbering(versions)
+    for broken in ([1, 3, 3, 4], [1, 3, 5], [2, 3], [1, 4]):
+        with pytest.raises(RuntimeError, match="numbered"):
+            check_numbering(broken)

@@ -9,6 +9,8 @@ from importlib import resources
 import asyncpg
 
 MIGRATION_LOCK = 7_312_024_001
+# 0002 was never released; catalogs already record 0003, so the gap stays and no other may open.
+RETIRED = frozenset({2})
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 CREATE_LEDGER = """
@@ -30,14 +32,23 @@ class Migration:
 
 
 def available() -> list[Migration]:
-    """The packaged migrations, in order."""
+    """The packaged migrations, in order; refuses a duplicated or skipped number."""
     folder = resources.files("control_plane.catalog") / "migrations"
     found = []
     for entry in folder.iterdir():
         match = _NAME.match(entry.name)
         if match:
             found.append(Migration(int(match.group(1)), entry.name, entry.read_text()))
-    return sorted(found, key=lambda m: m.version)
+    ordered = sorted(found, key=lambda m: m.version)
+    check_numbering([m.version for m in ordered])
+    return ordered
+
+
+def check_numbering(versions: list[int]) -> None:
+    """Versions are 1..n, each once: two files with one number would race for it on a fresh catalog."""
+    expected = [v for v in range(1, max(versions, default=0) + 1) if v not in RETIRED]
+    if versions != expected:
+        raise RuntimeError(f"catalog migrations must be numbered {expected} once each, found {versions}")
 
 
 async def migrate(conn: asyncpg.Connection) -> list[str]:
