@@ -2,11 +2,13 @@
 
 A warm ``get`` is a dict lookup and a clock read. Once ``recheck`` seconds have
 passed since the last check, the next use reads the fingerprint (one small
-catalog query); only a changed fingerprint re-reads the schema and rebuilds the
-tools. So any change (DDL through ``execute``, an import, psql) is seen by
-every replica within ``recheck`` seconds of it, with no trigger in the tenant's
-database. ``forget`` drops an endpoint at once (after this replica's own DDL,
-or an ``endpoint:<id>`` invalidation such as an import's).
+catalog query); only a changed fingerprint (or statistics older than a
+minute) re-reads the schema and rebuilds the tools. So any change (DDL
+through ``execute``, an import, psql) is seen by every replica within
+``recheck`` seconds of it, with no trigger in the tenant's database.
+``stale`` makes the next use check at once (after this replica's own DDL);
+``forget`` drops an endpoint (an ``endpoint:<id>`` invalidation, such as an
+import's).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from data_plane.tools.generated.catalog import Catalog, ToolSettings, build
 
 Key = tuple[UUID, bool]
 RECHECK_SECONDS = 0.5
+# Statistics (row estimates, distinct counts) change with ANALYZE, which the fingerprint does not see.
+RESTAT_SECONDS = 60.0
 MAX_TABLES = 500
 READ_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
@@ -35,6 +39,7 @@ READ_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceEr
 class Entry:
     catalog: Catalog
     checked: float
+    built: float
 
 
 class SchemaCatalogs:
@@ -85,8 +90,7 @@ class SchemaCatalogs:
         try:
             async with pool.acquire() as conn:
                 printed = await introspect.fingerprint(conn)
-                if entry is not None and entry.catalog.fingerprint == printed \
-                        and entry.catalog.settings == settings:
+                if entry is not None and self._still(entry, printed, settings):
                     entry.checked = self._clock()
                     return entry.catalog
                 schema = await introspect.read_schema(conn, printed, MAX_TABLES)
@@ -96,8 +100,14 @@ class SchemaCatalogs:
             raise Unavailable("the endpoint's database is unreachable", code="endpoint_unavailable") from exc
         catalog = build(schema, settings, key[1], self._generic(key[1]))
         self.builds += 1
-        self._store(key, Entry(catalog, self._clock()))
+        now = self._clock()
+        self._store(key, Entry(catalog, now, now))
         return catalog
+
+    def _still(self, entry: Entry, printed: str, settings: ToolSettings) -> bool:
+        catalog = entry.catalog
+        fresh = self._clock() - entry.built < RESTAT_SECONDS
+        return catalog.fingerprint == printed and catalog.settings == settings and fresh
 
     def _store(self, key: Key, entry: Entry) -> None:
         self._entries[key] = entry
