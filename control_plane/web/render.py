@@ -1,4 +1,4 @@
-"""Jinja2 pages with the headers every Berth page carries: no framing, a strict CSP, no referrer, no cache."""
+"""Jinja2 pages with the headers every Berth page carries: no framing, a strict CSP, no referrer abroad."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def protect(response: Response, form_targets: Iterable[str] = ()) -> Response:
     response.headers["Content-Security-Policy"] = policy(form_targets)
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Referrer-Policy"] = "same-origin"  # Origin stays on own POSTs; nothing leaves
     response.headers["Cache-Control"] = "no-store"
     return response
 
