@@ -41,7 +41,7 @@ async def welcome(settings: Settings) -> list[str]:
 
 
 def _mcp_url(settings: Settings, slug: str) -> str:
-    return f"{settings.base_url}/e/{slug}/mcp"
+    return f"{settings.gateway_base_url}/e/{slug}/mcp"
 
 
 async def _first_run(op: Operator) -> list[str]:

@@ -5,26 +5,36 @@ from __future__ import annotations
 import asyncio
 import sys
 from enum import Enum
+from importlib.metadata import version
 from pathlib import Path
 
 import typer
 
-from cli import first_run, runtime
+from cli import banner, first_run, runtime, telemetry
 from cli.commands import register
 from cli.operate import fail, load_settings, write_runtime
 from cli.server import Part
 from control_plane.api.app import serving as control_serving
 from control_plane.errors import BerthError
 from control_plane.mail import catcher
+from control_plane.observability.metrics import Metrics
 from data_plane.app import serving as gateway_serving
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Berth: a Postgres database per endpoint, served to AI agents over MCP.")
 
 
+def _version(shown: bool) -> None:
+    if shown:
+        typer.echo(f"berth {version('berth')}")
+        raise typer.Exit()
+
+
 @app.callback()
 def root(ctx: typer.Context,
-         debug: bool = typer.Option(False, "--debug", help="Show a traceback when a command fails.")) -> None:
+         debug: bool = typer.Option(False, "--debug", help="Show a traceback when a command fails."),
+         _: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                help="Print the version and exit.")) -> None:
     ctx.obj = {"debug": debug}
 
 
@@ -34,10 +44,10 @@ class Role(str, Enum):
     worker = "worker"
 
 
-def _background_parts() -> list[Part]:
+def _background_parts(metrics: Metrics) -> list[Part]:
     from jobs.worker import running
 
-    return [running]
+    return [telemetry.bound(running, metrics)]
 
 
 @app.command()
@@ -49,7 +59,8 @@ def dev(
     """Run everything in one process, on embedded Postgres and Redis unless URLs are set."""
     configured = load_settings(dev=True, port=port, host=host, data_dir=data_dir).with_dev_secrets()
     settings = catcher.for_dev(configured)  # mail goes to a local catcher unless a relay is configured
-    background = _background_parts() + ([catcher.catching] if configured.smtp_host is None else [])
+    metrics = telemetry.start(settings)
+    background = _background_parts(metrics) + ([catcher.catching] if configured.smtp_host is None else [])
     try:
         runtime.check_port(settings.host, settings.port)
         with runtime.services(settings) as resolved:
@@ -62,7 +73,8 @@ def dev(
                 typer.echo(f"  gateway:       {resolved.base_url}/e/<slug>/mcp")
                 typer.echo(f"  sign-in:       {resolved.base_url}/login   mail: {resolved.base_url}/dev/mail")
                 typer.echo("\n".join(["", *lines, ""]))
-                runtime.serve(resolved, control_serving, gateway_serving, background)
+                runtime.serve(resolved, telemetry.bound(control_serving, metrics),
+                              telemetry.bound(gateway_serving, metrics), background, metrics)
             finally:
                 marker.unlink(missing_ok=True)
     except (runtime.StartupError, BerthError) as exc:
@@ -85,15 +97,18 @@ def migrate() -> None:
 def serve(role: Role = typer.Argument(..., help="api, gateway or worker")) -> None:
     """Run one role of Berth in this process."""
     settings = load_settings()
+    metrics = telemetry.start(settings)
     parts: dict[Role, tuple[Part | None, Part | None, list[Part]]] = {
-        Role.api: (control_serving, None, []),
-        Role.gateway: (None, gateway_serving, []),
-        Role.worker: (None, None, _background_parts()),
+        Role.api: (telemetry.bound(control_serving, metrics), None, []),
+        Role.gateway: (None, telemetry.bound(gateway_serving, metrics), []),
+        Role.worker: (None, None, _background_parts(metrics)),
     }
     try:
         asyncio.run(runtime.check_services(settings))
         runtime.check_port(settings.host, settings.port)
-        runtime.serve(settings, *parts[role])
+        typer.echo("\n".join(banner.lines(role.value, settings,
+                                          metrics_public=telemetry.metrics_public(settings))))
+        runtime.serve(settings, *parts[role], metrics)
     except runtime.StartupError as exc:
         fail(str(exc))
 

@@ -13,13 +13,18 @@ import redis.asyncio as aioredis
 import uvicorn
 from pydantic import SecretStr
 
+from cli import telemetry
 from cli.embedded import embedded_postgres, embedded_redis
 from cli.server import Part, RootApp
 from control_plane.catalog.migrate import migrate
 from control_plane.dsn import redact
+from control_plane.observability.http import Observed
+from control_plane.observability.metrics import Metrics
 from control_plane.settings import Settings
 
 CONNECT_TIMEOUT = 5.0
+MISSING_EMBEDDED = ("pip install 'berth[dev-services]' for the embedded Postgres and Redis, "
+                    "or set BERTH_DATABASE_URL and BERTH_REDIS_URL")
 
 
 class StartupError(Exception):
@@ -31,12 +36,15 @@ def services(settings: Settings) -> Iterator[Settings]:
     """Settings whose database and Redis URLs point at real servers, embedded when unset."""
     with contextlib.ExitStack() as stack:
         updates: dict[str, SecretStr] = {}
-        if settings.database_url is None:
-            url = stack.enter_context(embedded_postgres(settings.data_dir))
-            updates["database_url"] = SecretStr(url)
-        if settings.redis_url is None:
-            url = stack.enter_context(embedded_redis(settings.data_dir))
-            updates["redis_url"] = SecretStr(url)
+        try:
+            if settings.database_url is None:
+                url = stack.enter_context(embedded_postgres(settings.data_dir))
+                updates["database_url"] = SecretStr(url)
+            if settings.redis_url is None:
+                url = stack.enter_context(embedded_redis(settings.data_dir))
+                updates["redis_url"] = SecretStr(url)
+        except ModuleNotFoundError as exc:
+            raise StartupError(f"{exc.name} is not installed: {MISSING_EMBEDDED}") from None
         resolved = settings.model_copy(update=updates)
         if resolved.local_servers is None:
             resolved = resolved.model_copy(update={"local_servers": resolved.database_url})
@@ -101,11 +109,15 @@ def _exit_on_term(signum: int, frame: object) -> None:
 
 
 def serve(settings: Settings, control: Part | None, gateway: Part | None,
-          background: list[Part]) -> None:
+          background: list[Part], metrics: Metrics | None = None) -> None:
     # uvicorn re-raises the signal it stopped on; make SIGTERM unwind like Ctrl-C
     # so embedded servers are stopped by their context managers.
     signal.signal(signal.SIGTERM, _exit_on_term)
-    app = RootApp(settings, control, gateway, background)
+    metrics = metrics or Metrics()
+    app = Observed(RootApp(settings, control, gateway, background), metrics,
+                   expose_metrics=telemetry.metrics_public(settings))
+    # log_config=None: uvicorn's own lines go through the process's structured logging.
     config = uvicorn.Config(app, host=settings.host, port=settings.port, lifespan="on",
-                            log_level="warning", access_log=False)
-    asyncio.run(uvicorn.Server(config).serve())
+                            log_level="warning", access_log=False, log_config=None)
+    with telemetry.metrics_port(settings, metrics):
+        asyncio.run(uvicorn.Server(config).serve())

@@ -27,6 +27,15 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     public_url: str | None = None
+    # The gateway's public URL when it is served apart from the API: MCP URLs are built on it.
+    gateway_url: str | None = None
+
+    # Logs: JSON outside dev and readable lines in dev, unless a format is set.
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "console"] | None = None
+    # /metrics on the serving port: always in dev, otherwise only when set; metrics_port serves it apart.
+    metrics_public: bool = False
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
     token_pepper: SecretStr | None = None
     jwt_secret: SecretStr | None = None
@@ -81,6 +90,11 @@ class Settings(BaseSettings):
             return [o.strip() for o in value.split(",") if o.strip()]
         return value
 
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
         if self.dev:
@@ -119,6 +133,11 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def gateway_base_url(self) -> str:
+        """Where agents reach the gateway: ``BERTH_GATEWAY_URL``, else the same URL as the API."""
+        return (self.gateway_url or self.base_url).rstrip("/")
 
     @property
     def issuer(self) -> str:

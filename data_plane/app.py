@@ -25,9 +25,11 @@ from starlette.types import Receive, Scope, Send
 
 from control_plane.catalog.db import create_pool
 from control_plane.errors import BerthError, Forbidden, NotFound, Unauthorized
+from control_plane.observability.metrics import Metrics
 from control_plane.sealing import Sealer
 from control_plane.settings import Settings
 from data_plane import catalog, discovery, docs, heartbeat, jsonrpc, wire
+from data_plane import metrics as gateway_metrics
 from data_plane.audit import AuditBuffer
 from data_plane.auth import Authenticator, Grant, bearer, public_grant
 from data_plane.calls import Calls, Toolbox
@@ -60,7 +62,7 @@ class Gateway:
         self.subscriber = subscriber
         self.origins = frozenset(settings.allowed_origins)
         self.max_body = settings.max_body_bytes
-        self.base_url = settings.base_url
+        self.base_url = settings.gateway_base_url
         self.issuer = settings.issuer
         self.keepalive = keepalive
         self.stopping = asyncio.Event()
@@ -228,7 +230,8 @@ async def _housekeeping(audit: AuditBuffer, pools: Pools, every: float = FLUSH_E
 
 
 @asynccontextmanager
-async def serving(settings: Settings, *, tools: Toolbox | None = None) -> AsyncIterator[Gateway]:
+async def serving(settings: Settings, *, tools: Toolbox | None = None,
+                  metrics: Metrics | None = None) -> AsyncIterator[Gateway]:
     """Open the gateway's resources and yield its app; flush and close them on exit."""
     if tools is None:
         from data_plane import tools as default_tools
@@ -252,6 +255,8 @@ async def serving(settings: Settings, *, tools: Toolbox | None = None) -> AsyncI
         pools = Pools(sealer, limits, connect=connect)
         stack.push_async_callback(pools.aclose)
         gateway, subscriber = _assemble(settings, tools, pool, redis, listener, pools, pepper)
+        if metrics is not None:
+            _observe(gateway, metrics, stack)
         stack.push_async_callback(gateway.calls.audit.flush)
         tasks = [asyncio.create_task(subscriber.run()),
                  asyncio.create_task(_housekeeping(gateway.calls.audit, pools)),
@@ -275,6 +280,14 @@ def _assemble(settings: Settings, tools: Toolbox, pool: asyncpg.Pool, redis: aio
     gateway = Gateway(settings, auth, calls, subscriber=subscriber,
                       find_public=lambda slug: catalog.find_public_endpoint(pool, slug))
     return gateway, subscriber
+
+
+def _observe(gateway: Gateway, metrics: Metrics, stack: contextlib.AsyncExitStack) -> None:
+    calls = gateway.calls
+    calls.metrics = metrics
+    watched = metrics.watch(gateway_metrics.reader(gateway.auth, calls.pools, calls.audit,
+                                                   lambda: gateway.degraded))
+    stack.callback(metrics.forget, watched)
 
 
 def _query_limits(settings: Settings) -> QueryLimits:

@@ -13,6 +13,8 @@ from typing import Any, Protocol
 import asyncpg
 
 from control_plane.errors import Forbidden, Unavailable
+from control_plane.observability.context import current_request_id
+from control_plane.observability.metrics import Metrics
 from data_plane.audit import AuditBuffer, args_digest
 from data_plane.auth import Grant
 from data_plane.catalog import AuditRow
@@ -49,6 +51,7 @@ class Calls:
     audit: AuditBuffer
     limits: QueryLimits
     clock: Callable[[], float] = time.time
+    metrics: Metrics | None = None
     schemas: SchemaCatalogs | None = None
     _generic: frozenset[str] = field(init=False, default=frozenset())
 
@@ -82,6 +85,8 @@ class Calls:
             raise Forbidden(f"{name} needs a token with the mcp:write scope", code="insufficient_scope")
         decision = await self.limiter.hit(grant.endpoint_id, grant.plan)
         if not decision.allowed:
+            if self.metrics is not None:
+                self.metrics.refused(decision.reason)
             raise LimitExceeded(decision)
         pool = await self.pools.get(grant)
         started = time.perf_counter()
@@ -135,7 +140,9 @@ class Calls:
                 duration_ms: float, rows: int) -> None:
         self.audit.record(AuditRow(
             grant.tenant_id, grant.endpoint_id, grant.token_id, tool[:200], outcome, args_digest(arguments),
-            duration_ms, rows, datetime.fromtimestamp(self.clock(), UTC)))
+            duration_ms, rows, datetime.fromtimestamp(self.clock(), UTC), current_request_id()))
+        if self.metrics is not None:
+            self.metrics.tool_call(tool, outcome, duration_ms / 1000)
 
 
 def _settings(grant: Grant) -> ToolSettings:

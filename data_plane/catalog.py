@@ -44,12 +44,12 @@ WHERE endpoint_tokens.id = v.id
 """
 AUDIT = """
 INSERT INTO audit_log (tenant_id, actor, action, target, outcome, endpoint_id, token_id, tool,
-                       args_digest, duration_ms, row_count, created_at)
+                       args_digest, duration_ms, row_count, created_at, request_id)
 SELECT v.tenant_id, 'token:' || v.token_id, 'tool.call', v.endpoint_id::text, v.outcome, v.endpoint_id,
-       v.token_id, v.tool, v.digest, v.duration_ms, v.row_count, v.at
+       v.token_id, v.tool, v.digest, v.duration_ms, v.row_count, v.at, v.request_id
 FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::real[],
-            $8::int[], $9::timestamptz[])
-  AS v(tenant_id, endpoint_id, token_id, tool, outcome, digest, duration_ms, row_count, at)
+            $8::int[], $9::timestamptz[], $10::text[])
+  AS v(tenant_id, endpoint_id, token_id, tool, outcome, digest, duration_ms, row_count, at, request_id)
 """
 
 
@@ -66,6 +66,7 @@ class AuditRow:
     duration_ms: float
     row_count: int
     at: datetime
+    request_id: str | None = None  # the HTTP request's X-Request-Id, echoed to the caller
 
 
 async def _run(pool: asyncpg.Pool, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
@@ -111,5 +112,6 @@ async def insert_audit(pool: asyncpg.Pool, rows: Sequence[AuditRow]) -> None:
         [r.tenant_id for r in rows], [r.endpoint_id for r in rows], [r.token_id for r in rows],
         [r.tool for r in rows], [r.outcome for r in rows], [r.args_digest for r in rows],
         [r.duration_ms for r in rows], [r.row_count for r in rows], [r.at for r in rows],
+        [r.request_id for r in rows],
     )
     await _run(pool, lambda conn: conn.execute(AUDIT, *columns))

@@ -89,6 +89,10 @@ class Pools:
     def __len__(self) -> int:
         return len(self._open)
 
+    def connections(self) -> int:
+        """Connections the open pools hold now (idle ones included)."""
+        return sum(slot.pool.get_size() for slot in self._open.values())
+
     async def get(self, grant: Grant) -> asyncpg.Pool:
         """The pool for this grant's endpoint and access; Unavailable if the database cannot be reached."""
         key = (grant.endpoint_id, grant.can_write)

@@ -25,9 +25,12 @@ import redis.asyncio as aioredis
 
 from control_plane.catalog.db import create_pool
 from control_plane.catalog.installation import installation_id
+from control_plane.observability.metrics import Metrics
 from control_plane.providers.factory import build_provider
+from control_plane.providers.measured import measured
 from control_plane.sealing import Sealer
 from control_plane.settings import Settings
+from jobs import stats
 from jobs.failures import describe
 from jobs.handlers import Resources
 from jobs.queue import Queue, utc_now
@@ -111,14 +114,15 @@ async def stop_within(task: asyncio.Task[None], grace: float) -> None:
 
 
 @asynccontextmanager
-async def running(settings: Settings, *, periodic: Mapping[str, float] = PERIODIC) -> AsyncIterator[None]:
-    """Run the worker in the background for the duration of the block."""
+async def running(settings: Settings, *, periodic: Mapping[str, float] = PERIODIC,
+                  metrics: Metrics | None = None) -> AsyncIterator[None]:
+    """Run the worker in the background for the duration of the block (and its queue metrics, if given)."""
     async with AsyncExitStack() as stack:
         pool = await create_pool(settings.secret("database_url"), "berth_worker", min_size=1, max_size=4)
         stack.push_async_callback(pool.close)
         redis = aioredis.from_url(settings.secret("redis_url"))
         stack.push_async_callback(redis.aclose)
-        provider = build_provider(settings, installation=await installation_id(pool))
+        provider = measured(build_provider(settings, installation=await installation_id(pool)), metrics)
         stack.push_async_callback(provider.aclose)
         wake = asyncio.Event()
         await stack.enter_async_context(listening(pool, wake))
@@ -128,6 +132,9 @@ async def running(settings: Settings, *, periodic: Mapping[str, float] = PERIODI
         worker = Worker(Runner(Queue(pool, worker_id()), resources), wake=wake, periodic=periodic)
         stop = asyncio.Event()
         task = asyncio.create_task(worker.run(stop))
+        if metrics is not None:
+            reporting = asyncio.create_task(stats.report(pool, metrics))
+            stack.callback(reporting.cancel)
         try:
             yield None
         finally:

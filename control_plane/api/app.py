@@ -27,8 +27,10 @@ from control_plane.api.routes import (
 from control_plane.catalog.db import create_pool
 from control_plane.catalog.installation import installation_id
 from control_plane.imports.spool import spool_dir
+from control_plane.observability.metrics import Metrics
 from control_plane.providers.base import Provider
 from control_plane.providers.factory import build_provider
+from control_plane.providers.measured import measured
 from control_plane.sealing import Sealer
 from control_plane.services.context import Context
 from control_plane.settings import Settings
@@ -65,8 +67,8 @@ def create_app(resources: Resources, *, max_body_bytes: int) -> FastAPI:
 
 
 @asynccontextmanager
-async def serving(settings: Settings, *,
-                  documents_http: httpx.AsyncClient | None = None) -> AsyncIterator[ASGIApp]:
+async def serving(settings: Settings, *, documents_http: httpx.AsyncClient | None = None,
+                  metrics: Metrics | None = None) -> AsyncIterator[ASGIApp]:
     """Open the control plane's resources and yield its app; close them on exit.
 
     ``documents_http`` fetches OAuth client metadata documents (tests pass one trusting their own CA).
@@ -78,7 +80,8 @@ async def serving(settings: Settings, *,
         redis = aioredis.from_url(settings.secret("redis_url"))
         stack.push_async_callback(redis.aclose)
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=PROVIDER_TIMEOUT))
-        provider = build_provider(settings, installation=await installation_id(pool), http=http)
+        provider = measured(build_provider(settings, installation=await installation_id(pool), http=http),
+                            metrics)
         stack.push_async_callback(provider.aclose)
         resources = Resources(Context.from_settings(settings, pool, redis), sealer, provider)
         app = create_app(resources, max_body_bytes=settings.max_body_bytes)

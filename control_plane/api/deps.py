@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from control_plane.observability.context import note_caller
 from control_plane.services import principals
 from control_plane.services.context import Caller, Context
 
@@ -29,7 +30,9 @@ async def caller(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Caller:
     token = credentials.credentials if credentials else None
-    return await principals.resolve(ctx, token, request_id=request_id(request))
+    found = await principals.resolve(ctx, token, request_id=request_id(request))
+    note_caller(found.tenant_id)
+    return found
 
 
 Ctx = Annotated[Context, Depends(context)]

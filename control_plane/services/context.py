@@ -59,7 +59,7 @@ class Context:
             pepper=settings.secret("token_pepper").encode(),
             jwt_secret=settings.secret("jwt_secret"),
             jwt_ttl_seconds=settings.jwt_ttl_seconds,
-            base_url=settings.base_url,
+            base_url=settings.gateway_base_url,  # MCP URLs are the gateway's
             provider_name=settings.provider,
         )
 

@@ -1,0 +1,1 @@
+"""Observability shared by every role: request context, structured logs, Prometheus metrics."""

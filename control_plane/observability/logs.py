@@ -1,0 +1,91 @@
+"""Structured logs (structlog): JSON in production, readable in dev, request fields added, secrets scrubbed.
+
+``configure`` is called once per process from ``main()``; it also routes the
+standard library's loggers (uvicorn, asyncpg, modules using ``logging``)
+through the same processors, so every line has one shape. The scrubber is a
+last line of defence: code never logs a token, a password or a connection
+string, and anything that looks like one is replaced before it is written.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import MutableMapping
+from typing import Any, Literal
+
+import orjson
+import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+from control_plane.observability.context import CURRENT
+
+LogFormat = Literal["json", "console"]
+LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+SECRET = re.compile(
+    r"\b(?:smcp|bth)_[A-Za-z0-9]{16,}"          # Berth tokens and API keys
+    r"|(?<=://)[^\s/@]*:[^\s/@]*@"              # user:password@ in a URL or DSN
+    r"|(?i:password)\s*[=:]\s*['\"]?[^\s'\"&,]+"  # password=... in a keyword DSN or a message
+)
+MARKERS = ("smcp_", "bth_", "://", "assword")
+
+
+def _scrub_text(text: str) -> str:
+    return SECRET.sub("[redacted]", text) if any(m in text for m in MARKERS) else text
+
+
+def scrub(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
+    """Replace anything that looks like a token, a password or a DSN's credentials."""
+    for key, value in event.items():
+        if isinstance(value, str):
+            event[key] = _scrub_text(value)
+    return event
+
+
+def add_request(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
+    """The request id, tenant and endpoint of the request being served, when there is one."""
+    found = CURRENT.get()
+    if found is not None:
+        event.setdefault("request_id", found.request_id)
+        if found.tenant_id is not None:
+            event.setdefault("tenant_id", str(found.tenant_id))
+        if found.endpoint_id is not None:
+            event.setdefault("endpoint_id", str(found.endpoint_id))
+    return event
+
+
+def _shared() -> list[Processor]:
+    return [add_request, structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True)]
+
+
+def _dumps(event: MutableMapping[str, Any], **_: Any) -> str:
+    return orjson.dumps(event, default=str).decode()
+
+
+def _renderer(fmt: LogFormat) -> Processor:
+    if fmt == "json":
+        return structlog.processors.JSONRenderer(serializer=_dumps)
+    return structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)
+
+
+def configure(level: str, fmt: LogFormat) -> None:
+    """Set up structlog and the standard library's logging for this process (call once, from main)."""
+    number = LEVELS[level]
+    tail: list[Processor] = [structlog.processors.format_exc_info, scrub, _renderer(fmt)]
+    structlog.configure(
+        processors=[*_shared(), *tail],
+        wrapper_class=structlog.make_filtering_bound_logger(number),
+        logger_factory=structlog.WriteLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[structlog.stdlib.add_logger_name, *_shared()],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *tail]))
+    logging.basicConfig(handlers=[handler], level=number, force=True)
+
+
+def default_format(dev: bool) -> LogFormat:
+    return "console" if dev else "json"
