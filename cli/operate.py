@@ -26,6 +26,8 @@ from control_plane.settings import Settings
 
 T = TypeVar("T")
 RUNTIME_FILE = "runtime.json"
+NOT_FOUND = ("no Berth found: no `berth dev` is running in this directory and BERTH_DATABASE_URL is not set "
+             "(run `berth dev` here, or set your installation's BERTH_* settings)")
 
 
 def fail(message: str) -> NoReturn:
@@ -55,6 +57,8 @@ def write_runtime(settings: Settings) -> Path:
 def operator_settings() -> Settings:
     """The environment's settings; with no catalog URL, those of the `berth dev` running here."""
     runtime = _dev_runtime()
+    if runtime is None and not os.environ.get("BERTH_DATABASE_URL"):
+        fail(NOT_FOUND)
     if runtime is None:
         settings = load_settings()
     else:

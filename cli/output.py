@@ -12,6 +12,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+PIPED_WIDTH = 10_000
+
 
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
@@ -29,16 +31,22 @@ def emit(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], *, as_json: 
         return
     table = Table(title=title)
     for column in columns:
-        table.add_column(column)
+        table.add_column(column, overflow="fold")  # a narrow terminal wraps a value, never cuts it
     for row in rows:
         table.add_row(*("" if row.get(c) is None else str(_plain(row.get(c))) for c in columns))
-    Console().print(table)
+    _console().print(table)
+
+
+def _console() -> Console:
+    """A terminal's width when there is one; piped output is never squeezed into 80 columns."""
+    console = Console()
+    return console if console.is_terminal else Console(width=PIPED_WIDTH)
 
 
 def emit_one(item: Mapping[str, Any], *, as_json: bool) -> None:
     """Print one object as key/value lines, or as a JSON object."""
     if as_json:
-        typer.echo(json.dumps({k: _plain(v) for k, v in item.items()}))
+        typer.echo(json.dumps({k.replace(" ", "_"): _plain(v) for k, v in item.items()}))
         return
     width = max((len(k) for k in item), default=0)
     for key, value in item.items():

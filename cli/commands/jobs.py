@@ -19,7 +19,7 @@ JSON = typer.Option(False, "--json", help="Print JSON.")
 @app.command("list")
 def list_command(
     ctx: typer.Context,
-    status: str = typer.Option(None, help="queued, running, done or dead."),
+    status: jobs.JobStatus = typer.Option(None, help="Only jobs in this state."),
     kind: str = typer.Option(None, help="provision, delete_endpoint, delete_account, reconcile, ..."),
     limit: int = typer.Option(50, min=1, max=500),
     as_json: bool = JSON,

@@ -15,9 +15,11 @@ from cli.context import Operator
 from cli.operate import confirm, fail, run
 from cli.output import emit, emit_one
 from control_plane.plans import PlanName
-from control_plane.services import accounts, identity, jobs, operator
+from control_plane.services import accounts, api_keys, identity, jobs, operator
 
 app = typer.Typer(help="Tenant accounts.", no_args_is_help=True)
+keys = typer.Typer(help="A tenant's control-plane API keys.", no_args_is_help=True)
+app.add_typer(keys, name="keys")
 COLUMNS = ("id", "name", "status", "plan", "endpoints", "members", "created_at")
 JSON = typer.Option(False, "--json", help="Print JSON.")
 
@@ -121,3 +123,21 @@ def delete_command(
     emit_one(done, as_json=as_json)
     if not as_json:
         typer.echo(f"follow it with: berth jobs show {done['job_id']}", err=True)
+
+
+@keys.command("create")
+def keys_create_command(
+    ctx: typer.Context,
+    tenant_id: UUID,
+    name: str = typer.Option("operator key", "--name", help="A label for the key."),
+    as_json: bool = JSON,
+) -> None:
+    """A new bth_ API key for the tenant (say, when the first one was lost); shown only now."""
+
+    async def work(op: Operator) -> dict[str, object]:
+        made = await api_keys.create(op.services, op.caller(tenant_id), name)
+        return {"tenant_id": tenant_id, "id": made.id, "name": made.name, "api_key": made.key}
+
+    emit_one(run(ctx, work), as_json=as_json)
+    if not as_json:
+        typer.echo("The key is not stored in readable form and will not be shown again.", err=True)

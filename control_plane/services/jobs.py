@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -35,6 +36,15 @@ SELECT count(*) FILTER (WHERE status = 'queued') AS queued,
 FROM jobs
 """
 MAX_LIST = 500
+
+
+class JobStatus(StrEnum):
+    """Where a job is in its life (the ``status`` column of ``jobs``)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    DEAD = "dead"
 
 
 @dataclass(frozen=True)

@@ -46,9 +46,9 @@ def test_status_reports_services_queue_and_gateways(
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["catalog"] == "ok" and report["redis"] == "ok"
-    assert report["jobs dead"] == 1
-    assert (report["gateways"], report["pools open"], report["gateways degraded"]) == (2, 5, 1)
-    assert report["provider local"].startswith("ok")
+    assert report["jobs_dead"] == 1
+    assert (report["gateways"], report["pools_open"], report["gateways_degraded"]) == (2, 5, 1)
+    assert report["provider_local"].startswith("ok")
 
 
 def test_jobs_list_show_and_retry(catalog_url: str, cli_env: dict[str, str], runner: CliRunner) -> None:
