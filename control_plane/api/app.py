@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -35,10 +36,13 @@ from control_plane.sealing import Sealer
 from control_plane.services.context import Context
 from control_plane.settings import Settings
 from control_plane.web import mount
+from control_plane.web.dashboard.uploads import UPLOAD_PATHS
 from control_plane.web.resources import Web
 
 CATALOG_POOL_MAX = 10
 PROVIDER_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+# Uploads (the API's and the dashboard's) enforce the plan's import limit themselves while spooling.
+STREAMED = re.compile(f"{imports.STREAMED_PATH.pattern}|{UPLOAD_PATHS.pattern}")
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,8 @@ class Resources:
 
 
 def create_app(resources: Resources, *, max_body_bytes: int) -> FastAPI:
-    app = FastAPI(title="Berth control plane", version="0.1.0", docs_url="/docs")
+    app = FastAPI(title="Berth control plane", version="0.1.0", docs_url=None,
+                  redoc_url=None)  # /docs is web/dashboard/assets.py: served offline
     app.state.ctx = resources.ctx
     app.state.resources = resources
     v1 = APIRouter(prefix="/v1")
@@ -61,7 +66,7 @@ def create_app(resources: Resources, *, max_body_bytes: int) -> FastAPI:
     app.include_router(v1)
     errors.install(app)
     # Added last so it runs first: the request id is set before the body is read.
-    app.add_middleware(BodyLimit, max_bytes=max_body_bytes, exempt=imports.STREAMED_PATH)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes, exempt=STREAMED)
     app.add_middleware(RequestId)
     return app
 

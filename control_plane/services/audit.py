@@ -2,7 +2,7 @@
 
 Entry points: ``record(conn, caller, action, ...)`` inside a service's
 transaction; ``write(conn, tenant_id, "system", action, ...)`` for the worker;
-``page(ctx, caller, limit=, before=)`` for ``GET /v1/audit``.
+``page(ctx, caller, limit=, before=, action=, actor=)`` for ``GET /v1/audit`` and the dashboard.
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 """
 PAGE = """
 SELECT id, actor, action, target, outcome, request_id, created_at FROM audit_log
-WHERE tenant_id = $1 AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3
+WHERE tenant_id = $1 AND ($2::bigint IS NULL OR id < $2)
+  AND ($4::text IS NULL OR action = $4) AND ($5::text IS NULL OR actor = $5)
+ORDER BY id DESC LIMIT $3
 """
 
 
@@ -61,11 +63,12 @@ async def record(
 
 
 async def page(
-    ctx: Context, caller: Caller, *, limit: int = 50, before: int | None = None
+    ctx: Context, caller: Caller, *, limit: int = 50, before: int | None = None,
+    action: str | None = None, actor: str | None = None,
 ) -> list[AuditEntry]:
-    """Newest first; pass the last id seen as ``before`` for the next page."""
+    """Newest first, only ``action`` / ``actor`` when given; pass the last id seen as ``before``."""
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}", code="invalid_limit")
     async with transaction(ctx, caller.tenant_id) as conn:
-        rows = await conn.fetch(PAGE, caller.tenant_id, before, limit)
+        rows = await conn.fetch(PAGE, caller.tenant_id, before, limit, action, actor)
     return [AuditEntry(**dict(row)) for row in rows]

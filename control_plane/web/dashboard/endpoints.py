@@ -1,0 +1,122 @@
+"""The endpoints list, creating one (from a name or a file), its page, its settings, deleting it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Request
+from starlette.datastructures import UploadFile
+from starlette.responses import JSONResponse, Response
+
+from control_plane.errors import InvalidInput
+from control_plane.oauth import grants
+from control_plane.plans import PLANS
+from control_plane.services import endpoint_settings, endpoint_tokens, endpoints, imports
+from control_plane.services.endpoint_settings import EndpointSettings
+from control_plane.web.dashboard import pending
+from control_plane.web.dashboard.access import Visit, guarded
+from control_plane.web.dashboard.connect import snippets
+from control_plane.web.render import see_other
+
+router = APIRouter(include_in_schema=False)
+HISTORY = 20
+
+
+def quota(plan: str) -> int | None:
+    return PLANS[plan].monthly_calls if plan in PLANS else None
+
+
+async def endpoint_view(visit: Visit, ref: str, status: int = 200, **extra: object) -> Response:
+    """The endpoint page; ``extra`` carries what a POST shows once (a new token, a notice)."""
+    found = await endpoints.get(visit.ctx, visit.caller, ref)
+    await pending.start_when_ready(visit, found)
+    live = found.status not in ("deleting", "deleted")
+    return visit.show(
+        "app/endpoint.html", status, endpoint=found, quota=quota(found.plan), snippets=snippets(found.slug,
+                                                                                              found.mcp_url),
+        tokens=await endpoint_tokens.list_tokens(visit.ctx, visit.caller, found.id) if live else [],
+        imports=await imports.list_imports(visit.ctx, visit.caller, found.id, limit=HISTORY),
+        settings=await endpoint_settings.read(visit.ctx, visit.caller, found.id),
+        apps=[g for g in await grants.list_grants(visit.ctx, visit.caller) if g.endpoint_id == found.id],
+        waiting=pending.waiting(visit, found.id), **({"new_token": None, "notice": None} | extra))
+
+
+@router.get("/")
+async def home() -> Response:
+    return see_other("/app")
+
+
+@router.get("/app")
+async def endpoint_list(request: Request) -> Response:
+    async def run(visit: Visit) -> Response:
+        found = await endpoints.list_endpoints(visit.ctx, visit.caller)
+        return visit.show("app/endpoints.html", endpoints=found, quotas={e.id: quota(e.plan) for e in found},
+                          month=date.today().strftime("%B %Y"))
+    return await guarded(request, run)
+
+
+def _upload(visit: Visit) -> UploadFile | None:
+    value = visit.form.get("file") if visit.form is not None else None
+    return value if isinstance(value, UploadFile) and value.filename else None
+
+
+@router.post("/app/endpoints")
+async def create(request: Request) -> Response:
+    async def run(visit: Visit) -> Response:
+        upload = _upload(visit)
+        if upload is not None:
+            imports.resolve_format(imports.Upload(content_type=upload.content_type, filename=upload.filename))
+        made = await endpoints.create(visit.ctx, visit.caller, visit.text("name"))
+        if upload is not None:
+            await pending.keep(visit, made, upload)
+        return see_other(f"/app/endpoints/{made.slug}")
+    return await guarded(request, run)
+
+
+@router.get("/app/endpoints/{ref}")
+async def endpoint_page(request: Request, ref: str) -> Response:
+    async def run(visit: Visit) -> Response:
+        return await endpoint_view(visit, ref)
+    return await guarded(request, run)
+
+
+@router.get("/app/endpoints/{ref}/state.json")
+async def state(request: Request, ref: str) -> Response:
+    """What the page's script polls: the endpoint's status and its latest imports' progress."""
+    async def run(visit: Visit) -> Response:
+        found = await endpoints.get(visit.ctx, visit.caller, ref)
+        await pending.start_when_ready(visit, found)
+        recent = await imports.list_imports(visit.ctx, visit.caller, found.id, limit=5)
+        return JSONResponse({
+            "status": found.status, "waiting": pending.waiting(visit, found.id),
+            "imports": [{"id": str(i.id), "state": i.state, "bytes_total": i.bytes_total,
+                         "bytes_done": i.bytes_done, "rows_done": i.rows_done} for i in recent],
+        }, headers={"Cache-Control": "no-store"})
+    return await guarded(request, run)
+
+
+def _settings(visit: Visit) -> EndpointSettings:
+    cap = visit.text("tool_cap")
+    if not cap.isdigit():
+        raise InvalidInput("the tool cap must be a whole number from 0 to 200", code="invalid_request")
+    return EndpointSettings(visit.text("allow_writes") == "yes", visit.text("public_docs") == "yes", int(cap))
+
+
+@router.post("/app/endpoints/{ref}/settings")
+async def save_settings(request: Request, ref: str) -> Response:
+    async def run(visit: Visit) -> Response:
+        await endpoint_settings.update(visit.ctx, visit.caller, ref, _settings(visit))
+        return await endpoint_view(visit, ref, notice="Settings saved. Agents see the change within seconds.")
+    return await guarded(request, run)
+
+
+@router.post("/app/endpoints/{ref}/delete")
+async def delete(request: Request, ref: str) -> Response:
+    async def run(visit: Visit) -> Response:
+        found = await endpoints.get(visit.ctx, visit.caller, ref)
+        if visit.text("confirm") != found.name:
+            raise InvalidInput(f"type the endpoint's name, {found.name}, to delete it",
+                               code="invalid_request")
+        await endpoints.delete(visit.ctx, visit.caller, found.id)
+        return see_other("/app")
+    return await guarded(request, run)

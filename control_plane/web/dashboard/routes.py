@@ -1,0 +1,16 @@
+"""Every dashboard route in one router, for ``web/mount.py`` to install."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from control_plane.web.dashboard import account, activity, assets, endpoints, signup, tokens, tools, uploads
+
+UPLOAD_PATHS = uploads.UPLOAD_PATHS
+
+
+def router() -> APIRouter:
+    made = APIRouter(include_in_schema=False)
+    for module in (assets, signup, endpoints, tokens, uploads, tools, activity, account):
+        made.include_router(module.router)
+    return made
