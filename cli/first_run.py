@@ -14,7 +14,7 @@ from uuid import UUID
 import asyncpg
 
 from cli.context import Operator, operator
-from cli.welcome import connect_lines, later_lines
+from cli.welcome import connect_lines, dashboard_lines, later_lines
 from control_plane.plans import PlanName
 from control_plane.sealing import Sealed
 from control_plane.services import endpoint_tokens, endpoints, identity, lifecycle
@@ -36,8 +36,9 @@ async def welcome(settings: Settings) -> list[str]:
     async with operator(settings) as op:
         if await op.worker.fetchval(ANY_TENANT):
             rows = await op.worker.fetch(READY)
-            return ["Endpoints:", *later_lines([(r["name"], _mcp_url(settings, r["slug"])) for r in rows])]
-        return await _first_run(op)
+            found = later_lines([(r["name"], _mcp_url(settings, r["slug"])) for r in rows])
+            return ["Endpoints:", *found, *dashboard_lines(settings.base_url, DEMO_EMAIL)]
+        return [*await _first_run(op), *dashboard_lines(settings.base_url, DEMO_EMAIL)]
 
 
 def _mcp_url(settings: Settings, slug: str) -> str:

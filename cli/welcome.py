@@ -33,3 +33,12 @@ def later_lines(endpoints: list[tuple[str, str]]) -> list[str]:
     lines = [f"  {name}: {url}" for name, url in endpoints]
     lines.append("  Tokens are shown once, when issued: `.venv/bin/berth tokens issue <endpoint>`.")
     return lines
+
+
+def dashboard_lines(base_url: str, email: str) -> list[str]:
+    """Where the dashboard is and how to sign in as the demo user (its password is random and never shown)."""
+    return [
+        f"Dashboard: {base_url}/app",
+        f"  Sign in as {email}: at {base_url}/login choose 'Mail me a link',",
+        f"  then open the link from {base_url}/dev/mail (mail in berth dev never leaves this machine).",
+    ]
