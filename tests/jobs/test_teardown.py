@@ -11,19 +11,12 @@ import redis.asyncio as aioredis
 from control_plane.providers.base import DatabaseSpec
 from control_plane.providers.local import LocalProvider, role_names
 from control_plane.sealing import Sealer
-from jobs.runner import Runner
 from tests.jobs.conftest import Clock, add_endpoint, add_job, job_row, on_fleet, resources, runner
+from tests.jobs.test_faults import drain
 
 USER = "INSERT INTO users (id, email, password_hash) VALUES ($1, $2, 'x')"
 MEMBER = "INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, 'owner')"
 DELETING = "UPDATE endpoints SET status = 'deleting' WHERE id = $1"
-
-
-async def drain(work: Runner, clock: Clock) -> None:
-    for _ in range(20):
-        if not await work.run_once():
-            return
-        clock.advance(30)
 
 
 async def attack(dsn: str, database: str, victims: list[str]) -> None:
@@ -51,7 +44,7 @@ async def test_grants_to_a_tenants_roles_cannot_block_its_deletions(
     work = runner(resources(pool, local, sealer, redis_client, clock), clock)
     for endpoint in (first, second):
         await add_job(catalog, "provision", {"endpoint_id": str(endpoint)}, a)
-    await drain(work, clock)
+    await drain(work, clock, pool)
     refs = [local.database_name(e) for e in (first, second)]
     theirs = await add_endpoint(catalog, b, status="ready")
     made = await local.create_database(DatabaseSpec(theirs))
@@ -61,11 +54,11 @@ async def test_grants_to_a_tenants_roles_cannot_block_its_deletions(
 
     await catalog.execute(DELETING, first)
     one = await add_job(catalog, "delete_endpoint", {"endpoint_id": str(first)}, a)
-    await drain(work, clock)
+    await drain(work, clock, pool)
     assert (await job_row(catalog, one))["status"] == "done"
     await catalog.execute("UPDATE tenants SET status = 'deleting' WHERE id = $1", a)
     every = await add_job(catalog, "delete_account", {"tenant_id": str(a)}, a)
-    await drain(work, clock)
+    await drain(work, clock, pool)
     assert (await job_row(catalog, every))["status"] == "done"
 
     names = refs + [r for ref in refs for r in role_names(ref)]
