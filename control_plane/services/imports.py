@@ -16,7 +16,7 @@ from pathlib import Path, PurePath
 from typing import Any
 from uuid import UUID
 
-from control_plane.catalog.queue import enqueue
+from control_plane.catalog.jobs import Kind, enqueue
 from control_plane.errors import Conflict, InvalidInput, NotFound
 from control_plane.imports import spool, store
 from control_plane.imports.limits import max_import_bytes
@@ -53,6 +53,17 @@ class Encoding(StrEnum):
 
 
 ENCODINGS = frozenset(Encoding)
+
+
+class Delimiter(StrEnum):
+    """The field separators a CSV may be declared to use (detected among the first four when none is)."""
+
+    COMMA = ","
+    SEMICOLON = ";"
+    TAB = "\t"
+    PIPE = "|"
+    COLON = ":"
+
 
 
 @dataclass(frozen=True)
@@ -131,7 +142,7 @@ async def start(ctx: Context, caller: Caller, endpoint: Ref, upload: Upload, chu
     try:
         async with transaction(ctx, caller.tenant_id) as conn:
             made = await store.insert(conn, new)
-            await enqueue(conn, "import", {"import_id": str(import_id)}, tenant_id=caller.tenant_id)
+            await enqueue(conn, Kind.IMPORT, {"import_id": str(import_id)}, tenant_id=caller.tenant_id)
             await audit.record(conn, caller, "endpoint.import.queued", import_id, endpoint_id=endpoint_id,
                                detail={"format": fmt.value, "mode": mode.value, "bytes": size})
     except BaseException:

@@ -17,17 +17,15 @@ from control_plane.api.openapi import AUTH, QUERY, header, responses
 from control_plane.api.routes.endpoints import Ref
 from control_plane.imports.store import Format, Import, Mode
 from control_plane.services import imports
-from control_plane.services.imports import MAX_LIST, Encoding, Upload
+from control_plane.services.imports import MAX_LIST, Delimiter, Encoding, Upload
 
 router = APIRouter(prefix="/endpoints/{endpoint}/imports", tags=["imports"])
 # Uploads carry their own per-plan limit, so the API's general body cap does not apply to them.
 STREAMED_PATH = re.compile(r"^/v1/endpoints/[^/]+/imports/?$")
 LOCATION = header(202, "Location", "the import, to follow its state")
-DELIMITER = r"^[^\x00\r\n\"]$"
 
 TableName = Annotated[str, text(min_length=1, max_length=200, pattern=NO_NUL), Safe]
 FileName = Annotated[str, text(min_length=1, max_length=255, pattern=NO_NUL), Safe]
-Delimiter = Annotated[str, text(min_length=1, max_length=1, pattern=DELIMITER), Safe]
 
 
 class ImportOut(BaseModel):
