@@ -8,6 +8,7 @@ Messages live in ``<data dir>/mail/*.eml``, so any process can read them.
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import uuid
 from collections.abc import AsyncIterator
@@ -76,6 +77,7 @@ async def catching(settings: Settings) -> AsyncIterator[None]:
     """Run the catcher on ``settings.smtp_port`` (loopback only) until exit."""
     folder = mail_dir(settings)
     folder.mkdir(parents=True, exist_ok=True)
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd narrates every connection at INFO
     controller = Controller(_Keeper(folder), hostname=LOOPBACK, port=settings.smtp_port)
     await asyncio.to_thread(controller.start)
     try:
