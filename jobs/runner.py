@@ -6,9 +6,10 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
-from jobs.failures import PermanentJobError, describe
+from control_plane.catalog.jobs import Job
+from control_plane.catalog.jobs.failures import PermanentJobError, describe
+from control_plane.catalog.jobs.lease import ABANDONED_ERROR, Queue
 from jobs.handlers import HANDLERS, Handler, Resources
-from jobs.queue import ABANDONED_ERROR, Job, Queue
 
 
 class LeaseLost(Exception):

@@ -25,21 +25,22 @@ import redis.asyncio as aioredis
 
 from control_plane.catalog.db import create_pool
 from control_plane.catalog.installation import installation_id
+from control_plane.catalog.jobs import Kind
+from control_plane.catalog.jobs.failures import describe
+from control_plane.catalog.jobs.lease import Queue, utc_now
 from control_plane.observability.metrics import Metrics
 from control_plane.providers.factory import build_provider
 from control_plane.providers.measured import measured
 from control_plane.sealing import Sealer
 from control_plane.settings import Settings
 from jobs import stats
-from jobs.failures import describe
 from jobs.handlers import Resources
-from jobs.queue import Queue, utc_now
 from jobs.runner import Runner
 
 log = logging.getLogger("berth.worker")
 
 WAKE_CHANNEL = "berth_jobs"
-PERIODIC: Mapping[str, float] = {"flush_usage": 30.0, "reconcile": 300.0, "prune_jobs": 3600.0}
+PERIODIC: Mapping[Kind, float] = {Kind.FLUSH_USAGE: 30.0, Kind.RECONCILE: 300.0, Kind.PRUNE_JOBS: 3600.0}
 POLL_SECONDS = 1.0
 STOP_GRACE_SECONDS = 10.0
 
@@ -48,7 +49,7 @@ class Worker:
     """Passes until ``stop`` is set; the pass in progress finishes (or is cancelled by the caller)."""
 
     def __init__(self, runner: Runner, *, wake: asyncio.Event | None = None,
-                 poll_seconds: float = POLL_SECONDS, periodic: Mapping[str, float] = PERIODIC,
+                 poll_seconds: float = POLL_SECONDS, periodic: Mapping[Kind, float] = PERIODIC,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.runner = runner
         self.wake = wake or asyncio.Event()
@@ -114,7 +115,7 @@ async def stop_within(task: asyncio.Task[None], grace: float) -> None:
 
 
 @asynccontextmanager
-async def running(settings: Settings, *, periodic: Mapping[str, float] = PERIODIC,
+async def running(settings: Settings, *, periodic: Mapping[Kind, float] = PERIODIC,
                   metrics: Metrics | None = None) -> AsyncIterator[None]:
     """Run the worker in the background for the duration of the block (and its queue metrics, if given)."""
     async with AsyncExitStack() as stack:

@@ -9,7 +9,8 @@ import typer
 from cli.context import Operator
 from cli.operate import run
 from cli.output import emit, emit_one
-from control_plane.services import jobs
+from control_plane.catalog.jobs import Status
+from control_plane.catalog.jobs import operator as jobs
 
 app = typer.Typer(help="The job queue: provisioning, deletions, reconcile, usage.", no_args_is_help=True)
 COLUMNS = ("id", "kind", "status", "attempts", "run_at", "tenant_id", "last_error")
@@ -19,7 +20,7 @@ JSON = typer.Option(False, "--json", help="Print JSON.")
 @app.command("list")
 def list_command(
     ctx: typer.Context,
-    status: jobs.JobStatus = typer.Option(None, help="Only jobs in this state."),
+    status: Status = typer.Option(None, help="Only jobs in this state."),
     kind: str = typer.Option(None, help="provision, delete_endpoint, delete_account, reconcile, ..."),
     limit: int = typer.Option(50, min=1, max=500),
     as_json: bool = JSON,

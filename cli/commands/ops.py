@@ -11,13 +11,13 @@ import typer
 from cli.context import Operator
 from cli.operate import progress, run
 from cli.output import emit_one
+from control_plane.catalog.jobs import operator as jobs
+from control_plane.catalog.jobs.lease import utc_now
 from control_plane.errors import ProviderError
-from control_plane.services import jobs
 from data_plane import heartbeat
 from jobs.handlers.base import Resources
 from jobs.handlers.quarantine import restore
 from jobs.handlers.reconcile import reconcile, stuck_deletions
-from jobs.queue import utc_now
 
 
 def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:

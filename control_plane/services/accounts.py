@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from control_plane.catalog.invalidation import endpoint_message, publish, token_message
-from control_plane.catalog.queue import enqueue
+from control_plane.catalog.jobs import Kind, enqueue
 from control_plane.errors import Forbidden, Unauthorized
 from control_plane.services import audit
 from control_plane.services.context import Caller, Context, transaction
@@ -59,7 +59,7 @@ async def delete_account(ctx: Context, caller: Caller) -> int:
         hashes = [r["token_hash"] for r in await conn.fetch(REVOKE_TOKENS, caller.tenant_id, now)]
         await conn.execute(REVOKE_KEYS, caller.tenant_id, now)
         endpoint_ids = [r["id"] for r in await conn.fetch(MARK_ENDPOINTS, caller.tenant_id)]
-        job_id = await enqueue(conn, "delete_account", {"tenant_id": str(caller.tenant_id)},
+        job_id = await enqueue(conn, Kind.DELETE_ACCOUNT, {"tenant_id": str(caller.tenant_id)},
                                tenant_id=caller.tenant_id)
         await audit.record(conn, caller, "account.delete", caller.tenant_id, detail={"job_id": job_id})
     messages = [endpoint_message(e) for e in endpoint_ids] + [token_message(h) for h in hashes]

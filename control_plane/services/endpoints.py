@@ -23,7 +23,7 @@ import asyncpg
 import orjson
 
 from control_plane.catalog.invalidation import endpoint_message, publish, token_message
-from control_plane.catalog.queue import enqueue
+from control_plane.catalog.jobs import Kind, enqueue
 from control_plane.errors import Conflict, InvalidInput, NotFound, PlanNotAllowed
 from control_plane.plans import DEFAULT_PLAN, PLANS, rank
 from control_plane.services import audit, paging, usage
@@ -115,7 +115,7 @@ async def create(ctx: Context, caller: Caller, name: str, plan: str | None = Non
             if row is None or row["request_digest"] != request_digest:
                 raise Conflict("Idempotency-Key was used with a different body", code="idempotency_mismatch")
             return _view(ctx, row)
-        await enqueue(conn, "provision", {"endpoint_id": str(endpoint_id)}, tenant_id=caller.tenant_id)
+        await enqueue(conn, Kind.PROVISION, {"endpoint_id": str(endpoint_id)}, tenant_id=caller.tenant_id)
         await audit.record(conn, caller, "endpoint.create", endpoint_id, endpoint_id=endpoint_id,
                            detail={"plan": plan})
     return _view(ctx, row)
@@ -170,7 +170,8 @@ async def delete(ctx: Context, caller: Caller, endpoint: Ref) -> Endpoint:
             return _view(ctx, row)
         await conn.execute(MARK_DELETING, endpoint_id)
         hashes = [r["token_hash"] for r in await conn.fetch(REVOKE_TOKENS, endpoint_id, ctx.clock())]
-        await enqueue(conn, "delete_endpoint", {"endpoint_id": str(endpoint_id)}, tenant_id=caller.tenant_id)
+        await enqueue(conn, Kind.DELETE_ENDPOINT, {"endpoint_id": str(endpoint_id)},
+                      tenant_id=caller.tenant_id)
         await audit.record(conn, caller, "endpoint.delete", endpoint_id, endpoint_id=endpoint_id)
     await publish(ctx.redis, endpoint_message(endpoint_id), *(token_message(h) for h in hashes))
     return _view(ctx, {**dict(row), "status": "deleting"})

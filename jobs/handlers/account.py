@@ -13,11 +13,11 @@ from uuid import UUID
 import asyncpg
 
 from control_plane.catalog.invalidation import publish, token_message
+from control_plane.catalog.jobs import Job
 from control_plane.errors import ProviderError
 from control_plane.services import audit
 from control_plane.services.lifecycle import teardown_endpoint
 from jobs.handlers.base import Handler, Progress, Resources
-from jobs.queue import Job
 
 TENANT = "SELECT status FROM tenants WHERE id = $1"
 SEAL_OFF = "UPDATE tenants SET status = 'deleting', deleted_at = coalesce(deleted_at, now()) WHERE id = $1"

@@ -11,9 +11,10 @@ from uuid import UUID
 import asyncpg
 import redis.asyncio as aioredis
 
+from control_plane.catalog.jobs import Job
+from control_plane.catalog.jobs.lease import Clock
 from control_plane.providers.base import Provider
 from control_plane.sealing import Sealer
-from jobs.queue import Clock, Job
 
 Progress = Callable[[dict[str, Any]], Awaitable[None]]
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from control_plane.catalog.jobs import Job
 from control_plane.services.lifecycle import mark_failed, provision_endpoint, teardown_endpoint
 from jobs.handlers.base import Handler, Progress, Resources, endpoint_of
-from jobs.queue import Job
 
 
 async def provision(res: Resources, job: Job, progress: Progress) -> list[str]:

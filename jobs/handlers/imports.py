@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from control_plane.catalog.jobs import Job
 from control_plane.imports import store
 from control_plane.imports.problems import BadImport
 from control_plane.services.import_runs import run_import
 from jobs.handlers.base import Handler, Progress, Resources
-from jobs.queue import Job
 
 
 def import_of(job: Job) -> UUID:

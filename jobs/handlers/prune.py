@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from control_plane.catalog.jobs import Job, Kind
 from jobs.handlers.base import Handler, Progress, Resources
-from jobs.queue import Job
 
-PERIODIC_KINDS = ["flush_usage", "reconcile", "prune_jobs"]
+PERIODIC_KINDS = [Kind.FLUSH_USAGE.value, Kind.RECONCILE.value, Kind.PRUNE_JOBS.value]
 PERIODIC_KEEP = timedelta(days=1)
 PERIODIC_DEAD_KEEP = timedelta(days=7)
 DONE_KEEP = timedelta(days=30)

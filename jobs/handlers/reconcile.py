@@ -10,12 +10,11 @@ from uuid import UUID
 import asyncpg
 
 from control_plane.catalog.invalidation import endpoint_message, publish
-from control_plane.catalog.queue import JobKind, enqueue
+from control_plane.catalog.jobs import Job, Kind, enqueue
 from control_plane.providers.base import Ownership
 from control_plane.services import audit
 from jobs.handlers.base import Handler, Progress, Resources
 from jobs.handlers.quarantine import orphans, strangers
-from jobs.queue import Job
 
 RECONCILE_LOCK = 7_312_024_003
 STALE_AFTER = timedelta(minutes=15)
@@ -39,8 +38,8 @@ WHERE e.status = $2 AND e.updated_at < $1
                        OR (j.kind = 'delete_account' AND j.tenant_id = e.tenant_id)))
 ORDER BY e.updated_at LIMIT 100
 """
-STUCK_KINDS: tuple[tuple[str, JobKind], ...] = (
-    ("provisioning", "provision"), ("deleting", "delete_endpoint"))
+STUCK_KINDS: tuple[tuple[str, Kind], ...] = (
+    ("provisioning", Kind.PROVISION), ("deleting", Kind.DELETE_ENDPOINT))
 # An account deletion whose job died (or was lost) is taken up again: deleting is never an end state.
 STUCK_ACCOUNTS = """
 SELECT t.id FROM tenants t
@@ -116,7 +115,7 @@ async def _stuck_accounts(res: Resources, stale_after: timedelta, dry_run: bool)
     for row in await res.pool.fetch(STUCK_ACCOUNTS, res.clock() - stale_after):
         if not dry_run:
             async with res.pool.acquire() as conn, conn.transaction():
-                await enqueue(conn, "delete_account", {"tenant_id": str(row["id"])}, tenant_id=row["id"])
+                await enqueue(conn, Kind.DELETE_ACCOUNT, {"tenant_id": str(row["id"])}, tenant_id=row["id"])
         said.append(f"account {row['id']} stuck deleting: {'would re-enqueue' if dry_run else 're-enqueued'} "
                     "delete_account")
     return said

@@ -8,8 +8,8 @@ from uuid import UUID
 import redis.asyncio as aioredis
 
 from control_plane.catalog import counters
+from control_plane.catalog.jobs import Job
 from jobs.handlers.base import Handler, Progress, Resources
-from jobs.queue import Job
 
 SCAN_COUNT = 500
 MAX_KEYS = 50_000  # bound one pass; the rest waits for the next

@@ -16,14 +16,14 @@ import redis.asyncio as aioredis
 
 from cli.embedded import embedded_postgres
 from control_plane.catalog.db import create_pool
-from control_plane.catalog.queue import JobKind, enqueue
+from control_plane.catalog.jobs import Kind, enqueue
+from control_plane.catalog.jobs.lease import Queue
 from control_plane.providers.base import Provider
 from control_plane.providers.fake import FakeProvider
 from control_plane.providers.local import LocalProvider
 from control_plane.sealing import Sealer
 from control_plane.settings import Settings
 from jobs.handlers import Resources
-from jobs.queue import Queue
 from jobs.runner import Runner
 
 TENANT = "INSERT INTO tenants (id, name) VALUES ($1, 'acme') ON CONFLICT DO NOTHING"
@@ -97,7 +97,7 @@ async def add_endpoint(conn: asyncpg.Connection, tenant_id: uuid.UUID, *, status
     return endpoint_id
 
 
-async def add_job(conn: asyncpg.Connection, kind: JobKind, payload: dict[str, Any],
+async def add_job(conn: asyncpg.Connection, kind: Kind, payload: dict[str, Any],
                   tenant_id: uuid.UUID | None = None) -> int:
     # Due a moment ago, so a test clock read just before is already past it.
     job_id = await enqueue(conn, kind, payload, tenant_id=tenant_id,

@@ -9,11 +9,12 @@ from datetime import timedelta
 import asyncpg
 import redis.asyncio as aioredis
 
+from control_plane.catalog.jobs import Job
+from control_plane.catalog.jobs.lease import Queue
 from control_plane.errors import ProviderError
 from control_plane.providers.fake import FakeProvider
 from control_plane.sealing import Sealer
 from jobs.handlers import HANDLERS, Handler, Progress, Resources
-from jobs.queue import Job, Queue
 from tests.jobs.conftest import Clock, add_endpoint, add_job, job_row, resources, runner
 
 

@@ -8,10 +8,10 @@ from collections import Counter
 import asyncpg
 import redis.asyncio as aioredis
 
+from control_plane.catalog.jobs import Job
 from control_plane.providers.fake import FakeProvider
 from control_plane.sealing import Sealer
 from jobs.handlers import HANDLERS, Handler, Progress, Resources
-from jobs.queue import Job
 from jobs.runner import Runner
 from tests.jobs.conftest import Clock, resources, runner
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
+from control_plane.catalog.jobs import operator as jobs
 from control_plane.errors import Conflict, NotFound
-from control_plane.services import jobs
 
 
 async def test_list_show_retry_and_depth(pool: asyncpg.Pool, catalog: asyncpg.Connection) -> None:

@@ -11,12 +11,12 @@ import pytest
 import redis.asyncio as aioredis
 
 from control_plane.catalog.db import create_pool
+from control_plane.catalog.jobs import Job
 from control_plane.providers.fake import FakeProvider
 from control_plane.providers.local import LocalProvider
 from control_plane.sealing import Sealer
 from control_plane.settings import Settings
 from jobs.handlers import HANDLERS, Handler, Progress, Resources
-from jobs.queue import Job
 from jobs.worker import Worker, running, stop_within
 from tests.jobs.conftest import Clock, add_endpoint, add_job, resources, runner
 

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
 from typing import Any
-from uuid import UUID
 
 import asyncpg
 
-from control_plane.catalog.queue import JobKind, enqueue
+from control_plane.catalog.jobs.kinds import COLUMNS, Job, Kind
+from control_plane.catalog.jobs.outbox import enqueue
 from control_plane.errors import Conflict, NotFound
 
-COLUMNS = """id, tenant_id, kind, payload, status, attempts, max_attempts, run_at, locked_by, locked_until,
-  last_error, result, created_at, updated_at"""
 LIST = f"""
 SELECT {COLUMNS} FROM jobs
 WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR kind = $2)
@@ -38,35 +34,6 @@ FROM jobs
 MAX_LIST = 500
 
 
-class JobStatus(StrEnum):
-    """Where a job is in its life (the ``status`` column of ``jobs``)."""
-
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    DEAD = "dead"
-
-
-@dataclass(frozen=True)
-class JobView:
-    """A job as the operator sees it; ``last_error`` is already free of secrets."""
-
-    id: int
-    tenant_id: UUID | None
-    kind: str
-    payload: dict[str, Any]
-    status: str
-    attempts: int
-    max_attempts: int
-    run_at: datetime
-    locked_by: str | None
-    locked_until: datetime | None
-    last_error: str | None
-    result: dict[str, Any] | None
-    created_at: datetime
-    updated_at: datetime
-
-
 @dataclass(frozen=True)
 class QueueDepth:
     queued: int
@@ -77,26 +44,26 @@ class QueueDepth:
 
 
 async def list_jobs(pool: asyncpg.Pool, *, status: str | None = None, kind: str | None = None,
-                    limit: int = 50) -> list[JobView]:
+                    limit: int = 50) -> list[Job]:
     """Newest first; ``limit`` is capped at 500."""
     rows = await pool.fetch(LIST, status, kind, max(1, min(limit, MAX_LIST)))
-    return [JobView(**dict(row)) for row in rows]
+    return [Job(**dict(row)) for row in rows]
 
 
-async def show(pool: asyncpg.Pool, job_id: int) -> JobView:
+async def show(pool: asyncpg.Pool, job_id: int) -> Job:
     row = await pool.fetchrow(SHOW, job_id)
     if row is None:
         raise NotFound(f"no job {job_id}")
-    return JobView(**dict(row))
+    return Job(**dict(row))
 
 
-async def retry(pool: asyncpg.Pool, job_id: int) -> JobView:
+async def retry(pool: asyncpg.Pool, job_id: int) -> Job:
     """A dead job back to ``queued``, due now, attempts reset; any other state is a conflict."""
     row = await pool.fetchrow(RETRY, job_id)
     if row is None:
         current = await show(pool, job_id)
         raise Conflict(f"job {job_id} is {current.status}; only a dead job can be retried")
-    return JobView(**dict(row))
+    return Job(**dict(row))
 
 
 async def depth(pool: asyncpg.Pool) -> QueueDepth:
@@ -105,7 +72,7 @@ async def depth(pool: asyncpg.Pool) -> QueueDepth:
                       float(row["oldest_due_seconds"]))
 
 
-async def request(pool: asyncpg.Pool, kind: JobKind, payload: dict[str, Any] | None = None) -> int:
+async def request(pool: asyncpg.Pool, kind: Kind, payload: dict[str, Any] | None = None) -> int:
     """Enqueue an operator-requested job (e.g. ``reconcile`` with ``{"dry_run": true}``); its id."""
     async with pool.acquire() as conn, conn.transaction():
         return await enqueue(conn, kind, payload or {})

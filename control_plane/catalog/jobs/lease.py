@@ -1,4 +1,4 @@
-"""The worker side of the job queue: claim with a lease, renew it, finish, retry with backoff, bury.
+"""The worker's side of the jobs table: claim with a lease, renew it, finish, retry with backoff, bury.
 
 A claim is ``FOR UPDATE SKIP LOCKED`` on a queued job that is due, or on a
 running job whose lease ran out (its worker died). Every later write names the
@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
-from uuid import UUID
 
 import asyncpg
 
-from jobs.failures import backoff, describe, is_permanent
+from control_plane.catalog.jobs.failures import backoff, describe, is_permanent
+from control_plane.catalog.jobs.kinds import COLUMNS, Job, Kind
 
 Clock = Callable[[], datetime]
+CLAIMED = ", ".join(f"j.{column.strip()}" for column in COLUMNS.split(","))
 
-CLAIM = """
+CLAIM = f"""
 WITH next AS (
   SELECT id FROM jobs
   WHERE (status = 'queued' AND run_at <= $1)
@@ -34,7 +34,7 @@ WITH next AS (
 UPDATE jobs j SET status = 'running', locked_by = $2, locked_until = $3,
   attempts = j.attempts + 1, updated_at = $1
 FROM next WHERE j.id = next.id
-RETURNING j.id, j.tenant_id, j.kind, j.payload, j.attempts, j.max_attempts, j.result
+RETURNING {CLAIMED}
 """
 MINE = "id = $1 AND locked_by = $2 AND attempts = $3 AND status = 'running'"
 RENEW = f"UPDATE jobs SET locked_until = $4, updated_at = $5 WHERE {MINE}"
@@ -60,10 +60,10 @@ UPDATE jobs SET status = 'queued', attempts = attempts - 1, locked_by = NULL, lo
 WHERE {MINE}
 """
 # Workers died holding it on its last allowed try: it will not be run again.
-ABANDONED = """
+ABANDONED = f"""
 UPDATE jobs SET status = 'dead', last_error = $2, locked_by = NULL, locked_until = NULL, updated_at = $1
 WHERE status = 'running' AND locked_until < $1 AND attempts >= max_attempts
-RETURNING id, tenant_id, kind, payload, attempts, max_attempts, result
+RETURNING {COLUMNS}
 """
 ABANDONED_ERROR = "the worker running it stopped before finishing, on every allowed attempt"
 ENQUEUE_ONCE = """
@@ -74,19 +74,6 @@ RETURNING id
 """
 
 Outcome = Literal["done", "retry", "dead", "lost"]
-
-
-@dataclass(frozen=True)
-class Job:
-    """One claimed job: what to do, and which try this is."""
-
-    id: int
-    tenant_id: UUID | None
-    kind: str
-    payload: dict[str, Any]
-    attempts: int
-    max_attempts: int
-    result: dict[str, Any] | None
 
 
 def utc_now() -> datetime:
@@ -143,7 +130,7 @@ class Queue:
         rows = await self.pool.fetch(ABANDONED, self.clock(), ABANDONED_ERROR)
         return [Job(**dict(row)) for row in rows]
 
-    async def enqueue_once(self, kind: str, payload: dict[str, Any]) -> int | None:
+    async def enqueue_once(self, kind: Kind, payload: dict[str, Any]) -> int | None:
         """Enqueue a periodic job unless one of that kind is already waiting or running."""
-        job_id: int | None = await self.pool.fetchval(ENQUEUE_ONCE, kind, payload, self.clock())
+        job_id: int | None = await self.pool.fetchval(ENQUEUE_ONCE, Kind(kind).value, payload, self.clock())
         return job_id
