@@ -15,14 +15,11 @@ from uuid import UUID
 
 import asyncpg
 
+from control_plane.catalog.db import CATALOG_DOWN, CATALOG_DOWN_MESSAGE, LOST_CONNECTION
 from control_plane.errors import Unavailable
 
 ACQUIRE_TIMEOUT = 2.0
 # Failures of reach (by SQLSTATE family), not of Berth's SQL: those mean "unavailable", the rest are bugs.
-DRIVER_ERRORS = (OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
-                 asyncpg.OperatorInterventionError, asyncpg.InsufficientResourcesError,
-                 asyncpg.ObjectNotInPrerequisiteStateError, asyncpg.InvalidCatalogNameError)
-LOST_CONNECTION = (asyncpg.ConnectionDoesNotExistError, asyncpg.AdminShutdownError, ConnectionResetError)
 T = TypeVar("T")
 
 LOOKUP = """
@@ -78,9 +75,9 @@ async def _run(pool: asyncpg.Pool, work: Callable[[asyncpg.Connection], Awaitabl
         except LOST_CONNECTION as exc:
             # After a catalog restart the pool still holds dead connections; each is found on use.
             if attempt == 2:
-                raise Unavailable("the catalog is unreachable") from exc
-        except DRIVER_ERRORS as exc:
-            raise Unavailable("the catalog is unreachable") from exc
+                raise Unavailable(CATALOG_DOWN_MESSAGE) from exc
+        except CATALOG_DOWN as exc:
+            raise Unavailable(CATALOG_DOWN_MESSAGE) from exc
     raise AssertionError("unreachable")
 
 

@@ -13,6 +13,15 @@ import orjson
 Role = Literal["berth_api", "berth_worker", "berth_gateway"]
 
 SET_TENANT = "SELECT set_config('app.current_tenant_id', $1, true)"
+# The catalog is down or going away, whoever asks: every adapter turns these into ``Unavailable``.
+# A connection cut by a restart is among them; callers that can retry on a fresh connection look
+# for ``LOST_CONNECTION`` first.
+LOST_CONNECTION = (asyncpg.ConnectionDoesNotExistError, asyncpg.AdminShutdownError, ConnectionResetError)
+CATALOG_DOWN = (OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
+                asyncpg.CannotConnectNowError, asyncpg.OperatorInterventionError,
+                asyncpg.InsufficientResourcesError, asyncpg.ObjectNotInPrerequisiteStateError,
+                asyncpg.InvalidCatalogNameError, *LOST_CONNECTION)
+CATALOG_DOWN_MESSAGE = "the catalog is unavailable; retry later"
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:

@@ -17,7 +17,7 @@ from uuid import UUID
 import asyncpg
 import redis.asyncio as aioredis
 
-from control_plane.catalog.db import tenant_transaction
+from control_plane.catalog.db import CATALOG_DOWN, CATALOG_DOWN_MESSAGE, tenant_transaction
 from control_plane.errors import Conflict, Unavailable
 from control_plane.services.passwords import Passwords
 from control_plane.settings import Settings
@@ -72,6 +72,5 @@ async def transaction(ctx: Context, tenant_id: UUID | None) -> AsyncIterator[asy
             yield conn
     except asyncpg.UniqueViolationError as exc:
         raise Conflict("that already exists", code="already_exists") from exc
-    except (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-            asyncpg.CannotConnectNowError) as exc:
-        raise Unavailable("the catalog is unavailable; retry later") from exc
+    except CATALOG_DOWN as exc:
+        raise Unavailable(CATALOG_DOWN_MESSAGE) from exc

@@ -12,6 +12,7 @@ from uuid import UUID
 import asyncpg
 import redis.asyncio as aioredis
 
+from control_plane.catalog.db import CATALOG_DOWN, CATALOG_DOWN_MESSAGE
 from control_plane.catalog.invalidation import endpoint_message, publish
 from control_plane.errors import InvalidInput, NotFound, Unavailable
 from control_plane.plans import PLANS
@@ -66,9 +67,8 @@ async def _connection(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
     try:
         async with pool.acquire() as conn:
             yield conn
-    except (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-            asyncpg.CannotConnectNowError) as exc:
-        raise Unavailable("the catalog is unavailable; retry later") from exc
+    except CATALOG_DOWN as exc:
+        raise Unavailable(CATALOG_DOWN_MESSAGE) from exc
 
 
 def parse_uuid(text: str, what: str) -> UUID:
