@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: dev test lint browser bench clean
+.PHONY: dev test lint browser npm-clients bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,16 @@ browser:
 	    >/dev/null || { echo "could not install chromium and chromium-driver with apt-get"; exit 1; }; \
 	else echo "browser tests need Chromium: install the Debian packages chromium and chromium-driver"; exit 1; fi
 
-test: lint browser
+# Real MCP clients from npm (pinned), for the OAuth tests: they must reach Berth's sign-in page.
+NPM_CLIENTS := mcp-remote@0.15.1 @modelcontextprotocol/inspector@2.12.0
+npm-clients: $(VENV)/npm/.installed
+
+$(VENV)/npm/.installed: Makefile | $(BIN)/python
+	@command -v npm >/dev/null 2>&1 || { echo "the OAuth tests need Node.js 20 and npm: install them"; exit 1; }
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/npm $(NPM_CLIENTS)
+	touch $@
+
+test: lint browser npm-clients
 	$(BIN)/pytest -q
 
 bench: $(VENV)/.installed-dev

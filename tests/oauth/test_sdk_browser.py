@@ -44,8 +44,6 @@ from data_plane.app import serving as gateway_serving
 from tests.oauth import live
 from tests.oauth.conftest import PASSWORD
 
-pytestmark = pytest.mark.skipif(not (live.CHROMIUM.exists() and live.CHROMEDRIVER.exists()),
-                                reason="needs the Debian packages chromium and chromium-driver")
 ENDPOINT = """
 INSERT INTO endpoints (id, tenant_id, slug, name, plan, provider) VALUES ($1, $2, $3, 'shop', 'free', 'local')
 """
