@@ -11,7 +11,7 @@ from cli.commands.imports import import_command
 from cli.context import Operator
 from cli.operate import confirm, run
 from cli.output import emit, emit_one
-from control_plane.services import endpoints, operator
+from control_plane.services import endpoint_settings, endpoints, operator
 
 app = typer.Typer(help="Tenant endpoints and their databases.", no_args_is_help=True)
 ALL_COLUMNS = ("id", "tenant_id", "slug", "name", "plan", "status", "created_at")
@@ -77,6 +77,31 @@ def delete_command(
     async def work(op: Operator) -> dict[str, object]:
         found = await operator.find_endpoint(op.worker, endpoint)
         return asdict(await endpoints.delete(op.services, op.caller(found.tenant_id), found.id))
+
+    emit_one(run(ctx, work), as_json=as_json)
+
+
+@app.command("set")
+def set_command(
+    ctx: typer.Context,
+    endpoint: str = ENDPOINT,
+    allow_writes: bool = typer.Option(None, "--allow-writes/--no-allow-writes",
+                                      help="Write tools for tokens with the mcp:write scope."),
+    public_docs: bool = typer.Option(None, "--public-docs/--no-public-docs",
+                                     help="llms.txt and manifest.json without a token."),
+    tool_cap: int = typer.Option(None, "--tool-cap", min=endpoint_settings.MIN_CAP,
+                                 max=endpoint_settings.MAX_CAP,
+                                 help="How many tables (largest first) get generated tools."),
+    as_json: bool = JSON,
+) -> None:
+    """Change an endpoint's settings; the ones not given keep their values. Every gateway sees it at once."""
+
+    async def work(op: Operator) -> dict[str, object]:
+        found = await operator.find_endpoint(op.worker, endpoint)
+        caller = op.caller(found.tenant_id)
+        await endpoint_settings.change(op.services, caller, found.id, allow_writes=allow_writes,
+                                       public_docs=public_docs, tool_cap=tool_cap)
+        return asdict(await endpoints.get(op.services, caller, found.id))
 
     emit_one(run(ctx, work), as_json=as_json)
 

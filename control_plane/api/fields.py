@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic.fields import FieldInfo
 
 INT64_MAX = 2**63 - 1
@@ -42,6 +42,16 @@ def _encodable(value: str) -> str:
 
 
 Safe = AfterValidator(_encodable)
+
+
+def _json_integer(value: object) -> object:
+    """JSON Schema's integer: pydantic's lax mode would also take true, false and "5", strict mode 5.0."""
+    if isinstance(value, bool | str):
+        raise ValueError("must be a whole number")
+    return value
+
+
+JsonInteger = BeforeValidator(_json_integer)
 
 
 def text(*, max_length: int, min_length: int = 0, pattern: str = NO_NUL,

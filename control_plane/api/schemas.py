@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from control_plane.api.fields import Email as EmailField
-from control_plane.api.fields import EndpointName, Label, LoginPassword, Password, Region, TenantName
+from control_plane.api.fields import (
+    EndpointName,
+    JsonInteger,
+    Label,
+    LoginPassword,
+    Password,
+    Region,
+    TenantName,
+)
 from control_plane.plans import PlanName
+from control_plane.services.endpoint_settings import MAX_CAP, MIN_CAP
 from control_plane.services.endpoint_tokens import MAX_TTL, MIN_TTL
 
 Scope = Literal["mcp", "mcp:write"]
@@ -47,6 +56,20 @@ class EndpointIn(Body):
     name: EndpointName
     plan: PlanName | None = Field(default=None, description="at most the tenant's plan, which is the default")
     region: Region | None = None
+
+
+ToolCap = Annotated[int, Field(ge=MIN_CAP, le=MAX_CAP), JsonInteger]
+
+
+class EndpointSettingsIn(Body):
+    """Only the settings given change; the others keep their values."""
+
+    allow_writes: bool | None = Field(default=None, strict=True, description=(
+        "write tools (insert_, update_, delete_) for tokens with the mcp:write scope"))
+    public_docs: bool | None = Field(default=None, strict=True,
+                                     description="llms.txt and manifest.json without a token")
+    tool_cap: ToolCap | None = Field(default=None,
+                                     description="how many tables, largest first, get generated tools")
 
 
 class TokenIn(Body):
@@ -109,6 +132,9 @@ class EndpointOut(BaseModel):
     status: Literal["provisioning", "ready", "failed", "deleting", "deleted"]
     failure_reason: str | None
     created_at: datetime
+    allow_writes: bool
+    public_docs: bool
+    tool_cap: int
     mcp_url: str
     calls_this_month: int
 

@@ -3,7 +3,8 @@
 Entry points: ``create(ctx, caller, name, plan=, region=, idempotency_key=)``
 inserts the row, its ``provision`` job and an audit row in one transaction (the
 plan defaults to the tenant's; a higher one is ``PlanNotAllowed``);
-``list_endpoints``, ``get``; ``delete(ctx, caller, endpoint_id)`` marks it
+``list_endpoints``, ``get`` (each with its settings, which
+``endpoint_settings`` changes); ``delete(ctx, caller, endpoint_id)`` marks it
 deleting, revokes its tokens and enqueues ``delete_endpoint``. Another tenant's
 endpoint is ``NotFound``, exactly like a missing one.
 """
@@ -32,9 +33,11 @@ from control_plane.services.context import Caller, Context, transaction
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 REGION = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 SLUG_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
-VIEW_FIELDS = ("id", "slug", "name", "plan", "region", "status", "failure_reason", "created_at")
+VIEW_FIELDS = ("id", "slug", "name", "plan", "region", "status", "failure_reason", "created_at",
+               "allow_writes", "public_docs", "tool_cap")
 
-COLUMNS = "id, slug, name, plan, region, status, failure_reason, created_at, request_digest"
+COLUMNS = ("id, slug, name, plan, region, status, failure_reason, created_at, request_digest, "
+           "allow_writes, public_docs, tool_cap")
 INSERT = f"""
 INSERT INTO endpoints (id, tenant_id, slug, name, plan, region, provider, idempotency_key, request_digest)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -65,6 +68,9 @@ class Endpoint:
     status: str
     failure_reason: str | None
     created_at: datetime
+    allow_writes: bool
+    public_docs: bool
+    tool_cap: int
     mcp_url: str
     calls_this_month: int = 0
 

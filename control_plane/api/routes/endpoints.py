@@ -1,4 +1,4 @@
-"""/v1/endpoints: create (202, the worker provisions), list, get, delete (202); by id or slug."""
+"""/v1/endpoints: create (202, the worker provisions), list, get, settings, delete (202); by id or slug."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from control_plane.api import paging
 from control_plane.api.deps import Ctx, Who
 from control_plane.api.fields import EndpointRef, IdempotencyKey
 from control_plane.api.openapi import AUTH, BODY, QUERY, header, responses
-from control_plane.api.schemas import EndpointIn, EndpointOut
-from control_plane.services import endpoints
+from control_plane.api.schemas import EndpointIn, EndpointOut, EndpointSettingsIn
+from control_plane.services import endpoint_settings, endpoints
 
 router = APIRouter(prefix="/endpoints", tags=["endpoints"])
 
@@ -52,6 +52,16 @@ async def list_endpoints(ctx: Ctx, caller: Who, request: Request, response: Resp
             summary="Show one endpoint with this month's calls",
             responses=responses(*QUERY, *AUTH, "not_found"))
 async def get(endpoint: Ref, ctx: Ctx, caller: Who) -> endpoints.Endpoint:
+    return await endpoints.get(ctx, caller, endpoint)
+
+
+@router.patch("/{endpoint}", response_model=EndpointOut, operation_id="updateEndpointSettings",
+              summary="Change an endpoint's settings: write tools, public docs, tool cap",
+              responses=responses(*BODY, *AUTH, "not_found"))
+async def update_settings(endpoint: Ref, body: EndpointSettingsIn, ctx: Ctx,
+                          caller: Who) -> endpoints.Endpoint:
+    await endpoint_settings.change(ctx, caller, endpoint, allow_writes=body.allow_writes,
+                                   public_docs=body.public_docs, tool_cap=body.tool_cap)
     return await endpoints.get(ctx, caller, endpoint)
 
 
