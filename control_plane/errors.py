@@ -218,5 +218,14 @@ CATALOGUE: tuple[Code, ...] = (
     Code("bad_value", 422, "an import failed: a value that does not fit its column"),
     Code("spool_missing", 422, "an import failed: the uploaded file is no longer in the spool"),
     Code("import_gave_up", 422, "an import failed: the worker gave up after its retries"),
+    Code("statement_refused", 422, "an import failed: a SQL script's statement the write guard refuses"),
+    Code("statement_failed", 422, "an import failed: the database refused a statement of a SQL script"),
+    Code("unterminated_copy", 422, "an import failed: COPY ... FROM stdin data without its closing \\. line"),
+    Code("bad_copy_data", 422, "an import failed: COPY data not on the line after its statement"),
+    Code("statement_too_long", 422, "an import failed: one statement of a SQL script over 32 MiB"),
+    Code("invalid_zip", 422, "an import failed: not a readable zip archive"),
+    Code("unsafe_zip", 422, "an import failed: a zip whose paths leave it, or that unpacks too large"),
+    Code("url_refused", 422, "import_url: a URL that is not http(s) or points at a private address"),
+    Code("fetch_failed", 422, "import_url: the URL could not be fetched (status, redirects, timeout)"),
 )
 BY_CODE: Mapping[str, Code] = MappingProxyType({c.code: c for c in CATALOGUE})

@@ -31,6 +31,8 @@ class Format(StrEnum):
     NDJSON = "ndjson"
     XLSX = "xlsx"
     PARQUET = "parquet"
+    SQL = "sql"
+    MARKDOWN = "markdown"
 
 
 MAX_ERRORS = 20

@@ -19,7 +19,8 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from control_plane.catalog.invalidation import endpoint_message, publish
-from control_plane.imports import pipeline, store
+from control_plane.imports import corpus, pipeline, scripts, store
+from control_plane.imports.formats.script import Guard, ScriptRefused, ScriptSource
 from control_plane.imports.pipeline import Loaded
 from control_plane.imports.problems import BadImport
 from control_plane.imports.sources import open_sources
@@ -30,8 +31,13 @@ from control_plane.services import audit
 SESSION = {"application_name": "berth:import", "statement_timeout": "0"}
 
 
-async def run_import(pool: asyncpg.Pool, sealer: Sealer, redis: aioredis.Redis, import_id: UUID) -> str:
-    """Load one import; returns a sentence saying what happened."""
+async def run_import(pool: asyncpg.Pool, sealer: Sealer, redis: aioredis.Redis, import_id: UUID,
+                     guard: Guard | None = None) -> str:
+    """Load one import; returns a sentence saying what happened.
+
+    ``guard`` is the write guard SQL scripts are judged by (the worker hands in the gateway's);
+    without one a script is refused.
+    """
     work = await store.work(pool, import_id)
     if work is None or work["state"] in (State.DONE, State.FAILED):
         return f"import {import_id} is {work['state'] if work else 'gone'}; nothing to do"
@@ -41,7 +47,7 @@ async def run_import(pool: asyncpg.Pool, sealer: Sealer, redis: aioredis.Redis, 
     if not await store.start(pool, import_id):
         return f"import {import_id} finished meanwhile; nothing to do"
     try:
-        loaded = await _load(pool, sealer, import_id, work)
+        loaded = await _load(pool, sealer, import_id, work, guard)
     except BadImport as exc:
         await _fail(pool, import_id, work, exc)
         return f"import {import_id} failed: {exc}"
@@ -50,22 +56,66 @@ async def run_import(pool: asyncpg.Pool, sealer: Sealer, redis: aioredis.Redis, 
     return f"import {import_id} loaded {loaded.rows} rows into {', '.join(t['name'] for t in loaded.tables)}"
 
 
-async def _load(pool: asyncpg.Pool, sealer: Sealer, import_id: UUID, work: asyncpg.Record) -> Loaded:
+async def _load(pool: asyncpg.Pool, sealer: Sealer, import_id: UUID, work: asyncpg.Record,
+                guard: Guard | None) -> Loaded:
     path = Path(work["spool_path"] or "")
     if not work["spool_path"] or not await asyncio.to_thread(path.exists):
         raise BadImport("the uploaded file is no longer in the spool; upload it again", code="spool_missing")
-    sources = open_sources(Format(work["format"]), path, work["table_name"], work["options"])
-    planned = await pipeline.plan(sources, Mode(work["mode"]))
+    fmt = Format(work["format"])
+    if fmt is Format.SQL:
+        return await _load_script(pool, sealer, import_id, work, ScriptSource(path, guard or _no_guard))
+    if fmt is Format.MARKDOWN:
+        return await _load_corpus(pool, sealer, import_id, work, path)
 
     async def report(bytes_done: int, rows_done: int) -> None:
         await store.progress(pool, import_id, bytes_done, rows_done)
 
-    dsn = sealer.open_dsn(Sealed(work["seal_key_id"], work["sealed_owner_dsn"]), work["endpoint_id"], "owner")
-    conn = await asyncpg.connect(dsn, server_settings=SESSION)
+    sources = open_sources(fmt, path, work["table_name"], work["options"])
+    planned = await pipeline.plan(sources, Mode(work["mode"]))
+    conn = await _owner(sealer, work)
     try:
         return await pipeline.load(conn, planned, str(import_id), report)
     finally:
         await conn.close()
+
+
+async def _load_script(pool: asyncpg.Pool, sealer: Sealer, import_id: UUID, work: asyncpg.Record,
+                       source: ScriptSource) -> Loaded:
+    """Judge every statement first (nothing runs if one is refused), then replay the script."""
+    shape = await asyncio.to_thread(source.scan)
+
+    async def report(bytes_done: int, rows_done: int) -> None:
+        await store.progress(pool, import_id, bytes_done, rows_done)
+
+    conn = await _owner(sealer, work)
+    try:
+        return await scripts.replay(conn, source, shape, str(import_id), report)
+    finally:
+        await conn.close()
+
+
+async def _load_corpus(pool: asyncpg.Pool, sealer: Sealer, import_id: UUID, work: asyncpg.Record,
+                       path: Path) -> Loaded:
+    """Markdown or text, one file or a zip of many, into documents, headings, links and tags."""
+    name = str(work["options"].get("filename") or f"{work['table_name'] or 'document'}.md")
+
+    async def report(bytes_done: int, rows_done: int) -> None:
+        await store.progress(pool, import_id, bytes_done, rows_done)
+
+    conn = await _owner(sealer, work)
+    try:
+        return await corpus.load(conn, path, name, Mode(work["mode"]), str(import_id), report)
+    finally:
+        await conn.close()
+
+
+async def _owner(sealer: Sealer, work: asyncpg.Record) -> asyncpg.Connection:
+    dsn = sealer.open_dsn(Sealed(work["seal_key_id"], work["sealed_owner_dsn"]), work["endpoint_id"], "owner")
+    return await asyncpg.connect(dsn, server_settings=SESSION)
+
+
+def _no_guard(sql: str) -> str:
+    return "this worker has no write guard to check SQL scripts with"
 
 
 def _summary(work: asyncpg.Record, loaded: Loaded | None) -> dict[str, Any]:
@@ -83,7 +133,8 @@ async def _succeed(pool: asyncpg.Pool, import_id: UUID, work: asyncpg.Record, lo
 
 async def _fail(pool: asyncpg.Pool, import_id: UUID, work: asyncpg.Record, exc: BadImport) -> None:
     async with pool.acquire() as conn, conn.transaction():
-        await store.failed(conn, import_id, [exc.as_json()])
+        errors = exc.all_json() if isinstance(exc, ScriptRefused) else [exc.as_json()]
+        await store.failed(conn, import_id, errors)
         await _audit(conn, import_id, work, "error", {**_summary(work, None), "error": exc.code})
     _discard(work["spool_path"])
 

@@ -19,6 +19,7 @@ from uuid import UUID
 from control_plane.catalog.jobs import Kind, enqueue
 from control_plane.errors import Conflict, InvalidInput, NotFound
 from control_plane.imports import spool, store
+from control_plane.imports.intake import CONTENT_TYPES, EXTENSIONS
 from control_plane.imports.limits import max_import_bytes
 from control_plane.imports.names import safe_name
 from control_plane.imports.store import Format, Import, Mode, NewImport
@@ -28,16 +29,6 @@ from control_plane.services.endpoints import Ref, resolve
 
 MAX_LIST = 100
 ENDPOINT = "SELECT plan, status FROM endpoints WHERE id = $1 AND tenant_id = $2"
-CONTENT_TYPES = {
-    "text/csv": Format.CSV, "application/csv": Format.CSV, "text/tab-separated-values": Format.TSV,
-    "application/json": Format.JSON, "application/x-ndjson": Format.NDJSON,
-    "application/jsonl": Format.NDJSON, "application/jsonlines": Format.NDJSON,
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": Format.XLSX,
-    "application/vnd.apache.parquet": Format.PARQUET, "application/x-parquet": Format.PARQUET,
-}
-EXTENSIONS = {".csv": Format.CSV, ".tsv": Format.TSV, ".tab": Format.TSV, ".json": Format.JSON,
-              ".ndjson": Format.NDJSON, ".jsonl": Format.NDJSON, ".xlsx": Format.XLSX,
-              ".parquet": Format.PARQUET}
 
 
 class Encoding(StrEnum):
@@ -92,8 +83,8 @@ def resolve_format(upload: Upload) -> Format:
     suffix = PurePath(upload.filename or "").suffix.lower()
     if suffix in EXTENSIONS:
         return EXTENSIONS[suffix]
-    raise InvalidInput("say the format: ?format=csv|tsv|json|ndjson|xlsx|parquet, a Content-Type, or a file "
-                       "name with its extension", code="unknown_format")
+    raise InvalidInput("say the format: ?format=csv|tsv|json|ndjson|xlsx|parquet|sql|markdown, a "
+                       "Content-Type, or a file name with its extension", code="unknown_format")
 
 
 def _mode(value: str) -> Mode:
@@ -103,11 +94,13 @@ def _mode(value: str) -> Mode:
         raise InvalidInput("mode must be create, replace or append", code="invalid_request") from None
 
 
-def _options(options: dict[str, Any]) -> dict[str, Any]:
+def _options(options: dict[str, Any], fmt: Format, filename: str | None) -> dict[str, Any]:
     """Reading options as given; the API's query types and the CLI's choices have checked them."""
     encoding = options.get("encoding")
     if encoding is not None and str(encoding).lower() not in ENCODINGS:
         raise InvalidInput(f"encoding must be one of {', '.join(sorted(ENCODINGS))}", code="invalid_request")
+    if fmt is Format.MARKDOWN and filename:
+        options = {**options, "filename": PurePath(filename).name}  # a single document's path
     return {k: v for k, v in options.items() if v is not None}
 
 
@@ -130,7 +123,8 @@ async def _endpoint_plan(ctx: Context, caller: Caller, endpoint: Ref) -> tuple[U
 async def start(ctx: Context, caller: Caller, endpoint: Ref, upload: Upload, chunks: AsyncIterator[bytes],
                 *, spool_dir: Path, declared_length: int | None = None) -> Import:
     """Spool the body, then record the import and enqueue its job in one transaction."""
-    fmt, mode, options = resolve_format(upload), _mode(upload.mode), _options(upload.options)
+    fmt, mode = resolve_format(upload), _mode(upload.mode)
+    options = _options(upload.options, fmt, upload.filename)
     endpoint_id, plan = await _endpoint_plan(ctx, caller, endpoint)
     limit = max_import_bytes(plan)
     if declared_length is not None and declared_length > limit:

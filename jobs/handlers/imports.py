@@ -8,6 +8,7 @@ from control_plane.catalog.jobs import Job
 from control_plane.imports import store
 from control_plane.imports.problems import BadImport
 from control_plane.services.import_runs import run_import
+from data_plane.sqlguard import check
 from jobs.handlers.base import Handler, Progress, Resources
 
 
@@ -15,8 +16,13 @@ def import_of(job: Job) -> UUID:
     return UUID(str(job.payload["import_id"]))
 
 
+def write_guard(sql: str) -> str:
+    """The gateway's write guard, which a SQL script's statements are held to as an agent's would be."""
+    return check(sql, write=True).reason
+
+
 async def load(res: Resources, job: Job, progress: Progress) -> list[str]:
-    return [await run_import(res.pool, res.sealer, res.redis, import_of(job))]
+    return [await run_import(res.pool, res.sealer, res.redis, import_of(job), write_guard)]
 
 
 async def load_dead(res: Resources, job: Job, error: str) -> None:
