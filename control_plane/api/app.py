@@ -22,6 +22,7 @@ from control_plane.api.routes import (
     identity,
     imports,
     magic_link,
+    members,
     oauth_grants,
     tokens,
 )
@@ -61,7 +62,7 @@ def create_app(resources: Resources, *, max_body_bytes: int) -> FastAPI:
     app.state.resources = resources
     v1 = APIRouter(prefix="/v1")
     for module in (identity, magic_link, api_keys, endpoints, tokens, imports, activity, account,
-                   oauth_grants):
+                   oauth_grants, members):
         v1.include_router(module.router)
     app.include_router(v1)
     errors.install(app)

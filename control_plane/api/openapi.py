@@ -12,7 +12,8 @@ from typing import Any
 
 from control_plane.errors import BY_CODE
 
-AUTH = ("missing_credentials", "invalid_credentials", "not_a_member", "tenant_inactive", "unavailable")
+AUTH = ("missing_credentials", "invalid_credentials", "not_a_member", "tenant_inactive", "role_forbidden",
+        "unavailable")
 BODY = ("invalid_json", "unsupported_media_type", "payload_too_large", "invalid_request")
 QUERY = ("invalid_request",)
 ENDPOINT = ("not_found",)

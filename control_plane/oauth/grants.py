@@ -20,6 +20,7 @@ from control_plane.catalog.invalidation import publish, token_message
 from control_plane.errors import NotFound
 from control_plane.services import audit
 from control_plane.services.context import Caller, Context, transaction
+from control_plane.services.permissions import Permission, check
 
 MEMBERSHIPS = "SELECT tenant_id FROM berth_user_memberships($1)"
 ENDPOINT = "SELECT id, name, status FROM endpoints WHERE slug = $1 AND tenant_id = $2"
@@ -102,6 +103,7 @@ async def revoke_in(conn: asyncpg.Connection, tenant_id: UUID, grant_id: UUID, n
 async def revoke(ctx: Context, caller: Caller, grant_id: UUID, why: str = "revoked") -> None:
     """Idempotent: the grant's tokens stop working at once on every gateway."""
     async with transaction(ctx, caller.tenant_id) as conn:
+        await check(conn, caller, Permission.TOKENS)
         hashes = await revoke_in(conn, caller.tenant_id, grant_id, ctx.clock(), why)
         if hashes is None:
             raise NotFound("no such grant")

@@ -18,6 +18,7 @@ from control_plane import tokens
 from control_plane.errors import InvalidInput, NotFound
 from control_plane.services import audit, paging
 from control_plane.services.context import Caller, Context, transaction
+from control_plane.services.permissions import Permission, check
 
 INSERT = """
 INSERT INTO api_keys (id, tenant_id, user_id, name, key_hash, prefix) VALUES ($1, $2, $3, $4, $5, $6)
@@ -71,6 +72,7 @@ async def insert(conn: asyncpg.Connection, ctx: Context, caller: Caller, name: s
 
 async def create(ctx: Context, caller: Caller, name: str) -> NewApiKey:
     async with transaction(ctx, caller.tenant_id) as conn:
+        await check(conn, caller, Permission.API_KEYS)
         return await insert(conn, ctx, caller, name)
 
 
@@ -78,6 +80,7 @@ async def list_keys(ctx: Context, caller: Caller, *, limit: int | None = None,
                     after: paging.Position | None = None) -> list[ApiKeyInfo]:
     """Oldest first; at most ``limit`` keys after ``after`` (every key without a limit)."""
     async with transaction(ctx, caller.tenant_id) as conn:
+        await check(conn, caller, Permission.API_KEYS)
         rows = await conn.fetch(LIST, caller.tenant_id, *paging.bind(after, limit))
     return [ApiKeyInfo(**dict(row)) for row in rows]
 
@@ -85,6 +88,7 @@ async def list_keys(ctx: Context, caller: Caller, *, limit: int | None = None,
 async def revoke(ctx: Context, caller: Caller, key_id: UUID) -> None:
     """Idempotent: revoking a revoked key keeps its first revocation time."""
     async with transaction(ctx, caller.tenant_id) as conn:
+        await check(conn, caller, Permission.API_KEYS)
         if await conn.fetchval(REVOKE, key_id, caller.tenant_id, ctx.clock()) is None:
             raise NotFound("no such API key")
         await audit.record(conn, caller, "api_key.revoke", key_id)

@@ -18,6 +18,7 @@ from control_plane.errors import InvalidInput, NotFound
 from control_plane.services import audit
 from control_plane.services.context import Caller, Context, transaction
 from control_plane.services.endpoints import Ref, resolve
+from control_plane.services.permissions import Permission, check
 
 MIN_CAP, MAX_CAP = 0, 200  # the column's CHECK (migration 0008)
 
@@ -67,6 +68,7 @@ async def change(ctx: Context, caller: Caller, endpoint: Ref, *, allow_writes: b
 async def _store(ctx: Context, caller: Caller, endpoint: Ref,
                  decide: Callable[[EndpointSettings], EndpointSettings]) -> EndpointSettings:
     async with transaction(ctx, caller.tenant_id) as conn:
+        await check(conn, caller, Permission.ENDPOINTS)
         endpoint_id = await resolve(conn, caller, endpoint)
         row = await conn.fetchrow(LOCK, endpoint_id, caller.tenant_id)
         if row is None:

@@ -23,6 +23,7 @@ from control_plane.errors import Conflict, InvalidInput, NotFound
 from control_plane.services import audit, paging
 from control_plane.services.context import Caller, Context, transaction
 from control_plane.services.endpoints import Ref, resolve
+from control_plane.services.permissions import Permission, check
 
 SCOPE_SETS = ({"mcp"}, {"mcp", "mcp:write"})
 MIN_TTL, MAX_TTL = 60, 365 * 86400
@@ -105,6 +106,7 @@ async def issue(ctx: Context, caller: Caller, endpoint: Ref, name: str, scopes: 
                 expires_in: int | None = None) -> IssuedToken:
     name, scopes = _check(name, scopes, expires_in)
     async with transaction(ctx, caller.tenant_id) as conn:
+        await check(conn, caller, Permission.TOKENS)
         endpoint_id = await resolve(conn, caller, endpoint)
         await _open_endpoint(conn, caller, endpoint_id)
         ttl = timedelta(seconds=expires_in) if expires_in else None
@@ -115,6 +117,7 @@ async def list_tokens(ctx: Context, caller: Caller, endpoint: Ref, *, limit: int
                       after: paging.Position | None = None) -> list[TokenInfo]:
     """Oldest first; at most ``limit`` tokens after ``after`` (every token without a limit)."""
     async with transaction(ctx, caller.tenant_id) as conn:
+        await check(conn, caller, Permission.TOKENS)
         endpoint_id = await resolve(conn, caller, endpoint)
         if await conn.fetchval(ENDPOINT_STATUS, endpoint_id, caller.tenant_id) is None:
             raise NotFound("no such endpoint")
@@ -125,6 +128,7 @@ async def list_tokens(ctx: Context, caller: Caller, endpoint: Ref, *, limit: int
 async def revoke(ctx: Context, caller: Caller, endpoint: Ref, token_id: UUID) -> None:
     """Idempotent; the first revocation time is kept."""
     async with transaction(ctx, caller.tenant_id) as conn:
+        await check(conn, caller, Permission.TOKENS)
         endpoint_id = await resolve(conn, caller, endpoint)
         token_hash = await conn.fetchval(REVOKE, token_id, endpoint_id, caller.tenant_id, ctx.clock())
         if token_hash is None:
@@ -136,6 +140,7 @@ async def revoke(ctx: Context, caller: Caller, endpoint: Ref, token_id: UUID) ->
 async def rotate(ctx: Context, caller: Caller, endpoint: Ref, token_id: UUID) -> IssuedToken:
     """A new token with the old one's name, scopes and lifetime; the old one revoked in the same tx."""
     async with transaction(ctx, caller.tenant_id) as conn:
+        await check(conn, caller, Permission.TOKENS)
         endpoint_id = await resolve(conn, caller, endpoint)
         old = await conn.fetchrow(OLD, token_id, endpoint_id, caller.tenant_id)
         if old is None:

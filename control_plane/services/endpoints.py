@@ -29,6 +29,7 @@ from control_plane.errors import Conflict, InvalidInput, NotFound, PlanNotAllowe
 from control_plane.plans import DEFAULT_PLAN, PLANS, rank
 from control_plane.services import audit, paging, usage
 from control_plane.services.context import Caller, Context, transaction
+from control_plane.services.permissions import Permission, check
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 REGION = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
@@ -112,6 +113,7 @@ async def create(ctx: Context, caller: Caller, name: str, plan: str | None = Non
         raise InvalidInput("Idempotency-Key must be 1 to 200 characters", code="invalid_idempotency_key")
     endpoint_id = uuid.uuid4()
     async with transaction(ctx, caller.tenant_id) as conn:
+        await check(conn, caller, Permission.ENDPOINTS)
         plan = await _entitled(conn, caller, plan)
         request_digest = hashlib.sha256(orjson.dumps([name, plan, region])).digest()
         row = await conn.fetchrow(INSERT, endpoint_id, caller.tenant_id, _slug(name), name, plan, region,
@@ -168,6 +170,7 @@ async def get(ctx: Context, caller: Caller, endpoint: Ref) -> Endpoint:
 async def delete(ctx: Context, caller: Caller, endpoint: Ref) -> Endpoint:
     """``-> deleting``; tokens stop working at once, the worker drops the database. Safe to repeat."""
     async with transaction(ctx, caller.tenant_id) as conn:
+        await check(conn, caller, Permission.ENDPOINTS)
         endpoint_id = await resolve(conn, caller, endpoint)
         row = await conn.fetchrow(LOCK, endpoint_id, caller.tenant_id)
         if row is None:

@@ -26,6 +26,7 @@ from control_plane.imports.store import Format, Import, Mode, NewImport
 from control_plane.services import audit
 from control_plane.services.context import Caller, Context, transaction
 from control_plane.services.endpoints import Ref, resolve
+from control_plane.services.permissions import Permission, check
 
 MAX_LIST = 100
 ENDPOINT = "SELECT plan, status FROM endpoints WHERE id = $1 AND tenant_id = $2"
@@ -110,6 +111,7 @@ def table_name(upload: Upload) -> str:
 
 async def _endpoint_plan(ctx: Context, caller: Caller, endpoint: Ref) -> tuple[UUID, str]:
     async with transaction(ctx, caller.tenant_id) as conn:
+        await check(conn, caller, Permission.IMPORTS)
         endpoint_id = await resolve(conn, caller, endpoint)
         row = await conn.fetchrow(ENDPOINT, endpoint_id, caller.tenant_id)
     if row is None:
