@@ -3,7 +3,8 @@
 ``POST /e/{slug}/mcp``: Origin -> Bearer token (auth.py) -> body -> JSON-RPC
 (jsonrpc.py) -> era checks -> method (mcp.py); ``tools/call`` goes on to the
 rate limit, the endpoint's pool, the tool and the audit buffer (calls.py).
-``GET /e/{slug}/llms.txt`` and ``/manifest.json`` describe the endpoint (docs.py).
+``GET /e/{slug}/llms.txt`` (also ``/e/{slug}/.well-known/llms.txt``) and
+``/manifest.json`` describe the endpoint (documents.py, docs.py).
 ``GET /.well-known/oauth-protected-resource/e/{slug}/mcp`` (and the variants
 clients probe) is the endpoint's RFC 9728 metadata (discovery.py). Every other
 path is a JSON 404.
@@ -19,7 +20,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import asyncpg
-import orjson
 import redis.asyncio as aioredis
 from starlette.types import Receive, Scope, Send
 
@@ -28,16 +28,18 @@ from control_plane.errors import BerthError, Forbidden, NotFound, Unauthorized
 from control_plane.observability.metrics import Metrics
 from control_plane.sealing import Sealer
 from control_plane.settings import Settings
-from data_plane import catalog, discovery, docs, heartbeat, jsonrpc, wire
+from data_plane import catalog, discovery, heartbeat, jsonrpc, wire
 from data_plane import metrics as gateway_metrics
 from data_plane.audit import AuditBuffer
 from data_plane.auth import Authenticator, Grant, bearer, public_grant
 from data_plane.calls import Calls, Toolbox
+from data_plane.documents import Documents
 from data_plane.invalidation import Subscriber
 from data_plane.listen import listen
 from data_plane.mcp import Methods
 from data_plane.pools import PoolLimits, Pools, connector
 from data_plane.ratelimit import FailoverLimiter, LimitExceeded, MemoryLimiter, RedisLimiter
+from data_plane.resources import Resources
 from data_plane.tools import QueryLimits, session_settings
 from data_plane.tools.generated.cache import SchemaCatalogs
 
@@ -47,6 +49,7 @@ ROUTING_HEADERS = (b"mcp-protocol-version", b"mcp-method", b"mcp-name")
 NOT_ALLOWED = [(b"allow", b"POST")]
 GET_ONLY = [(b"allow", b"GET")]
 TEXT = [(b"content-type", b"text/plain; charset=utf-8")]
+DOCUMENTS = {"llms.txt": "llms.txt", ".well-known/llms.txt": "llms.txt", "manifest.json": "manifest.json"}
 FLUSH_EVERY = 0.5
 LISTEN_KEEPALIVE = 15.0
 
@@ -58,7 +61,8 @@ class Gateway:
         self.auth = auth
         self.find_public = find_public
         self.calls = calls
-        self.methods = Methods(calls)
+        self.documents = Documents(calls, settings.gateway_base_url, max_entries=settings.max_pools)
+        self.methods = Methods(calls, Resources(self.documents))
         self.subscriber = subscriber
         self.origins = frozenset(settings.allowed_origins)
         self.max_body = settings.max_body_bytes
@@ -81,14 +85,14 @@ class Gateway:
             return
         slug, _, rest = scope["path"].removeprefix("/e/").partition("/")
         on_endpoint = scope["path"].startswith("/e/") and slug
-        if not (on_endpoint and rest in ("mcp", "llms.txt", "manifest.json")):
+        if not (on_endpoint and (rest == "mcp" or rest in DOCUMENTS)):
             await wire.render_error(send, NotFound("no such path", code="not_found"))
             return
         try:
             if rest == "mcp":
                 await self.mcp(scope, receive, send, slug)
             else:
-                await self.docs(scope, send, slug, rest)
+                await self.docs(scope, send, slug, DOCUMENTS[rest])
         except Exception:
             # A bug, not a caller's mistake: logged with its trace, answered in the usual JSON shape.
             log.exception("gateway request failed")
@@ -138,15 +142,14 @@ class Gateway:
             grant = await self.public_grant(slug) if authorization is None else None
             if grant is None:
                 grant = await self.auth.check(bearer(authorization), slug)
-            tables = await docs.read_schema(await self.calls.pools.get(grant))
+            rendered = await self.documents.get(grant)
         except BerthError as exc:
             await wire.render_error(send, exc, challenge=discovery.challenge(self.base_url, slug))
             return
-        doc = docs.manifest(slug, f"{self.base_url}/e/{slug}/mcp", tables, await self.calls.list_tools(grant))
         if name == "manifest.json":
-            await wire.respond(send, 200, orjson.dumps(doc))
+            await wire.respond(send, 200, rendered.manifest_json)
             return
-        await wire.respond(send, 200, docs.llms_txt(doc).encode(), TEXT)
+        await wire.respond(send, 200, rendered.llms_txt, TEXT)
 
     async def public_grant(self, slug: str) -> Grant | None:
         if self.find_public is None:

@@ -23,7 +23,7 @@ from data_plane.pools import Pools
 from data_plane.ratelimit import Limiter, LimitExceeded
 from data_plane.tools import QueryLimits, ToolArgumentError, ToolOutcome, UnknownTool, generated
 from data_plane.tools.generated.cache import SchemaCatalogs
-from data_plane.tools.generated.catalog import ToolSettings, looks_generated
+from data_plane.tools.generated.catalog import Catalog, ToolSettings, looks_generated
 from data_plane.tools.generated.spec import GeneratedTool
 
 ACQUIRE_TIMEOUT = 5.0
@@ -68,6 +68,14 @@ class Calls:
         except Unavailable:
             return self.tools.tool_definitions(grant.can_write)
         return catalog.definitions
+
+    async def catalog(self, grant: Grant) -> Catalog:
+        """The endpoint's schema and tools as this grant sees them, from the per-schema-version cache;
+        Unavailable when its database cannot be read and nothing is cached (or no cache is set up)."""
+        if self.schemas is None:
+            raise Unavailable("the endpoint's schema is not available here", code="endpoint_unavailable")
+        pool = await self.pools.get(grant)
+        return await self.schemas.get(grant.endpoint_id, grant.can_write, _settings(grant), pool)
 
     async def _generated(self, grant: Grant, name: str, pool: asyncpg.Pool) -> GeneratedTool | None:
         if self.schemas is None or name in self._generic:

@@ -38,9 +38,9 @@ async def test_json_rpc_errors_on_the_legacy_era(
     for not_rpc in (b"[1, 2]", b'{"id": 1, "method": "ping"}',
                     b'{"jsonrpc": "2.0", "id": true, "method": "x"}'):
         assert (await post(not_rpc)).json()["error"]["code"] == -32600
-    unknown = await post(orjson.dumps({"jsonrpc": "2.0", "id": 7, "method": "resources/list"}))
+    unknown = await post(orjson.dumps({"jsonrpc": "2.0", "id": 7, "method": "prompts/list"}))
     assert unknown.status_code == 200 and unknown.json() == {
-        "jsonrpc": "2.0", "id": 7, "error": {"code": -32601, "message": "Method not found: resources/list"}}
+        "jsonrpc": "2.0", "id": 7, "error": {"code": -32601, "message": "Method not found: prompts/list"}}
     no_name = await post(orjson.dumps({"jsonrpc": "2.0", "id": 8, "method": "tools/call", "params": {}}))
     assert no_name.json()["error"]["code"] == -32602
     unknown_tool = await post(orjson.dumps(rpc.call("drop_everything", {})))

@@ -52,6 +52,7 @@ class SchemaCatalogs:
         self._entries: OrderedDict[Key, Entry] = OrderedDict()
         self._refreshing: dict[Key, asyncio.Task[Catalog]] = {}
         self.builds = 0
+        self.checks = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -87,6 +88,7 @@ class SchemaCatalogs:
 
     async def _refresh(self, key: Key, settings: ToolSettings, pool: asyncpg.Pool) -> Catalog:
         entry = self._entries.get(key)
+        self.checks += 1
         try:
             async with pool.acquire() as conn:
                 printed = await introspect.fingerprint(conn)
