@@ -24,6 +24,7 @@ from control_plane.api.routes import (
     magic_link,
     members,
     oauth_grants,
+    shares,
     tokens,
 )
 from control_plane.catalog.db import create_pool
@@ -62,7 +63,7 @@ def create_app(resources: Resources, *, max_body_bytes: int) -> FastAPI:
     app.state.resources = resources
     v1 = APIRouter(prefix="/v1")
     for module in (identity, magic_link, api_keys, endpoints, tokens, imports, activity, account,
-                   oauth_grants, members):
+                   oauth_grants, members, shares):
         v1.include_router(module.router)
     app.include_router(v1)
     errors.install(app)

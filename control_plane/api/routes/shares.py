@@ -1,0 +1,97 @@
+"""/v1/shares: endpoints offered to another tenant, accepted or declined there, revoked by the offerer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Response, status
+from pydantic import BaseModel, Field
+
+from control_plane.api.deps import Ctx, Who
+from control_plane.api.fields import Email, EndpointRef
+from control_plane.api.openapi import AUTH, BODY, QUERY, responses
+from control_plane.api.schemas import Body, TokenCreated, TokenIn
+from control_plane.services import sharing
+from control_plane.services.endpoint_tokens import IssuedToken
+
+router = APIRouter(prefix="/shares", tags=["sharing"])
+
+Access = Literal["read", "read_write"]
+
+
+class ShareIn(Body):
+    endpoint: EndpointRef
+    access: Access = "read"
+    to_tenant_id: UUID | None = Field(default=None, description="the tenant offered to, by id ...")
+    to_email: Email | None = Field(default=None, description="... or by the email of one of its owners")
+
+
+class ShareOut(BaseModel):
+    id: UUID
+    direction: Literal["outgoing", "incoming"]
+    from_tenant_id: UUID
+    from_tenant_name: str
+    to_tenant_id: UUID
+    endpoint_id: UUID
+    endpoint_name: str
+    access: Access
+    status: Literal["offered", "accepted", "declined", "revoked"]
+    offered_by: str
+    offered_at: datetime
+    decided_at: datetime | None
+    revoked_at: datetime | None
+    mcp_url: str | None = Field(description="where tokens issued under the share work, once accepted")
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ShareOut, operation_id="offerShare",
+             summary="Offer one of the tenant's endpoints to another tenant",
+             responses=responses(*BODY, *AUTH, "not_found", "already_exists"))
+async def offer(body: ShareIn, ctx: Ctx, caller: Who) -> sharing.Share:
+    return await sharing.offer(ctx, caller, body.endpoint, access=body.access, to_tenant=body.to_tenant_id,
+                               to_email=body.to_email)
+
+
+@router.get("", response_model=list[ShareOut], operation_id="listShares",
+            summary="List shares offered by the tenant and to it, newest first", responses=responses(*AUTH))
+async def list_shares(ctx: Ctx, caller: Who) -> list[sharing.Share]:
+    return await sharing.list_shares(ctx, caller)
+
+
+@router.post("/{share_id}/accept", response_model=ShareOut, operation_id="acceptShare",
+             summary="Accept an endpoint offered to the tenant",
+             responses=responses(*QUERY, *AUTH, "not_found"))
+async def accept(share_id: UUID, ctx: Ctx, caller: Who) -> sharing.Share:
+    return await sharing.decide(ctx, caller, share_id, accept=True)
+
+
+@router.post("/{share_id}/decline", response_model=ShareOut, operation_id="declineShare",
+             summary="Decline an endpoint offered to the tenant",
+             responses=responses(*QUERY, *AUTH, "not_found"))
+async def decline(share_id: UUID, ctx: Ctx, caller: Who) -> sharing.Share:
+    return await sharing.decide(ctx, caller, share_id, accept=False)
+
+
+@router.delete("/{share_id}", response_model=ShareOut, operation_id="revokeShare",
+               summary="Revoke a share the tenant offered; its tokens stop at once",
+               responses=responses(*QUERY, *AUTH, "not_found"))
+async def revoke(share_id: UUID, ctx: Ctx, caller: Who) -> sharing.Share:
+    return await sharing.revoke(ctx, caller, share_id)
+
+
+@router.post("/{share_id}/tokens", status_code=status.HTTP_201_CREATED, response_model=TokenCreated,
+             operation_id="issueSharedToken", summary="Issue an agent token for an accepted shared endpoint",
+             responses=responses(*BODY, *AUTH, "invalid_name", "invalid_scopes", "invalid_expiry",
+                                 "not_found",
+                                 "endpoint_not_live"))
+async def issue_token(share_id: UUID, body: TokenIn, ctx: Ctx, caller: Who) -> IssuedToken:
+    return await sharing.issue_token(ctx, caller, share_id, body.name, body.scopes, body.expires_in)
+
+
+@router.delete("/{share_id}/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT,
+               operation_id="revokeSharedToken", summary="Revoke a token issued for a shared endpoint",
+               responses=responses(*QUERY, *AUTH, "not_found"))
+async def revoke_token(share_id: UUID, token_id: UUID, ctx: Ctx, caller: Who) -> Response:
+    await sharing.revoke_token(ctx, caller, share_id, token_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
