@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     oauth_refresh_ttl_days: int = Field(default=30, ge=1, le=365)
     # Client ID Metadata Documents on private or loopback addresses: refused unless dev or set here.
     oauth_allow_private_clients: bool = False
+    # import_url on loopback, private or link-local addresses: refused unless set (tests, a closed network).
+    import_urls_allow_private: bool = False
     session_ttl_hours: float = Field(default=12.0, gt=0, le=24 * 30)
 
     @field_validator("allowed_origins", mode="before")

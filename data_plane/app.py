@@ -20,11 +20,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import asyncpg
+import httpx
 import redis.asyncio as aioredis
 from starlette.types import Receive, Scope, Send
 
 from control_plane.catalog.db import create_pool
 from control_plane.errors import BerthError, Forbidden, NotFound, Unauthorized
+from control_plane.imports.spool import spool_dir
 from control_plane.observability.metrics import Metrics
 from control_plane.sealing import Sealer
 from control_plane.settings import Settings
@@ -34,6 +36,8 @@ from data_plane.audit import AuditBuffer
 from data_plane.auth import Authenticator, Grant, bearer, public_grant
 from data_plane.calls import Calls, Toolbox
 from data_plane.documents import Documents
+from data_plane.imports.fetch import UrlFetcher
+from data_plane.imports.tools import ImportTools
 from data_plane.invalidation import Subscriber
 from data_plane.listen import listen
 from data_plane.mcp import Methods
@@ -257,7 +261,11 @@ async def serving(settings: Settings, *, tools: Toolbox | None = None,
         connect = connector(lambda ro: session_settings(query_limits, read_only=ro), limits.idle_seconds)
         pools = Pools(sealer, limits, connect=connect)
         stack.push_async_callback(pools.aclose)
-        gateway, subscriber = _assemble(settings, tools, pool, redis, listener, pools, pepper)
+        http = httpx.AsyncClient(headers={"User-Agent": "Berth import_url"})
+        stack.push_async_callback(http.aclose)
+        fetcher = UrlFetcher(http, allow_private=settings.import_urls_allow_private)
+        imports = ImportTools(pool, spool_dir(settings.data_dir), fetcher)
+        gateway, subscriber = _assemble(settings, tools, pool, redis, listener, pools, pepper, imports)
         if metrics is not None:
             _observe(gateway, metrics, stack)
         stack.push_async_callback(gateway.calls.audit.flush)
@@ -270,7 +278,8 @@ async def serving(settings: Settings, *, tools: Toolbox | None = None,
 
 
 def _assemble(settings: Settings, tools: Toolbox, pool: asyncpg.Pool, redis: aioredis.Redis,
-              listener: aioredis.Redis, pools: Pools, pepper: bytes) -> tuple[Gateway, Subscriber]:
+              listener: aioredis.Redis, pools: Pools, pepper: bytes,
+              imports: ImportTools | None = None) -> tuple[Gateway, Subscriber]:
     auth = Authenticator.on_pool(pool, pepper, ttl=settings.token_cache_ttl_seconds, clock=time.time)
     seeded = RedisLimiter(redis, lambda endpoint, month: catalog.month_calls(pool, endpoint, month))
     limiter = FailoverLimiter(seeded, MemoryLimiter())
@@ -279,7 +288,7 @@ def _assemble(settings: Settings, tools: Toolbox, pool: asyncpg.Pool, redis: aio
     limits = _query_limits(settings)
     schemas = SchemaCatalogs(tools.tool_definitions, max_entries=settings.max_pools)
     subscriber = Subscriber(listener, auth, pools, schemas)
-    calls = Calls(tools, limiter, pools, audit, limits, schemas=schemas)
+    calls = Calls(tools, limiter, pools, audit, limits, schemas=schemas, imports=imports)
     gateway = Gateway(settings, auth, calls, subscriber=subscriber,
                       find_public=lambda slug: catalog.find_public_endpoint(pool, slug))
     return gateway, subscriber

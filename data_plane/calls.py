@@ -18,6 +18,7 @@ from control_plane.observability.metrics import Metrics
 from data_plane.audit import AuditBuffer, args_digest
 from data_plane.auth import Grant
 from data_plane.catalog import AuditRow
+from data_plane.imports.tools import ImportTools
 from data_plane.jsonrpc import INVALID_PARAMS, RpcError
 from data_plane.pools import Pools
 from data_plane.ratelimit import Limiter, LimitExceeded
@@ -53,6 +54,7 @@ class Calls:
     clock: Callable[[], float] = time.time
     metrics: Metrics | None = None
     schemas: SchemaCatalogs | None = None
+    imports: ImportTools | None = None  # import_file / import_url / get_import, for write tokens
     _generic: frozenset[str] = field(init=False, default=frozenset())
 
     def __post_init__(self) -> None:
@@ -60,14 +62,15 @@ class Calls:
 
     async def list_tools(self, grant: Grant) -> list[dict[str, Any]]:
         """The generic tools and the endpoint's generated ones; generic ones alone if its database is down."""
+        extra = self.imports.definitions() if self.imports is not None and grant.can_write else []
         if self.schemas is None:
-            return self.tools.tool_definitions(grant.can_write)
+            return [*self.tools.tool_definitions(grant.can_write), *extra]
         try:
             pool = await self.pools.get(grant)
             catalog = await self.schemas.get(grant.endpoint_id, grant.can_write, _settings(grant), pool)
         except Unavailable:
-            return self.tools.tool_definitions(grant.can_write)
-        return catalog.definitions
+            return [*self.tools.tool_definitions(grant.can_write), *extra]
+        return [*catalog.definitions, *extra] if extra else catalog.definitions
 
     async def catalog(self, grant: Grant) -> Catalog:
         """The endpoint's schema and tools as this grant sees them, from the per-schema-version cache;
@@ -88,7 +91,8 @@ class Calls:
         name, arguments = params.get("name"), params.get("arguments") or {}
         if not isinstance(name, str) or not isinstance(arguments, dict):
             raise RpcError(INVALID_PARAMS, "tools/call needs a string name and an object of arguments")
-        if self.tools.is_write_tool(name) and not grant.can_write:
+        importing = self.imports is not None and self.imports.handles(name)
+        if (importing or self.tools.is_write_tool(name)) and not grant.can_write:
             self._record(grant, name, arguments, "denied", 0.0, 0)
             raise Forbidden(f"{name} needs a token with the mcp:write scope", code="insufficient_scope")
         decision = await self.limiter.hit(grant.endpoint_id, grant.plan)
@@ -96,6 +100,8 @@ class Calls:
             if self.metrics is not None:
                 self.metrics.refused(decision.reason)
             raise LimitExceeded(decision)
+        if importing and self.imports is not None:
+            return await self._import(grant, name, arguments, self.imports)
         pool = await self.pools.get(grant)
         started = time.perf_counter()
         try:
@@ -108,6 +114,20 @@ class Calls:
         status = "error" if outcome.result.get("isError") else "ok"
         self._after(grant, name, outcome)
         self._record(grant, name, arguments, status, elapsed, outcome.rows)
+        return outcome.result
+
+    async def _import(self, grant: Grant, name: str, arguments: dict[str, Any],
+                      imports: ImportTools) -> dict[str, Any]:
+        started = time.perf_counter()
+        try:
+            outcome = await imports.call(grant, name, arguments)
+        except Unavailable:
+            self._record(grant, name, arguments, "error", (time.perf_counter() - started) * 1000, 0)
+            raise
+        except ToolArgumentError as exc:
+            raise RpcError(INVALID_PARAMS, f"Invalid arguments for {name}: {exc}") from exc
+        status = "error" if outcome.result.get("isError") else "ok"
+        self._record(grant, name, arguments, status, (time.perf_counter() - started) * 1000, 0)
         return outcome.result
 
     def _after(self, grant: Grant, name: str, outcome: ToolOutcome) -> None:
