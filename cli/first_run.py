@@ -8,19 +8,20 @@ it prints the URLs and how to issue a new token.
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
 from importlib import resources
 from uuid import UUID
 
-import asyncpg
-
 from cli.context import Operator, operator
 from cli.welcome import connect_lines, dashboard_lines, later_lines
+from control_plane.imports.spool import spool_dir
 from control_plane.plans import PlanName
-from control_plane.sealing import Sealed
-from control_plane.services import endpoint_tokens, endpoints, identity, lifecycle
+from control_plane.services import endpoint_tokens, endpoints, identity, imports, lifecycle
 from control_plane.services.context import Caller
+from control_plane.services.import_runs import run_import
 from control_plane.services.operator import set_plan
 from control_plane.settings import Settings
+from jobs.handlers.imports import write_guard
 
 DEMO_EMAIL = "demo@berth.localhost"
 DEMO_ENDPOINT = "shop"
@@ -28,7 +29,6 @@ ANY_TENANT = "SELECT EXISTS (SELECT FROM tenants)"
 READY = """
 SELECT name, slug FROM endpoints WHERE status = 'ready' ORDER BY created_at LIMIT 20
 """
-OWNER_DSN = "SELECT seal_key_id, sealed_owner_dsn FROM endpoints WHERE id = $1"
 
 
 async def welcome(settings: Settings) -> list[str]:
@@ -52,7 +52,7 @@ async def _first_run(op: Operator) -> list[str]:
     await set_plan(op.worker, op.redis, account.tenant_id, PlanName.PRO, op.actor)
     endpoint = await endpoints.create(ctx, caller, DEMO_ENDPOINT)
     await lifecycle.provision_endpoint(op.worker, op.provider, op.sealer, op.redis, endpoint.id)
-    await _load_sample(op, endpoint.id)
+    await _load_sample(op, caller, endpoint.id)
     token = await endpoint_tokens.issue(ctx, caller, endpoint.id, "demo agent", ["mcp"])
     return [
         "First run: made a demo tenant and the endpoint 'shop' with sample data",
@@ -62,12 +62,17 @@ async def _first_run(op: Operator) -> list[str]:
     ]
 
 
-async def _load_sample(op: Operator, endpoint_id: UUID) -> None:
-    row = await op.worker.fetchrow(OWNER_DSN, endpoint_id)
-    dsn = op.sealer.open_dsn(Sealed(row["seal_key_id"], row["sealed_owner_dsn"]), endpoint_id, "owner")
-    sql = resources.files("cli").joinpath("demo.sql").read_text()
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
+async def _load_sample(op: Operator, caller: Caller, endpoint_id: UUID) -> None:
+    """The demo's SQL script through the import path itself: spooled, judged by the write guard, replayed."""
+    script = resources.files("cli").joinpath("demo.sql").read_bytes()
+    upload = imports.Upload(format="sql", filename="demo.sql")
+    made = await imports.start(op.services, caller, endpoint_id, upload, _once(script),
+                               spool_dir=spool_dir(op.settings.data_dir))
+    said = await run_import(op.worker, op.sealer, op.redis, made.id, write_guard)
+    settled = await imports.get(op.services, caller, endpoint_id, made.id)
+    if settled.state != "done":
+        raise RuntimeError(f"the demo data did not load: {said}")
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data

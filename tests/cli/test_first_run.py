@@ -50,6 +50,16 @@ async def _refs(settings: Settings) -> list[str]:
         await conn.close()
 
 
+async def _demo_import(settings: Settings) -> tuple[str, str, int]:
+    """The demo came in through the import path: one SQL import, done, naming the four tables."""
+    conn = await asyncpg.connect(settings.secret("database_url"))
+    try:
+        row = await conn.fetchrow("SELECT format, state, jsonb_array_length(tables) AS n FROM imports")
+        return row["format"], row["state"], row["n"]
+    finally:
+        await conn.close()
+
+
 def test_first_run_makes_a_demo_and_later_runs_never_repeat_the_token(dev_settings: Settings) -> None:
     first = "\n".join(asyncio.run(welcome(dev_settings)))
     token = re.search(r"smcp_[0-9A-Za-z]{49}", first)
@@ -57,6 +67,7 @@ def test_first_run_makes_a_demo_and_later_runs_never_repeat_the_token(dev_settin
     assert f'--header "Authorization: Bearer {token.group()}"' in first
     assert "codex mcp add berth-shop --url" in first and "mcp-remote" in first
     assert asyncio.run(_reader_count(dev_settings)) == 300
+    assert asyncio.run(_demo_import(dev_settings)) == ("sql", "done", 4)
 
     later = "\n".join(asyncio.run(welcome(dev_settings)))
     assert "smcp_" not in later and "bth_" not in later
