@@ -85,6 +85,8 @@ def _input(condition: Condition) -> dict[str, Any]:
     if condition.test == "eq":
         single = column_input(column, f"{column.name} ({column.type}) equals this value, or one of a list.")
         item = {k: v for k, v in single.items() if k != "description"}
+        if column.kind == "text" and column.common_values:  # the values statistics saw, all of them
+            item["enum"] = list(column.common_values)
         return {"anyOf": [item, {"type": "array", "items": item, "minItems": 1, "maxItems": MAX_VALUES}],
                 "description": single["description"]}
     bound = "at least" if condition.test == "min" else "at most"

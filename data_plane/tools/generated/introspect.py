@@ -38,8 +38,9 @@ SELECT pg_catalog.md5(coalesce(pg_catalog.string_agg(x, ',' ORDER BY x), '')) FR
 ) f
 """
 
-# One round trip: every visible relation with its columns (types, statistics, enum labels),
-# primary key, foreign keys and indexes, as one JSON document.
+# One round trip: every visible relation with its columns (types, statistics, enum labels, and the
+# values of a text column when statistics saw at most $2 of them covering every row), primary key,
+# foreign keys and indexes, as one JSON document.
 SCHEMA_SQL = f"""
 SELECT coalesce(pg_catalog.json_agg(r ORDER BY r.schema, r.name), '[]') FROM (
   SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS kind,
@@ -54,11 +55,16 @@ SELECT coalesce(pg_catalog.json_agg(r ORDER BY r.schema, r.name), '[]') FROM (
         'enum', (SELECT pg_catalog.json_agg(e.enumlabel ORDER BY e.enumsortorder)
                  FROM pg_catalog.pg_enum e WHERE e.enumtypid = bt.oid),
         'n_distinct', s.n_distinct, 'null_frac', s.null_frac,
+        'common', CASE WHEN bt.typcategory = 'S' AND s.n_distinct BETWEEN 1 AND $2::int
+                         AND s.null_frac + (SELECT pg_catalog.sum(f)
+                                            FROM pg_catalog.unnest(s.most_common_freqs) f) > 0.999
+                       THEN s.most_common_vals::text::text[] END,
         'comment', pg_catalog.col_description(c.oid, a.attnum)) ORDER BY a.attnum)
      FROM pg_catalog.pg_attribute a
      JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
      JOIN pg_catalog.pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
-     LEFT JOIN LATERAL (SELECT st.n_distinct, st.null_frac FROM pg_catalog.pg_stats st
+     LEFT JOIN LATERAL (SELECT st.n_distinct, st.null_frac, st.most_common_vals, st.most_common_freqs
+                        FROM pg_catalog.pg_stats st
                         WHERE st.schemaname = n.nspname AND st.tablename = c.relname
                           AND st.attname = a.attname ORDER BY st.inherited DESC LIMIT 1) s ON true
      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -101,6 +107,7 @@ SELECT coalesce(pg_catalog.json_agg(r ORDER BY r.schema, r.name), '[]') FROM (
 """
 
 _TRGM_OPCLASSES = frozenset({"gin_trgm_ops", "gist_trgm_ops"})
+MAX_LISTED_VALUES = 20
 
 
 async def fingerprint(conn: asyncpg.Connection | asyncpg.Pool) -> str:
@@ -110,7 +117,7 @@ async def fingerprint(conn: asyncpg.Connection | asyncpg.Pool) -> str:
 
 async def read_schema(conn: asyncpg.Connection | asyncpg.Pool, print_: str, max_tables: int) -> Schema:
     """The schema as the connection's role sees it: at most ``max_tables`` relations, largest first."""
-    raw = await conn.fetchval(SCHEMA_SQL, max_tables)
+    raw = await conn.fetchval(SCHEMA_SQL, max_tables, MAX_LISTED_VALUES)
     rows: list[dict[str, Any]] = orjson.loads(raw) if isinstance(raw, str | bytes) else raw
     return Schema(print_, tuple(_table(row) for row in rows))
 
@@ -137,6 +144,7 @@ def _column(row: dict[str, Any]) -> Column:
         base=row["base"],
         nullable=row["nullable"], has_default=row["has_default"], generated=row["generated"],
         enum_values=enum, n_distinct=row["n_distinct"], null_frac=row["null_frac"], comment=row["comment"],
+        common_values=tuple(row.get("common") or ()),
     )
 
 

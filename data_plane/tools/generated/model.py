@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    """One column; ``kind`` is the family the generator types it by (see ``types.py``)."""
+    """One column; ``kind`` is the family the generator types it by (see ``types.py``). ``common_values``:
+    every value of a low-cardinality text column, when statistics saw all of them (else empty)."""
 
     name: str
     type: str
@@ -20,6 +21,7 @@ class Column:
     n_distinct: float | None
     null_frac: float | None
     comment: str | None
+    common_values: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
