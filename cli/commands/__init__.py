@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli.commands import audit, endpoints, jobs, keys, oauth, ops, tenants, tokens, usage
+from cli.commands import audit, endpoints, jobs, keys, oauth, ops, support, tenants, tokens, usage
 
 
 def register(app: typer.Typer) -> None:
@@ -17,3 +17,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(jobs.app, name="jobs")
     app.add_typer(keys.app, name="keys")
     app.add_typer(oauth.app, name="oauth")
+    app.add_typer(support.app, name="support")

@@ -25,6 +25,7 @@ from control_plane.api.routes import (
     members,
     oauth_grants,
     shares,
+    support,
     tokens,
 )
 from control_plane.catalog.db import create_pool
@@ -63,9 +64,10 @@ def create_app(resources: Resources, *, max_body_bytes: int) -> FastAPI:
     app.state.resources = resources
     v1 = APIRouter(prefix="/v1")
     for module in (identity, magic_link, api_keys, endpoints, tokens, imports, activity, account,
-                   oauth_grants, members, shares):
+                   oauth_grants, members, shares, support):
         v1.include_router(module.router)
     app.include_router(v1)
+    app.include_router(support.support_path)  # only bsup_ credentials, never /v1's
     errors.install(app)
     # Added last so it runs first: the request id is set before the body is read.
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes, exempt=STREAMED)
