@@ -12,6 +12,7 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from cli.runtime import check_catalog
+from control_plane.catalog import redis_connect
 from control_plane.catalog.db import create_pool
 from control_plane.catalog.installation import installation_id
 from control_plane.providers.base import Provider
@@ -54,7 +55,7 @@ async def operator(settings: Settings) -> AsyncIterator[Operator]:
         stack.push_async_callback(api.close)
         worker = await create_pool(dsn, "berth_worker", min_size=0, max_size=2)
         stack.push_async_callback(worker.close)
-        client = aioredis.from_url(settings.secret("redis_url"))
+        client = redis_connect.connect(settings.secret("redis_url"))
         stack.push_async_callback(client.aclose)
         provider = build_provider(settings, installation=await installation_id(worker))
         stack.push_async_callback(provider.aclose)

@@ -9,13 +9,13 @@ import socket
 from collections.abc import Iterator
 
 import asyncpg
-import redis.asyncio as aioredis
 import uvicorn
 from pydantic import SecretStr
 
 from cli import telemetry
 from cli.embedded import embedded_postgres, embedded_redis
 from cli.server import Part, RootApp
+from control_plane.catalog import redis_connect
 from control_plane.catalog.migrate import migrate
 from control_plane.dsn import redact
 from control_plane.observability.http import Observed
@@ -64,10 +64,10 @@ async def check_catalog(settings: Settings) -> asyncpg.Connection:
 
 async def check_redis(settings: Settings) -> None:
     url = settings.secret("redis_url")
-    client = aioredis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT)
+    client = redis_connect.connect(url, socket_connect_timeout=CONNECT_TIMEOUT)
     try:
         await client.ping()
-    except (OSError, aioredis.RedisError, ValueError) as exc:
+    except (*redis_connect.REDIS_DOWN, ValueError) as exc:
         raise StartupError(f"BERTH_REDIS_URL: cannot reach {redact(url)} ({_reason(exc)})") from None
     finally:
         await client.aclose()

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 
 import asyncpg
 import orjson
-import redis.asyncio as aioredis
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from control_plane.catalog import redis_connect
 from control_plane.settings import Settings
 
 Part = Callable[[Settings], AbstractAsyncContextManager[ASGIApp | None]]
@@ -51,10 +51,10 @@ async def readiness(settings: Settings) -> tuple[int, dict[str, str]]:
         await conn.close()
     except (OSError, asyncpg.PostgresError, TimeoutError):
         checks["catalog"] = "unreachable"
-    client = aioredis.from_url(settings.secret("redis_url"), socket_timeout=READY_TIMEOUT)
+    client = redis_connect.connect(settings.secret("redis_url"), socket_timeout=READY_TIMEOUT)
     try:
         await client.ping()
-    except (OSError, aioredis.RedisError):
+    except redis_connect.REDIS_DOWN:
         checks["redis"] = "unreachable"
     finally:
         await client.aclose()

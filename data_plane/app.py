@@ -24,6 +24,7 @@ import httpx
 import redis.asyncio as aioredis
 from starlette.types import Receive, Scope, Send
 
+from control_plane.catalog import redis_connect
 from control_plane.catalog.db import create_pool
 from control_plane.errors import BerthError, Forbidden, NotFound, Unauthorized
 from control_plane.imports.spool import spool_dir
@@ -251,9 +252,9 @@ async def serving(settings: Settings, *, tools: Toolbox | None = None,
     async with contextlib.AsyncExitStack() as stack:
         pool = await create_pool(catalog_url, "berth_gateway", min_size=1, max_size=10)
         stack.push_async_callback(pool.close)
-        redis = aioredis.from_url(redis_url, socket_connect_timeout=0.5)  # the limiter bounds each call
+        redis = redis_connect.connect(redis_url, socket_connect_timeout=0.5)  # the limiter bounds each call
         stack.push_async_callback(redis.aclose)
-        listener = aioredis.from_url(redis_url, socket_connect_timeout=0.5)
+        listener = redis_connect.connect(redis_url, socket_connect_timeout=0.5)
         stack.push_async_callback(listener.aclose)
         limits = PoolLimits(settings.pool_max_size, settings.max_pools, settings.connection_budget,
                             settings.pool_idle_seconds, settings.statement_timeout_ms)

@@ -10,6 +10,8 @@ from collections.abc import Callable
 import orjson
 import redis.asyncio as aioredis
 
+from control_plane.catalog.redis_connect import REDIS_DOWN
+
 KEY_PREFIX = "berth:gateway:"
 EVERY = 5.0
 TTL = 15
@@ -26,7 +28,7 @@ async def report(redis: aioredis.Redis, state: Callable[[], dict[str, object]],
     while True:
         try:
             await redis.set(key, orjson.dumps(state()), ex=TTL)
-        except (OSError, aioredis.RedisError):
+        except REDIS_DOWN:
             pass  # Redis down: the gateway reports itself degraded on /readyz instead
         await asyncio.sleep(every)
 

@@ -13,9 +13,9 @@ import logging
 from uuid import UUID
 
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError
 
 from control_plane.catalog.invalidation import CHANNEL
+from control_plane.catalog.redis_connect import REDIS_DOWN
 from data_plane.auth import Authenticator
 from data_plane.pools import Pools
 from data_plane.tools.generated.cache import SchemaCatalogs
@@ -57,13 +57,14 @@ class Subscriber:
         while True:
             try:
                 await self._listen(lost)
-            except (RedisError, OSError) as exc:
+            except REDIS_DOWN as exc:
                 log.warning("invalidation subscription lost: %s", type(exc).__name__)
             lost = True
             self.ready.clear()
             await asyncio.sleep(RECONNECT_DELAY)
 
     async def _listen(self, lost: bool) -> None:
+        await self._client.ping()  # a cluster client learns its slot map here, which its pub/sub needs
         pubsub = self._client.pubsub(ignore_subscribe_messages=True)
         try:
             await pubsub.subscribe(CHANNEL)

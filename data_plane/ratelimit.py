@@ -21,9 +21,10 @@ from typing import Protocol
 from uuid import UUID
 
 import redis.asyncio as aioredis
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import NoScriptError
 
 from control_plane.catalog import counters
+from control_plane.catalog.redis_connect import REDIS_DOWN
 from control_plane.errors import RateLimited, Unavailable
 from control_plane.plans import PLANS, Plan
 
@@ -107,7 +108,7 @@ def _over(plan: Plan, code: int, used: int, now: float) -> Decision:
 
 
 class RedisLimiter:
-    """One EVALSHA per call; raises RedisError/OSError when Redis cannot answer."""
+    """One EVALSHA per call; raises one of ``REDIS_DOWN`` when Redis cannot answer."""
 
     def __init__(self, client: aioredis.Redis, seed: Seed, *, clock: Clock = time.time) -> None:
         self._client = client
@@ -195,7 +196,7 @@ class FailoverLimiter:
             # A timer bounds the wait; the client's socket_timeout would cost a task per command.
             async with asyncio.timeout(self._timeout):
                 decision = await self._primary.hit(endpoint_id, plan)
-        except (RedisError, OSError, TimeoutError):
+        except REDIS_DOWN:
             self._down_since = self._clock()
             return await self._fallback.hit(endpoint_id, plan)
         except Unavailable:  # the month key needs re-seeding and the catalog is down: count here for now

@@ -21,8 +21,8 @@ from datetime import timedelta
 from typing import Any
 
 import asyncpg
-import redis.asyncio as aioredis
 
+from control_plane.catalog import redis_connect
 from control_plane.catalog.db import create_pool
 from control_plane.catalog.installation import installation_id
 from control_plane.catalog.jobs import Kind
@@ -121,7 +121,7 @@ async def running(settings: Settings, *, periodic: Mapping[Kind, float] = PERIOD
     async with AsyncExitStack() as stack:
         pool = await create_pool(settings.secret("database_url"), "berth_worker", min_size=1, max_size=4)
         stack.push_async_callback(pool.close)
-        redis = aioredis.from_url(settings.secret("redis_url"))
+        redis = redis_connect.connect(settings.secret("redis_url"))
         stack.push_async_callback(redis.aclose)
         provider = measured(build_provider(settings, installation=await installation_id(pool)), metrics)
         stack.push_async_callback(provider.aclose)

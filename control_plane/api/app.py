@@ -8,7 +8,6 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
-import redis.asyncio as aioredis
 from fastapi import APIRouter, FastAPI
 from starlette.types import ASGIApp
 
@@ -28,6 +27,7 @@ from control_plane.api.routes import (
     support,
     tokens,
 )
+from control_plane.catalog import redis_connect
 from control_plane.catalog.db import create_pool
 from control_plane.catalog.installation import installation_id
 from control_plane.imports.spool import spool_dir
@@ -86,7 +86,7 @@ async def serving(settings: Settings, *, documents_http: httpx.AsyncClient | Non
     async with AsyncExitStack() as stack:
         pool = await create_pool(settings.secret("database_url"), "berth_api", max_size=CATALOG_POOL_MAX)
         stack.push_async_callback(pool.close)
-        redis = aioredis.from_url(settings.secret("redis_url"))
+        redis = redis_connect.connect(settings.secret("redis_url"))
         stack.push_async_callback(redis.aclose)
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=PROVIDER_TIMEOUT))
         provider = measured(build_provider(settings, installation=await installation_id(pool), http=http),

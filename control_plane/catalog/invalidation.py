@@ -12,6 +12,8 @@ from uuid import UUID
 
 import redis.asyncio as aioredis
 
+from control_plane.catalog.redis_connect import REDIS_DOWN
+
 CHANNEL = "berth:invalidate"
 
 
@@ -28,5 +30,5 @@ async def publish(client: aioredis.Redis, *messages: str) -> None:
     try:
         for message in messages:
             await client.publish(CHANNEL, message)
-    except (OSError, aioredis.RedisError):
+    except REDIS_DOWN:
         return

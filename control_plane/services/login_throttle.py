@@ -21,6 +21,7 @@ from datetime import datetime
 
 import redis.asyncio as aioredis
 
+from control_plane.catalog.redis_connect import REDIS_DOWN
 from control_plane.errors import TooManyLogins
 
 log = logging.getLogger("berth.login")
@@ -68,7 +69,7 @@ async def check(redis: aioredis.Redis, found: Sequence[Counter], now: datetime) 
     """Raise ``TooManyLogins`` when any counter is full."""
     try:
         waits = [await _retry_after(redis, c, now.timestamp()) for c in found]
-    except (OSError, aioredis.RedisError) as exc:
+    except REDIS_DOWN as exc:
         log.warning("login throttle unavailable: %s", type(exc).__name__)
         return
     longest = max((w for w in waits if w is not None), default=None)
@@ -80,12 +81,13 @@ async def failed(redis: aioredis.Redis, found: Sequence[Counter], now: datetime)
     """Count one failure on every counter."""
     stamp = now.timestamp()
     try:
-        async with redis.pipeline(transaction=True) as pipe:
+        # Not a MULTI: the account's and the address's keys may sit on two Redis Cluster slots.
+        async with redis.pipeline(transaction=False) as pipe:
             for counter in found:
                 pipe.zadd(counter.key, {f"{stamp}:{secrets.token_hex(4)}": stamp})
                 pipe.expire(counter.key, counter.window.seconds)
             await pipe.execute()
-    except (OSError, aioredis.RedisError) as exc:
+    except REDIS_DOWN as exc:
         log.warning("login throttle unavailable: %s", type(exc).__name__)
 
 
@@ -93,5 +95,5 @@ async def succeeded(redis: aioredis.Redis, account: Counter) -> None:
     """The owner got in: forget the account's failures (the address's stay)."""
     try:
         await redis.delete(account.key)
-    except (OSError, aioredis.RedisError) as exc:
+    except REDIS_DOWN as exc:
         log.warning("login throttle unavailable: %s", type(exc).__name__)

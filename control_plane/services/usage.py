@@ -16,6 +16,7 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from control_plane.catalog.counters import month_key
+from control_plane.catalog.redis_connect import REDIS_DOWN
 from control_plane.errors import InvalidInput
 from control_plane.plans import PLANS
 from control_plane.services.context import Caller, Context, transaction
@@ -49,8 +50,12 @@ def parse_month(text: str | None, now: datetime) -> date:
 
 async def _live(client: aioredis.Redis, endpoint_ids: Sequence[UUID], month: date) -> list[int]:
     try:
-        values = await client.mget([month_key(e, month) for e in endpoint_ids])
-    except (OSError, aioredis.RedisError):
+        # GETs in a non-transactional pipeline, not MGET: on a Redis Cluster the keys live in many slots.
+        async with client.pipeline(transaction=False) as pipe:
+            for endpoint_id in endpoint_ids:
+                pipe.get(month_key(endpoint_id, month))
+            values = await pipe.execute()
+    except REDIS_DOWN:
         return [0] * len(endpoint_ids)  # Redis down: the flushed counts are the answer
     return [int(v) if v is not None else 0 for v in values]
 

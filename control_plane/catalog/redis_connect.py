@@ -1,0 +1,49 @@
+"""Every Berth process opens Redis here, from ``BERTH_REDIS_URL``: one server or a Redis Cluster.
+
+``redis://``, ``rediss://`` and ``unix://`` name one server (redis-py's own
+URL forms). ``redis+cluster://[user:password@]host:port`` (``rediss+cluster://``
+over TLS) names any node of a Redis Cluster: the client asks it for the slot
+map and then talks to every primary itself. A cluster has database 0 only.
+
+What Berth does with Redis works on both, and ``tests/gateway/
+test_redis_cluster.py`` runs each part against a three-master cluster:
+
+- the limiter's script touches two keys of one endpoint, which share a
+  ``{<endpoint id>}`` hash tag and so one slot (``catalog/counters.py``);
+- the usage flush and ``berth status`` SCAN every primary, then GET through a
+  non-transactional pipeline, never a cross-slot MGET or MULTI;
+- invalidations use classic PUBLISH / SUBSCRIBE, which a cluster relays to
+  every node over its bus, so a subscriber on any node hears every message.
+  Sharded pub/sub (SPUBLISH) would keep messages on one shard but needs Redis
+  7, and invalidations are rare enough for the bus.
+
+The client is typed as ``Redis`` because ``RedisCluster`` answers the same
+command methods Berth calls; a cluster that cannot be reached raises
+``RedisClusterException``, which is no ``RedisError``, so callers that serve on
+without Redis catch ``REDIS_DOWN``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
+from redis.exceptions import RedisClusterException, RedisError
+
+CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
+# What any Redis call may raise when Redis (or a cluster's slot owner) cannot answer.
+REDIS_DOWN = (OSError, TimeoutError, RedisError, RedisClusterException)
+
+
+def is_cluster(url: str) -> bool:
+    return url.partition("://")[0].lower() in CLUSTER_SCHEMES
+
+
+def connect(url: str, **options: Any) -> aioredis.Redis:
+    """A client for ``url``; opens no connection until its first command (``ValueError`` for a bad URL)."""
+    scheme, _, rest = url.partition("://")
+    plain = CLUSTER_SCHEMES.get(scheme.lower())
+    if plain is None:
+        return aioredis.from_url(url, **options)
+    return cast(aioredis.Redis, RedisCluster.from_url(f"{plain}://{rest}", **options))
