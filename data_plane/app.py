@@ -31,7 +31,7 @@ from control_plane.imports.spool import spool_dir
 from control_plane.observability.metrics import Metrics
 from control_plane.sealing import Sealer
 from control_plane.settings import Settings
-from data_plane import catalog, discovery, heartbeat, jsonrpc, wire
+from data_plane import catalog, discovery, heartbeat, jsonrpc, watch, wire
 from data_plane import metrics as gateway_metrics
 from data_plane.audit import AuditBuffer
 from data_plane.auth import Authenticator, Grant, bearer, public_grant
@@ -198,7 +198,8 @@ class Gateway:
         accept = wire.header(headers, b"accept") or b""
         if b"text/event-stream" not in accept:
             raise wire.NotAcceptable("subscriptions/listen answers as text/event-stream")
-        await listen(message, receive, send, self.stopping, self.keepalive)
+        await listen(message, receive, send, self.stopping, self.keepalive,
+                     changes=lambda: watch.schema_changed(self.calls, grant))
         return None
 
     async def _acknowledge(self, routing: dict[str, str], modern: bool, send: Send) -> None:

@@ -19,6 +19,8 @@ from data_plane.resources import Resources
 
 SERVER_INFO = {"name": "berth", "title": "Berth Postgres endpoint", "version": "0.1.0"}
 CAPABILITIES = {"tools": {"listChanged": False}, "resources": {"subscribe": False, "listChanged": False}}
+# 2026-07-28: list changes reach clients holding subscriptions/listen (listen.py); legacy has no stream.
+MODERN_CAPABILITIES = {"tools": {"listChanged": True}, "resources": {"subscribe": False, "listChanged": True}}
 INSTRUCTIONS = (
     "Tools over this endpoint's own Postgres database. Read the llms.txt resource (or the endpoint's "
     "/llms.txt) for its tables, relationships and tools. Prefer the generated per-table tools (list_, get_, "
@@ -87,6 +89,6 @@ class Methods:
 
     @staticmethod
     def _discover() -> dict[str, Any]:
-        return {"supportedVersions": list(MODERN_VERSIONS), "capabilities": CAPABILITIES,
+        return {"supportedVersions": list(MODERN_VERSIONS), "capabilities": MODERN_CAPABILITIES,
                 "instructions": INSTRUCTIONS, "resultType": "complete", "ttlMs": DISCOVER_TTL_MS,
                 "cacheScope": "private", "_meta": {"io.modelcontextprotocol/serverInfo": SERVER_INFO}}
