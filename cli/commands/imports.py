@@ -64,7 +64,8 @@ def import_command(
     table: str = typer.Option(None, "--table", help="Table name (default: the file's name)."),
     mode: str = typer.Option("create", "--mode", help="create, replace or append."),
     fmt: str = typer.Option(None, "--format",
-                            help="csv, tsv, json, ndjson, xlsx or parquet (default: from the extension)."),
+                            help="csv, tsv, json, ndjson, xlsx, parquet, sql or markdown (default: from the "
+                                 "extension)."),
     timeout: float = typer.Option(600.0, "--timeout", help="Seconds to wait for the worker."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
