@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from pathlib import Path
 
@@ -20,6 +21,9 @@ BLOCK = """
 ALTER DATABASE {db} ALLOW_CONNECTIONS false;
 SELECT pg_terminate_backend(pid) FROM pg_stat_activity
 WHERE datname = '{name}' AND application_name = 'berth:berth_gateway';
+"""
+GATEWAY_SESSIONS = """
+SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'berth:berth_gateway'
 """
 
 
@@ -54,6 +58,11 @@ async def test_catalog_down_serves_cached_tokens_and_refuses_the_rest_with_503(
     name = database_name(catalog_url)
     admin = await asyncpg.connect(server_url)
     await admin.execute(BLOCK.format(db=f'"{name}"', name=name))
+    # pg_terminate_backend only signals: wait until the gateway's sessions are really gone.
+    for _ in range(100):
+        if not await admin.fetchval(GATEWAY_SESSIONS, name):
+            break
+        await asyncio.sleep(0.05)
     try:
         served = await http.post(endpoint.path, json=rpc.call(), headers=bearer(cached))
         assert served.status_code == 200 and served.json()["result"]["isError"] is False
