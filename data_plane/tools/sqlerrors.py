@@ -27,11 +27,14 @@ _OURS: tuple[type[BaseException], ...] = (
     pg.InternalServerError,
     pg.ConfigFileError,
     asyncpg.InterfaceError,
+    # A connection cut during a query and used again ("another operation is in progress").
+    pg.InternalClientError,
     OSError,
 )
 
 # What the tools catch around a database call; everything here goes through ``translate``.
-DATABASE_ERRORS: tuple[type[BaseException], ...] = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (asyncpg.PostgresError, asyncpg.InterfaceError,
+                                                    pg.InternalClientError, OSError)
 
 
 def translate(exc: BaseException, limits: QueryLimits, *, offset: int = 0) -> ToolOutcome:
