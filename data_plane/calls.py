@@ -30,7 +30,9 @@ from data_plane.tools.generated.spec import GeneratedTool
 ACQUIRE_TIMEOUT = 5.0
 # Command statuses of statements that change rows, not the schema.
 _DATA_STATUSES = ("INSERT", "UPDATE", "DELETE", "MERGE", "SELECT", "COPY")
-POOL_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+# InternalClientError: a connection cut mid-query fails its reset on release (its Postgres restarting).
+POOL_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError,
+               asyncpg.InternalClientError)
 
 
 class Toolbox(Protocol):
