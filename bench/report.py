@@ -136,9 +136,10 @@ def publish(results: dict[str, Any], where: Path) -> None:
     text = table(results)
     print(text)
     m = results["machine"]
-    # The profile and before/after figures are written by hand after a profiling session; kept across runs.
-    profile = where / "PROFILE.md"
-    extra = "\n" + profile.read_text() if profile.exists() else ""
+    # The profile (written by hand after a profiling session) and the fault runs' figures (bench.faults)
+    # are kept across runs.
+    kept = [where / name for name in ("PROFILE.md", "FAULTS.md")]
+    extra = "".join("\n" + path.read_text() for path in kept if path.exists())
     (where / "RESULTS.md").write_text(
         f"# Berth benchmark results\n\nMachine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, "
         f"{m['platform']}\nDate: {m['date']}\nCommand: `{COMMAND}`\nRun time: {results['run_seconds']} s\n\n"
