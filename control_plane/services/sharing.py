@@ -1,6 +1,6 @@
 """Endpoints shared between tenants: offered by one, accepted (or declined) by the other, revocable at once.
 
-Entry points: ``offer(ctx, caller, endpoint, to_tenant=|to_email=, access)``
+Entry points: ``offer(ctx, caller, endpoint, to, access=)``
 (an admin of the offering tenant; the other tenant is named by its id or by one
 of its owners' email); ``list_shares`` (both directions); ``accept`` and
 ``decline`` (an admin of the tenant offered to); ``revoke`` (the offerer);
@@ -120,28 +120,36 @@ async def both_logs(conn: asyncpg.Connection, caller: Caller, other: UUID, actio
         await conn.execute(PIN_TENANT, str(caller.tenant_id))
 
 
-async def _grantee(conn: asyncpg.Connection, caller: Caller, to_tenant: UUID | None,
-                   to_email: str | None) -> UUID:
-    if to_tenant is not None:
-        found: UUID | None = await conn.fetchval(FIND_TENANT, to_tenant)
+def _tenant_id(to: str) -> UUID | None:
+    try:
+        return UUID(to)
+    except ValueError:
+        return None
+
+
+async def _grantee(conn: asyncpg.Connection, caller: Caller, to: str) -> UUID:
+    """The tenant named by id or by an owner's email; an unknown one is ``NotFound``."""
+    as_id = _tenant_id(to)
+    if as_id is not None:
+        found: UUID | None = await conn.fetchval(FIND_TENANT, as_id)
     else:
-        found = await conn.fetchval(OWNER_TENANTS, (to_email or "").strip()[:320])
+        found = await conn.fetchval(OWNER_TENANTS, to.strip()[:320])
     if found is None or found == caller.tenant_id:
         raise NotFound("no such tenant")
     return found
 
 
-async def offer(ctx: Context, caller: Caller, endpoint: Ref, *, access: str, to_tenant: UUID | None = None,
-                to_email: str | None = None) -> Share:
-    if access not in ACCESS or (to_tenant is None) == (to_email is None):
-        raise InvalidInput("name the tenant by id or by an owner's email, and access read or read_write")
+async def offer(ctx: Context, caller: Caller, endpoint: Ref, to: str, *, access: str = "read") -> Share:
+    """``to`` is the other tenant's id or one of its owners' email."""
+    if access not in ACCESS:
+        raise InvalidInput("access must be read or read_write")
     async with transaction(ctx, caller.tenant_id) as conn:
         await check(conn, caller, Permission.SHARING)
         endpoint_id = await resolve(conn, caller, endpoint)
         found = await conn.fetchrow(ENDPOINT, endpoint_id, caller.tenant_id)
         if found is None or found["status"] not in LIVE_STATUSES:
             raise NotFound("no such endpoint")
-        grantee = await _grantee(conn, caller, to_tenant, to_email)
+        grantee = await _grantee(conn, caller, to)
         own_name = await conn.fetchval(OWN_NAME, caller.tenant_id)
         row = await conn.fetchrow(INSERT, uuid.uuid4(), caller.tenant_id, endpoint_id, grantee, access,
                                   found["name"], found["slug"], own_name, caller.actor, ctx.clock())

@@ -61,5 +61,5 @@ async def join(api: httpx.AsyncClient, settings: Settings, owner: Tenant, email:
     sent = await api.post("/v1/invitations", headers=owner.headers, json={"email": email, "role": role})
     assert sent.status_code == 201, sent.text
     token = invitation_tokens(settings, email)[0]
-    accepted = await api.post("/v1/invitations/accept", json={"token": token, "password": PASSWORD})
+    accepted = await api.post("/v1/join", json={"token": token, "password": PASSWORD})
     assert accepted.status_code == 201, accepted.text

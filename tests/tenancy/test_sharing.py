@@ -59,7 +59,7 @@ async def test_an_offer_shows_nothing_until_accepted_then_revocation_stops_every
     a, b = await new_tenant(api, "a@example.com"), await new_tenant(api, "b@example.com")
     endpoint, path = await owned_endpoint(make_endpoint, catalog, a)
     offered = await api.post("/v1/shares", headers=a.headers,
-                             json={"endpoint": endpoint, "access": "read", "to_email": "b@example.com"})
+                             json={"endpoint": endpoint, "access": "read", "to": "b@example.com"})
     assert offered.status_code == 201, offered.text
     share = offered.json()["id"]
     [seen] = (await api.get("/v1/shares", headers=b.headers)).json()
@@ -101,10 +101,10 @@ async def test_declined_offers_and_strangers_see_nothing(
     a, b, c = [await new_tenant(api, f"{n}@example.com") for n in "abc"]
     endpoint, _ = await owned_endpoint(make_endpoint, catalog, a)
     nobody = await api.post("/v1/shares", headers=a.headers,
-                            json={"endpoint": endpoint, "to_email": "nobody@example.com"})
+                            json={"endpoint": endpoint, "to": "nobody@example.com"})
     assert nobody.status_code == 404
     share = (await api.post("/v1/shares", headers=a.headers,
-                            json={"endpoint": endpoint, "to_tenant_id": b.id})).json()["id"]
+                            json={"endpoint": endpoint, "to": b.id})).json()["id"]
     assert (await api.get("/v1/shares", headers=c.headers)).json() == []
     for verb in ("accept", "decline"):
         assert (await api.post(f"/v1/shares/{share}/{verb}", headers=c.headers)).status_code == 404
@@ -120,7 +120,7 @@ async def test_deleting_the_endpoint_stops_the_other_tenants_tokens_everywhere(
     a, b = await new_tenant(api, "a@example.com"), await new_tenant(api, "b@example.com")
     endpoint, path = await owned_endpoint(make_endpoint, catalog, a)
     share = (await api.post("/v1/shares", headers=a.headers,
-                            json={"endpoint": endpoint, "to_tenant_id": b.id, "access": "read_write"})).json()
+                            json={"endpoint": endpoint, "to": b.id, "access": "read_write"})).json()
     await api.post(f"/v1/shares/{share['id']}/accept", headers=b.headers)
     made = await api.post(f"/v1/shares/{share['id']}/tokens", headers=b.headers,
                           json={"name": "w", "scopes": ["mcp", "mcp:write"]})

@@ -27,11 +27,11 @@ async def test_an_invitation_is_mailed_once_and_accepting_makes_a_member(
                           json={"email": "viewer@example.com", "role": "viewer"})
     assert sent.status_code == 201 and sent.json()["role"] == "viewer"
     [token] = invitation_tokens(berth_settings, "viewer@example.com")
-    no_password = await api.post("/v1/invitations/accept", json={"token": token})
+    no_password = await api.post("/v1/join", json={"token": token})
     assert no_password.json()["error"]["code"] == "password_required"
-    accepted = await api.post("/v1/invitations/accept", json={"token": token, "password": PASSWORD})
+    accepted = await api.post("/v1/join", json={"token": token, "password": PASSWORD})
     assert accepted.status_code == 201 and accepted.json()["tenant_id"] == owner.id
-    again = await api.post("/v1/invitations/accept", json={"token": token, "password": PASSWORD})
+    again = await api.post("/v1/join", json={"token": token, "password": PASSWORD})
     assert again.status_code == 401 and again.json()["error"]["code"] == "invalid_invitation"
     listed = await api.get("/v1/members", headers=owner.headers)
     assert sorted((m["email"], m["role"]) for m in listed.json()) == [

@@ -114,7 +114,7 @@ async def withdraw(invitation_id: UUID, ctx: Ctx, caller: Who) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/invitations/accept", status_code=status.HTTP_201_CREATED, response_model=AcceptedOut,
+@router.post("/join", status_code=status.HTTP_201_CREATED, response_model=AcceptedOut,
              operation_id="acceptInvitation",
              summary="Accept an invitation with its link's token (a new address also sets a password)",
              responses=responses(*BODY, "invalid_invitation", "password_required", "weak_password",

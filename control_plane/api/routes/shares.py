@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, Field
 
 from control_plane.api.deps import Ctx, Who
-from control_plane.api.fields import Email, EndpointRef
+from control_plane.api.fields import EMAIL_PATTERN, EndpointRef, Safe, text
 from control_plane.api.openapi import AUTH, BODY, QUERY, responses
 from control_plane.api.schemas import Body, TokenCreated, TokenIn
 from control_plane.services import sharing
@@ -19,13 +19,16 @@ from control_plane.services.endpoint_tokens import IssuedToken
 router = APIRouter(prefix="/shares", tags=["sharing"])
 
 Access = Literal["read", "read_write"]
+UUID_PATTERN = "[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
+TenantRef = Annotated[str, text(min_length=3, max_length=320, pattern=f"^{UUID_PATTERN}$|{EMAIL_PATTERN}",
+                                description="the tenant offered to: its id, or one of its owners' email"),
+                      Safe]
 
 
 class ShareIn(Body):
     endpoint: EndpointRef
     access: Access = "read"
-    to_tenant_id: UUID | None = Field(default=None, description="the tenant offered to, by id ...")
-    to_email: Email | None = Field(default=None, description="... or by the email of one of its owners")
+    to: TenantRef
 
 
 class ShareOut(BaseModel):
@@ -49,8 +52,7 @@ class ShareOut(BaseModel):
              summary="Offer one of the tenant's endpoints to another tenant",
              responses=responses(*BODY, *AUTH, "not_found", "already_exists"))
 async def offer(body: ShareIn, ctx: Ctx, caller: Who) -> sharing.Share:
-    return await sharing.offer(ctx, caller, body.endpoint, access=body.access, to_tenant=body.to_tenant_id,
-                               to_email=body.to_email)
+    return await sharing.offer(ctx, caller, body.endpoint, body.to, access=body.access)
 
 
 @router.get("", response_model=list[ShareOut], operation_id="listShares",
