@@ -94,7 +94,10 @@ def journey(site: Site, driver: WebDriver, folder: Path) -> str:
     wait_for(driver, "notice")
     assert agent_call(site, slug, token).status_code == 401
     other_pages(driver, site, slug)
+    return email
 
+
+def delete_account(site: Site, driver: WebDriver) -> None:
     driver.get(f"{site.base}/app/account")
     fill(driver, {"delete-password": PASSWORD})
     driver.find_element(By.ID, "delete-account").click()
@@ -102,17 +105,24 @@ def journey(site: Site, driver: WebDriver, folder: Path) -> str:
     shoot(driver, "account-deleted")
     driver.get(f"{site.base}/app")
     assert "/login" in driver.current_url
-    return email
 
 
 async def test_sign_up_import_token_call_usage_revoke_and_delete(
     site: Site, driver: WebDriver, catalog: asyncpg.Connection, tmp_path: Path,
 ) -> None:
     email = await asyncio.to_thread(journey, site, driver, tmp_path)
-    status = await catalog.fetchval(
-        "SELECT t.status FROM tenants t JOIN memberships m ON m.tenant_id = t.id "
-        "JOIN users u ON u.id = m.user_id WHERE u.email = $1", email)
-    assert status in ("deleting", "deleted")
+    # Read before deleting: the deletion job removes the tenant's memberships and sole users by design.
+    tenant_id = await catalog.fetchval(
+        "SELECT m.tenant_id FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = $1", email)
+    assert tenant_id is not None
+    await asyncio.to_thread(delete_account, site, driver)
+    deadline = time.monotonic() + 60
+    status_of = "SELECT status FROM tenants WHERE id = $1"
+    while (status := await catalog.fetchval(status_of, tenant_id)) != "deleted":
+        assert status == "deleting" and time.monotonic() < deadline, status
+        await asyncio.sleep(0.2)
+    assert await catalog.fetchval("SELECT count(*) FROM memberships WHERE tenant_id = $1", tenant_id) == 0
+    assert await catalog.fetchval("SELECT count(*) FROM users WHERE email = $1", email) == 0
 
 
 def other_pages(driver: WebDriver, site: Site, slug: str) -> None:
