@@ -25,7 +25,7 @@ from control_plane.catalog import redis_connect
 from control_plane.settings import Settings
 
 Part = Callable[[Settings], AbstractAsyncContextManager[ASGIApp | None]]
-GATEWAY_PREFIXES = ("/e/", "/.well-known/oauth-protected-resource")
+GATEWAY_PREFIXES = ("/e/", "/support/e/", "/.well-known/oauth-protected-resource")
 READY_TIMEOUT = 2.0
 
 

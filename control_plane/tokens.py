@@ -19,6 +19,7 @@ CHECK_LEN = 6
 DISPLAY_LEN = 12
 ENDPOINT_PREFIX = "smcp_"
 API_KEY_PREFIX = "bth_"
+SUPPORT_PREFIX = "bsup_"
 
 
 def _base62(number: int, width: int) -> str:

@@ -6,8 +6,10 @@ rate limit, the endpoint's pool, the tool and the audit buffer (calls.py).
 ``GET /e/{slug}/llms.txt`` (also ``/e/{slug}/.well-known/llms.txt``) and
 ``/manifest.json`` describe the endpoint (documents.py, docs.py).
 ``GET /.well-known/oauth-protected-resource/e/{slug}/mcp`` (and the variants
-clients probe) is the endpoint's RFC 9728 metadata (discovery.py). Every other
-path is a JSON 404.
+clients probe) is the endpoint's RFC 9728 metadata (discovery.py).
+``POST /support/e/{slug}/mcp`` is the same MCP for an approved support
+credential only, read-only, each use audited as ``support.use`` (support.py).
+Every other path is a JSON 404.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ from data_plane.mcp import Methods
 from data_plane.pools import PoolLimits, Pools, connector
 from data_plane.ratelimit import FailoverLimiter, LimitExceeded, MemoryLimiter, RedisLimiter
 from data_plane.resources import Resources
+from data_plane.support import CHALLENGE as SUPPORT_CHALLENGE
+from data_plane.support import SupportAuth
 from data_plane.tools import QueryLimits, session_settings
 from data_plane.tools.generated.cache import SchemaCatalogs
 
@@ -56,14 +60,17 @@ GET_ONLY = [(b"allow", b"GET")]
 TEXT = [(b"content-type", b"text/plain; charset=utf-8")]
 DOCUMENTS = {"llms.txt": "llms.txt", ".well-known/llms.txt": "llms.txt", "manifest.json": "manifest.json"}
 FLUSH_EVERY = 0.5
+SUPPORT_ROOT = "/support/e/"
+Check = Callable[[str, str], Awaitable[Grant]]
 LISTEN_KEEPALIVE = 15.0
 
 
 class Gateway:
     def __init__(self, settings: Settings, auth: Authenticator, calls: Calls, *,
                  subscriber: Subscriber | None = None, keepalive: float = LISTEN_KEEPALIVE,
-                 find_public: FindPublic | None = None) -> None:
+                 find_public: FindPublic | None = None, support: SupportAuth | None = None) -> None:
         self.auth = auth
+        self.support = support
         self.find_public = find_public
         self.calls = calls
         self.documents = Documents(calls, settings.gateway_base_url, max_entries=settings.max_pools)
@@ -88,6 +95,9 @@ class Gateway:
         if described is not None:
             await self.resource_metadata(scope, send, described)
             return
+        if scope["path"].startswith(SUPPORT_ROOT):
+            await self.support_mcp(scope, receive, send)
+            return
         slug, _, rest = scope["path"].removeprefix("/e/").partition("/")
         on_endpoint = scope["path"].startswith("/e/") and slug
         if not (on_endpoint and (rest == "mcp" or rest in DOCUMENTS)):
@@ -104,7 +114,21 @@ class Gateway:
             with contextlib.suppress(Exception):  # the response may have started already
                 await wire.render_error(send, BerthError("the gateway failed to answer"))
 
-    async def mcp(self, scope: Scope, receive: Receive, send: Send, slug: str) -> None:
+    async def support_mcp(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The support path: only a ``bsup_`` credential, checked against the catalog on every request."""
+        slug, _, rest = scope["path"].removeprefix(SUPPORT_ROOT).partition("/")
+        if self.support is None or not slug or rest != "mcp":
+            await wire.render_error(send, NotFound("no such path", code="not_found"))
+            return
+        try:
+            await self.mcp(scope, receive, send, slug, self.support.check, SUPPORT_CHALLENGE)
+        except Exception:
+            log.exception("gateway support request failed")
+            with contextlib.suppress(Exception):
+                await wire.render_error(send, BerthError("the gateway failed to answer"))
+
+    async def mcp(self, scope: Scope, receive: Receive, send: Send, slug: str,
+                  check: Check | None = None, challenge: bytes | None = None) -> None:
         if scope["method"] != "POST":
             await wire.respond(send, 405, wire.error_body("method_not_allowed", "POST only"), NOT_ALLOWED)
             return
@@ -113,22 +137,23 @@ class Gateway:
         try:
             if origin is not None and origin.decode("latin-1") not in self.origins:
                 raise Forbidden("this Origin may not call the endpoint", code="origin_not_allowed")
-            grant = await self.auth.check(bearer(wire.header(headers, b"authorization")), slug)
+            grant = await (check or self.auth.check)(bearer(wire.header(headers, b"authorization")), slug)
             body = await wire.read_body(receive, self.max_body)
         except Unauthorized as exc:
-            await self._unauthorized(receive, send, exc, slug)
+            challenge = challenge or discovery.challenge(self.base_url, slug)
+            await self._unauthorized(receive, send, exc, challenge)
             return
         except BerthError as exc:
             await wire.render_error(send, exc)
             return
         await self.rpc(grant, body, headers, receive, send)
 
-    async def _unauthorized(self, receive: Receive, send: Send, exc: Unauthorized, slug: str) -> None:
+    async def _unauthorized(self, receive: Receive, send: Send, exc: Unauthorized, challenge: bytes) -> None:
         """401 with the request's id when its body can be read, so the client can match the error."""
         request_id: object = None
         with contextlib.suppress(BerthError):
             request_id = _id_of(await wire.read_body(receive, self.max_body))
-        await wire.render_unauthorized(send, exc, request_id, discovery.challenge(self.base_url, slug))
+        await wire.render_unauthorized(send, exc, request_id, challenge)
 
     async def resource_metadata(self, scope: Scope, send: Send, slug: str) -> None:
         if scope["method"] not in ("GET", "HEAD"):
@@ -169,6 +194,8 @@ class Gateway:
             routing["mcp-protocol-version"] not in jsonrpc.LEGACY_VERSIONS
         try:
             message = jsonrpc.parse(body)
+            if grant.support and message.method != "tools/call":  # a tool call is audited with its tool
+                self.calls.record_use(grant, message.method)
             modern = jsonrpc.is_modern(routing.get("mcp-protocol-version"), message)
             if message.is_notification:
                 await self._acknowledge(routing, modern, send)
@@ -239,8 +266,8 @@ async def _housekeeping(audit: AuditBuffer, pools: Pools, every: float = FLUSH_E
 
 
 @asynccontextmanager
-async def serving(settings: Settings, *, tools: Toolbox | None = None,
-                  metrics: Metrics | None = None) -> AsyncIterator[Gateway]:
+async def serving(settings: Settings, *, tools: Toolbox | None = None, metrics: Metrics | None = None,
+                  clock: Callable[[], float] = time.time) -> AsyncIterator[Gateway]:
     """Open the gateway's resources and yield its app; flush and close them on exit."""
     if tools is None:
         from data_plane import tools as default_tools
@@ -267,7 +294,7 @@ async def serving(settings: Settings, *, tools: Toolbox | None = None,
         stack.push_async_callback(http.aclose)
         fetcher = UrlFetcher(http, allow_private=settings.import_urls_allow_private)
         imports = ImportTools(pool, spool_dir(settings.data_dir), fetcher)
-        gateway, subscriber = _assemble(settings, tools, pool, redis, listener, pools, pepper, imports)
+        gateway, subscriber = _assemble(settings, tools, pool, redis, listener, pools, pepper, imports, clock)
         if metrics is not None:
             _observe(gateway, metrics, stack)
         stack.push_async_callback(gateway.calls.audit.flush)
@@ -281,7 +308,8 @@ async def serving(settings: Settings, *, tools: Toolbox | None = None,
 
 def _assemble(settings: Settings, tools: Toolbox, pool: asyncpg.Pool, redis: aioredis.Redis,
               listener: aioredis.Redis, pools: Pools, pepper: bytes,
-              imports: ImportTools | None = None) -> tuple[Gateway, Subscriber]:
+              imports: ImportTools | None = None,
+              clock: Callable[[], float] = time.time) -> tuple[Gateway, Subscriber]:
     auth = Authenticator.on_pool(pool, pepper, ttl=settings.token_cache_ttl_seconds, clock=time.time)
     seeded = RedisLimiter(redis, lambda endpoint, month: catalog.month_calls(pool, endpoint, month))
     limiter = FailoverLimiter(seeded, MemoryLimiter())
@@ -291,7 +319,8 @@ def _assemble(settings: Settings, tools: Toolbox, pool: asyncpg.Pool, redis: aio
     schemas = SchemaCatalogs(tools.tool_definitions, max_entries=settings.max_pools)
     subscriber = Subscriber(listener, auth, pools, schemas)
     calls = Calls(tools, limiter, pools, audit, limits, schemas=schemas, imports=imports)
-    gateway = Gateway(settings, auth, calls, subscriber=subscriber,
+    support = SupportAuth(lambda digest, slug: catalog.find_support(pool, digest, slug), pepper, clock=clock)
+    gateway = Gateway(settings, auth, calls, subscriber=subscriber, support=support,
                       find_public=lambda slug: catalog.find_public_endpoint(pool, slug))
     return gateway, subscriber
 

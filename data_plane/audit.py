@@ -51,6 +51,8 @@ class AuditBuffer:
             self._rows.popleft()
             self.dropped += 1
         self._rows.append(row)
+        if row.support:  # a support request, not a token: nothing to stamp
+            return
         if len(self._stamps) < self._max_stamps or row.token_id in self._stamps:
             self._stamps[row.token_id] = row.at
 

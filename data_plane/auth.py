@@ -45,6 +45,7 @@ class Grant:
     seen_at: float = 0.0
     allow_writes: bool = False
     tool_cap: int = DEFAULT_TOOL_CAP
+    support: bool = False  # a support credential's grant: token_id is its request, audited as support.use
 
 
 @dataclass(frozen=True, slots=True)

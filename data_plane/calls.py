@@ -166,11 +166,18 @@ class Calls:
             with contextlib.suppress(*POOL_ERRORS):  # a pool terminated meanwhile has let it go already
                 await pool.release(conn)
 
+    def record_use(self, grant: Grant, method: str) -> None:
+        """A support request that runs no tool (initialize, tools/list, ...), audited with its method."""
+        self.audit.record(AuditRow(
+            grant.tenant_id, grant.endpoint_id, grant.token_id, method[:200], "ok", args_digest({}), 0.0, 0,
+            datetime.fromtimestamp(self.clock(), UTC), current_request_id(), grant.support))
+
     def _record(self, grant: Grant, tool: str, arguments: dict[str, Any], outcome: str,
                 duration_ms: float, rows: int) -> None:
         self.audit.record(AuditRow(
             grant.tenant_id, grant.endpoint_id, grant.token_id, tool[:200], outcome, args_digest(arguments),
-            duration_ms, rows, datetime.fromtimestamp(self.clock(), UTC), current_request_id()))
+            duration_ms, rows, datetime.fromtimestamp(self.clock(), UTC), current_request_id(),
+            grant.support))
         if self.metrics is not None:
             self.metrics.tool_call(tool, outcome, duration_ms / 1000)
 

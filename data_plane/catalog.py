@@ -42,11 +42,21 @@ WHERE endpoint_tokens.id = v.id
 AUDIT = """
 INSERT INTO audit_log (tenant_id, actor, action, target, outcome, endpoint_id, token_id, tool,
                        args_digest, duration_ms, row_count, created_at, request_id)
-SELECT v.tenant_id, 'token:' || v.token_id, 'tool.call', v.endpoint_id::text, v.outcome, v.endpoint_id,
-       v.token_id, v.tool, v.digest, v.duration_ms, v.row_count, v.at, v.request_id
+SELECT v.tenant_id, CASE WHEN v.support THEN 'support:' ELSE 'token:' END || v.token_id,
+       CASE WHEN v.support THEN 'support.use' ELSE 'tool.call' END, v.endpoint_id::text, v.outcome,
+       v.endpoint_id, CASE WHEN v.support THEN NULL ELSE v.token_id END, v.tool, v.digest, v.duration_ms,
+       v.row_count, v.at, v.request_id
 FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::real[],
-            $8::int[], $9::timestamptz[], $10::text[])
-  AS v(tenant_id, endpoint_id, token_id, tool, outcome, digest, duration_ms, row_count, at, request_id)
+            $8::int[], $9::timestamptz[], $10::text[], $11::bool[])
+  AS v(tenant_id, endpoint_id, token_id, tool, outcome, digest, duration_ms, row_count, at, request_id,
+       support)
+"""
+# A support credential (any state) and, when the slug names one of that same tenant's endpoints, the endpoint.
+SUPPORT = """
+SELECT s.id AS request_id, s.tenant_id, s.status AS access, s.expires_at,
+       e.id, e.slug, e.plan, e.status, e.seal_key_id, e.sealed_reader_dsn, e.tool_cap
+FROM support_requests s LEFT JOIN endpoints e ON e.tenant_id = s.tenant_id AND e.slug = $2
+WHERE s.credential_hash = $1
 """
 
 
@@ -64,6 +74,7 @@ class AuditRow:
     row_count: int
     at: datetime
     request_id: str | None = None  # the HTTP request's X-Request-Id, echoed to the caller
+    support: bool = False  # a use of a support credential (token_id is its request): support.use
 
 
 async def _run(pool: asyncpg.Pool, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
@@ -84,6 +95,12 @@ async def _run(pool: asyncpg.Pool, work: Callable[[asyncpg.Connection], Awaitabl
 async def find_token(pool: asyncpg.Pool, token_hash: bytes) -> asyncpg.Record | None:
     """The token row joined to its endpoint, or None for an unknown token."""
     row: asyncpg.Record | None = await _run(pool, lambda conn: conn.fetchrow(LOOKUP, token_hash))
+    return row
+
+
+async def find_support(pool: asyncpg.Pool, credential_hash: bytes, slug: str) -> asyncpg.Record | None:
+    """A credential's support request joined to its tenant's endpoint ``slug`` (its columns None if none)."""
+    row: asyncpg.Record | None = await _run(pool, lambda conn: conn.fetchrow(SUPPORT, credential_hash, slug))
     return row
 
 
@@ -109,6 +126,6 @@ async def insert_audit(pool: asyncpg.Pool, rows: Sequence[AuditRow]) -> None:
         [r.tenant_id for r in rows], [r.endpoint_id for r in rows], [r.token_id for r in rows],
         [r.tool for r in rows], [r.outcome for r in rows], [r.args_digest for r in rows],
         [r.duration_ms for r in rows], [r.row_count for r in rows], [r.at for r in rows],
-        [r.request_id for r in rows],
+        [r.request_id for r in rows], [r.support for r in rows],
     )
     await _run(pool, lambda conn: conn.execute(AUDIT, *columns))

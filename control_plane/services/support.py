@@ -30,7 +30,7 @@ from control_plane.services.context import Caller, Context, transaction
 from control_plane.services.identity import PIN_TENANT
 from control_plane.services.permissions import SUPPORT_ACTOR, Permission, check
 
-PREFIX = "bsup_"
+PREFIX = tokens.SUPPORT_PREFIX
 MAX_HOURS = 24
 
 TENANT = "SELECT 1 FROM tenants WHERE id = $1 AND status = 'active'"
