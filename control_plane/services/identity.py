@@ -32,6 +32,9 @@ NEW_USER = "INSERT INTO users (id, email, password_hash) VALUES ($1, $2, $3)"
 NEW_MEMBER = "INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, 'owner')"
 FIND_USER = "SELECT id, password_hash FROM users WHERE lower(email) = lower($1)"
 MEMBERSHIPS = "SELECT tenant_id, role FROM berth_user_memberships($1)"
+TENANTS_OF = """
+SELECT m.tenant_id, t.name, m.role FROM berth_user_memberships($1) m, LATERAL berth_find_tenant(m.tenant_id) t
+"""
 PIN_TENANT = "SELECT set_config('app.current_tenant_id', $1, true)"
 TENANT_STATUS = "SELECT status FROM tenants WHERE id = $1"
 
@@ -102,6 +105,12 @@ async def active_membership(
     if await conn.fetchval(TENANT_STATUS, chosen["tenant_id"]) != "active":
         raise Forbidden("the account is being deleted", code="tenant_inactive")
     return chosen["tenant_id"], chosen["role"]
+
+
+async def tenants_of(ctx: Context, user_id: UUID) -> list[tuple[UUID, str, str]]:
+    """Every active tenant the user belongs to, oldest membership first: (id, name, role)."""
+    async with transaction(ctx, None) as conn:
+        return [(r["tenant_id"], r["name"], r["role"]) for r in await conn.fetch(TENANTS_OF, user_id)]
 
 
 async def login(ctx: Context, attempt: Attempt, password: str, *,

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from uuid import UUID
 
 from fastapi import Request
 from starlette.datastructures import FormData
 from starlette.responses import JSONResponse, Response
 
-from control_plane.errors import BerthError, NotFound
+from control_plane.errors import BerthError, Forbidden, NotFound
 from control_plane.services import identity
 from control_plane.services.context import Caller, Context, transaction
 from control_plane.services.web_sessions import Session
@@ -25,6 +26,8 @@ from control_plane.web.resources import Web, web_of
 
 # The dashboard's pages run their own small script (copy buttons, upload progress, polling).
 SCRIPTS = "script-src 'self'; connect-src 'self'; "
+# The tenant a person in several chose in the switcher; only a hint: membership is checked on every visit.
+TENANT_COOKIE = "berth_tenant"
 
 
 @dataclass(frozen=True)
@@ -81,10 +84,24 @@ def problem(request: Request, web: Web, exc: BerthError, email: str | None) -> R
                 back=request.headers.get("referer") or "/app")
 
 
-async def caller_for(ctx: Context, found: Session, request_id: str | None) -> Caller:
-    """The tenant the session's user acts in; 403 when the account is being deleted."""
+def chosen_tenant(request: Request, web: Web) -> UUID | None:
+    try:
+        return UUID(request.cookies.get(session.cookie_name(web, TENANT_COOKIE), ""))
+    except ValueError:
+        return None
+
+
+async def caller_for(ctx: Context, found: Session, request_id: str | None,
+                     chosen: UUID | None = None) -> Caller:
+    """The tenant the session's user acts in (the chosen one while a member of it, else the first);
+    403 when the account is being deleted."""
     async with transaction(ctx, None) as conn:
-        tenant, _role = await identity.active_membership(conn, found.user_id, None)
+        try:
+            tenant, _role = await identity.active_membership(conn, found.user_id, chosen)
+        except Forbidden:
+            if chosen is None:
+                raise
+            tenant, _role = await identity.active_membership(conn, found.user_id, None)
     return Caller(tenant, f"user:{found.user_id}", request_id, found.user_id, found.started_at)
 
 
@@ -103,7 +120,8 @@ async def guarded(request: Request, handler: Handler) -> Response:
         form = await request.form() if request.method == "POST" else None
         if form is not None:
             csrf.check(request, web, form.get(csrf.FIELD))
-        caller = await caller_for(ctx_of(request), found, getattr(request.state, "request_id", None))
+        caller = await caller_for(ctx_of(request), found, getattr(request.state, "request_id", None),
+                                  chosen_tenant(request, web))
         return await handler(Visit(request, web, ctx_of(request), caller, found.email, form))
     except BerthError as exc:
         return problem(request, web, exc, found.email)

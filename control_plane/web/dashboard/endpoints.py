@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from control_plane.errors import InvalidInput
 from control_plane.oauth import grants
 from control_plane.plans import PLANS
-from control_plane.services import endpoint_settings, endpoint_tokens, endpoints, imports
+from control_plane.services import endpoint_settings, endpoint_tokens, endpoints, imports, sharing
 from control_plane.services.endpoint_settings import EndpointSettings
 from control_plane.web.dashboard import pending
 from control_plane.web.dashboard.access import Visit, guarded
@@ -50,8 +50,10 @@ async def home() -> Response:
 async def endpoint_list(request: Request) -> Response:
     async def run(visit: Visit) -> Response:
         found = await endpoints.list_endpoints(visit.ctx, visit.caller)
+        incoming = [s for s in await sharing.list_shares(visit.ctx, visit.caller)
+                    if s.direction == "incoming" and s.status in ("offered", "accepted")]
         return visit.show("app/endpoints.html", endpoints=found, quotas={e.id: quota(e.plan) for e in found},
-                          month=date.today().strftime("%B %Y"))
+                          month=date.today().strftime("%B %Y"), shared=incoming)
     return await guarded(request, run)
 
 

@@ -4,13 +4,26 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from control_plane.web.dashboard import account, activity, assets, endpoints, signup, tokens, tools, uploads
+from control_plane.web.dashboard import (
+    account,
+    activity,
+    assets,
+    endpoints,
+    invitation,
+    shares,
+    signup,
+    team,
+    tokens,
+    tools,
+    uploads,
+)
 
 UPLOAD_PATHS = uploads.UPLOAD_PATHS
 
 
 def router() -> APIRouter:
     made = APIRouter(include_in_schema=False)
-    for module in (assets, signup, endpoints, tokens, uploads, tools, activity, account):
+    modules = (assets, signup, endpoints, tokens, uploads, tools, activity, account, team, shares, invitation)
+    for module in modules:
         made.include_router(module.router)
     return made
