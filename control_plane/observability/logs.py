@@ -60,6 +60,11 @@ def _shared() -> list[Processor]:
             structlog.processors.TimeStamper(fmt="iso", utc=True)]
 
 
+# Libraries that narrate their own steps at info level (pgserver echoes every initdb and pg_ctl line):
+# their warnings still show, their chatter would bury Berth's first-run output.
+QUIET = ("pgserver",)
+
+
 def _dumps(event: MutableMapping[str, Any], **_: Any) -> str:
     return orjson.dumps(event, default=str).decode()
 
@@ -85,6 +90,8 @@ def configure(level: str, fmt: LogFormat) -> None:
         foreign_pre_chain=[structlog.stdlib.add_logger_name, *_shared()],
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *tail]))
     logging.basicConfig(handlers=[handler], level=number, force=True)
+    for name in QUIET:
+        logging.getLogger(name).setLevel(max(number, logging.WARNING))
 
 
 def default_format(dev: bool) -> LogFormat:
