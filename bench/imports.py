@@ -13,6 +13,11 @@ processes, each into a fresh table of its own:
   ``copy_records_to_table``; for Parquet pyarrow batches into
   ``copy_records_to_table``.
 
+With ``--against DIR`` (another checkout of Berth, e.g. a ``git worktree``
+of an earlier commit) a third contender, *before*, runs that checkout's
+import path on the same files in the same rounds, for before/after figures
+side by side.
+
 Each child reports its wall time and its peak RSS (``VmHWM``); the
 database server's own memory is not counted. Starts an embedded Postgres
 unless BERTH_BENCH_DATABASE_URL is set. Writes bench/imports.json.
@@ -159,28 +164,37 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _child(contender: str, fmt: str, path: Path, dsn: str, table: str) -> dict[str, Any]:
-    argv = [sys.executable, "-m", "bench.imports", "--one", contender, fmt, str(path), dsn, table]
-    done = subprocess.run(argv, capture_output=True, text=True, check=True)  # noqa: S603 - our own module
+def _child(contender: str, fmt: str, path: Path, dsn: str, table: str,
+           against: Path | None = None) -> dict[str, Any]:
+    """One load in a fresh process; *before* runs in the other checkout, whose modules then lead sys.path."""
+    run_as = "berth" if contender == "before" else contender
+    argv = [sys.executable, "-m", "bench.imports", "--one", run_as, fmt, str(path), dsn, table]
+    cwd = against if contender == "before" else None
+    done = subprocess.run(argv, capture_output=True, text=True, check=True, cwd=cwd)  # noqa: S603 - our own module
     found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return found
 
 
-def compare(dsn: str, files: dict[str, Path]) -> dict[str, Any]:
+def compare(dsn: str, files: dict[str, Path], against: Path | None = None) -> dict[str, Any]:
     figures: dict[str, Any] = {}
+    contenders = ("berth", "plain") + (("before",) if against else ())
     for fmt, path in files.items():
-        runs: dict[str, list[dict[str, Any]]] = {"berth": [], "plain": []}
+        runs: dict[str, list[dict[str, Any]]] = {c: [] for c in contenders}
         for round_ in range(ROUNDS):
-            order = ("berth", "plain") if round_ % 2 == 0 else ("plain", "berth")
+            order = contenders if round_ % 2 == 0 else contenders[::-1]
             for contender in order:
                 table = f"{contender}_{fmt}_{round_}"
-                runs[contender].append(_child(contender, fmt, path, dsn, table))
+                runs[contender].append(_child(contender, fmt, path, dsn, table, against))
         best = {c: statistics.median(r["seconds"] for r in runs[c]) for c in runs}
         figures[fmt] = {"bytes": path.stat().st_size, "rows": runs["berth"][0]["rows"], "runs": runs,
                         "berth_s": best["berth"], "plain_s": best["plain"],
                         "ratio": round(best["berth"] / best["plain"], 2),
                         "berth_peak_rss_mib": max(r["peak_rss_mib"] for r in runs["berth"]),
                         "plain_peak_rss_mib": max(r["peak_rss_mib"] for r in runs["plain"])}
+        if against:
+            before = best["before"]
+            figures[fmt].update(before_s=before, before_ratio=round(before / best["plain"], 2),
+                                before_peak_rss_mib=max(r["peak_rss_mib"] for r in runs["before"]))
     return figures
 
 
@@ -188,6 +202,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mb", type=int, default=100)
     parser.add_argument("--one", nargs=5)
+    parser.add_argument("--against", type=Path, help="another checkout of Berth to run as 'before'")
     args = parser.parse_args()
     if args.one:
         contender, fmt, path, dsn, table = args.one
@@ -197,13 +212,15 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as scratch, services(Path(scratch)) as (dsn, _redis):
         files = generate(Path(scratch), args.mb)
-        figures = compare(dsn, files)
+        figures = compare(dsn, files, args.against)
     out = {"megabytes": args.mb, "figures": figures}
     Path(__file__).with_name("imports.json").write_text(json.dumps(out, indent=2))
     for fmt, f in figures.items():
         print(f"{fmt}: {f['bytes'] / 2**20:.0f} MiB, {f['rows']:,} rows: berth {f['berth_s']} s "
               f"(peak RSS {f['berth_peak_rss_mib']} MiB), plain {f['plain_s']} s "
-              f"(peak RSS {f['plain_peak_rss_mib']} MiB), ratio {f['ratio']} x")
+              f"(peak RSS {f['plain_peak_rss_mib']} MiB), ratio {f['ratio']} x"
+              + (f"; before {f['before_s']} s ({f['before_ratio']} x, "
+                 f"peak RSS {f['before_peak_rss_mib']} MiB)" if "before_s" in f else ""))
 
 
 if __name__ == "__main__":

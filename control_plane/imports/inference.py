@@ -31,6 +31,11 @@ class Kind(IntFlag):
 
 
 ANY = Kind(1023)
+# Plain ints for the per-value path: IntFlag arithmetic builds an enum member per operation.
+_BOOLEAN, _INTEGER, _NUMERIC, _DOUBLE = 1, 2, 4, 8
+_DATE_K, _TIMESTAMP, _TIMESTAMPTZ, _TIME_K, _UUID_K, _JSONB = 16, 32, 64, 128, 256, 512
+NUMBERS = _INTEGER | _NUMERIC | _DOUBLE
+TEMPORAL = _DATE_K | _TIMESTAMP | _TIMESTAMPTZ | _TIME_K
 TRUE_WORDS = frozenset({"true", "t", "yes"})
 BOOL_WORDS = TRUE_WORDS | {"false", "f", "no"}
 SMALLINT, INTEGER, BIGINT = 2**15, 2**31, 2**63
@@ -71,67 +76,76 @@ def _valid(parse: object, value: str) -> bool:
 
 @dataclass
 class Stats:
-    """What one column's values have shown so far."""
+    """What one column's values have shown so far.
 
-    kinds: Kind = ANY
+    ``as_written`` holds the kinds whose every value so far was checked in
+    bulk (``bulk.observe``), i.e. spelled the way Postgres's own input reads
+    as the converters would; a value seen one by one leaves only ``jsonb``.
+    """
+
+    kinds: int = int(ANY)
     seen: int = 0
     nulls: int = 0
     low: int = 0
     high: int = 0
     int_digits: int = 1
     scale: int = 0
+    as_written: int = int(ANY)
 
     def observe(self, value: str | None) -> None:
         if value is None:
             self.nulls += 1
             return
         self.seen += 1
+        self.as_written &= _JSONB
         if self.kinds:
             self.kinds &= self._fits(value.strip())
 
-    def _fits(self, value: str) -> Kind:
-        fits = Kind(0)
+    def copyable(self) -> bool:
+        """Whether Postgres may read this column's values as written (text always can)."""
+        return not self.kinds & ~self.as_written
+
+    def _fits(self, value: str) -> int:
+        fits = 0
         kinds = self.kinds
-        if kinds & Kind.BOOLEAN and value.lower() in BOOL_WORDS:
-            fits |= Kind.BOOLEAN
-        if kinds & (Kind.INTEGER | Kind.NUMERIC | Kind.DOUBLE):
+        if kinds & _BOOLEAN and value.lower() in BOOL_WORDS:
+            fits |= _BOOLEAN
+        if kinds & NUMBERS:
             fits |= self._number(value)
-        if kinds & (Kind.DATE | Kind.TIMESTAMP | Kind.TIMESTAMPTZ | Kind.TIME):
+        if kinds & TEMPORAL:
             fits |= _temporal(value)
-        if kinds & Kind.UUID and _UUID.fullmatch(value):
-            fits |= Kind.UUID
-        if kinds & Kind.JSONB and value[:1] in ("{", "[") and _is_json(value):
-            fits |= Kind.JSONB
+        if kinds & _UUID_K and _UUID.fullmatch(value):
+            fits |= _UUID_K
+        if kinds & _JSONB and value[:1] in ("{", "[") and _is_json(value):
+            fits |= _JSONB
         return fits
 
-    def _number(self, value: str) -> Kind:
+    def _number(self, value: str) -> int:
         if _INT.fullmatch(value):
             number = int(value)
             self.low, self.high = min(self.low, number), max(self.high, number)
             self.int_digits = max(self.int_digits, len(value.lstrip("+-")))
-            return Kind.INTEGER | Kind.NUMERIC | Kind.DOUBLE
+            return NUMBERS
         match = _DECIMAL.fullmatch(value)
         if match:
             whole, _, fraction = value.lstrip("+-").partition(".")
             self.int_digits = max(self.int_digits, len(whole))
             self.scale = max(self.scale, len(fraction))
-            return Kind.NUMERIC | Kind.DOUBLE
-        return Kind.DOUBLE if _FLOAT.fullmatch(value) else Kind(0)
+            return _NUMERIC | _DOUBLE
+        return _DOUBLE if _FLOAT.fullmatch(value) else 0
 
 
-def _temporal(value: str) -> Kind:
+def _temporal(value: str) -> int:
     if _DATE.fullmatch(value):
-        return Kind.DATE | Kind.TIMESTAMP if _valid(parse_date, value) else Kind(0)
+        return _DATE_K | _TIMESTAMP if _valid(parse_date, value) else 0
     match = _STAMP.fullmatch(value)
     if match:
         if not _valid(datetime.fromisoformat, value):
-            return Kind(0)
-        return Kind.TIMESTAMPTZ if match.group(3) else Kind.TIMESTAMP
+            return 0
+        return _TIMESTAMPTZ if match.group(3) else _TIMESTAMP
     if _TIME.fullmatch(value) and _valid(parse_time, value):
-        return Kind.TIME
-    return Kind(0)
-
-
+        return _TIME_K
+    return 0
 def _is_json(value: str) -> bool:
     try:
         orjson.loads(value)

@@ -6,6 +6,12 @@ transaction: readers see the old rows until the commit and the new ones after
 it, never an empty or missing table. ``append`` matches columns by name and
 checks that every value fits the existing column's type. Any failure rolls the
 whole transaction back, so the endpoint is left as it was.
+
+Rows go in one of three ways, the first the scan allows: the file's own text
+through ``COPY ... (FORMAT csv)`` when Postgres reads it as Berth would; the
+cells re-written as CSV (``as_csv``) when every value is spelled as Postgres
+reads it; converted values through binary COPY (``copy``). The first two run
+in a savepoint (``copy_text``), so a refusal only sends the load the next way.
 """
 
 from __future__ import annotations
@@ -13,10 +19,12 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 
 from control_plane.imports.converters import accepts, family
+from control_plane.imports.formats.base import AsWritten
 from control_plane.imports.inference import Stats
 from control_plane.imports.names import qualified, quote_ident
 from control_plane.imports.problems import BadImport
@@ -33,6 +41,7 @@ LOCK_TIMEOUT = "SET LOCAL lock_timeout = '30s'"
 MARKER = "SELECT obj_description(to_regclass($1), 'pg_class')"
 MARK = "SELECT format('COMMENT ON TABLE %s IS %L', $1::text, $2::text)"
 MARK_PREFIX = "Loaded by Berth import "
+DATESTYLE = "SET LOCAL DateStyle = 'ISO, YMD'"
 
 Batch = list[tuple[object, ...]]
 
@@ -103,6 +112,37 @@ async def copy(conn: asyncpg.Connection, table: str, columns: list[str],
                             code="rows_refused") from exc
         total += len(batch)
     return total
+
+
+class ReadOtherwise(Exception):
+    """Postgres read the file's text into another number of rows than the scan found."""
+
+
+async def copy_text(conn: asyncpg.Connection, table: str, columns: list[str], rows: int,
+                    chunks: AsyncIterator[bytes], options: dict[str, Any]) -> bool:
+    """COPY text in a savepoint; False, with nothing kept, when Postgres refuses it or reads it otherwise.
+
+    The savepoint confines a refusal (a value out of range for the server,
+    a line ending style ``COPY`` does not follow) to this attempt: the caller
+    then loads the converted values, which say exactly what is wrong, if anything.
+    """
+    try:
+        async with conn.transaction():
+            await conn.execute(DATESTYLE)
+            status = await conn.copy_to_table(table, source=chunks, columns=columns, schema_name="public",
+                                              **options)
+            if int(status.split()[-1]) != rows:
+                raise ReadOtherwise(status)
+    except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError, ReadOtherwise):
+        return False
+    return True
+
+
+def as_written_options(written: AsWritten, header: bool, columns: list[str]) -> dict[str, Any]:
+    """COPY's options for the file itself: its delimiter and header, its one null marker or none."""
+    nulls: dict[str, Any] = ({"force_not_null": columns} if written.null is None
+                             else {"null": written.null, "force_null": columns})
+    return {"format": "csv", "header": header, "delimiter": written.delimiter, **nulls}
 
 
 def _staging_name(table: str) -> str:

@@ -3,6 +3,10 @@
 Scans run before the endpoint's database is touched. The load is one
 transaction as the endpoint's owner; reading and converting a batch runs in a
 thread so the event loop (the gateway's too, in ``berth dev``) stays free.
+A file the scan found Postgres can read as written (``Shape.as_written``) is
+sent to ``COPY`` as it is; else, when every value is spelled as Postgres reads
+it, the cells are re-written as CSV for ``COPY``; else, or when ``COPY``
+refuses either, each value is converted here and sent in binary.
 """
 
 from __future__ import annotations
@@ -15,9 +19,9 @@ from typing import Any
 
 import asyncpg
 
-from control_plane.imports import loader
+from control_plane.imports import as_csv, loader
 from control_plane.imports.converters import Convert, converter
-from control_plane.imports.formats.base import Row, Shape, TableSource
+from control_plane.imports.formats.base import AsWritten, Row, Shape, TableSource
 from control_plane.imports.inference import resolve
 from control_plane.imports.loader import Column, Target
 from control_plane.imports.names import column_names
@@ -64,14 +68,52 @@ async def load(conn: asyncpg.Connection, planned: list[Planned], import_id: str,
     async with conn.transaction():
         for item in planned:
             into, types = await loader.prepare(conn, item.target)
-            converts = [_as_is if item.shape.declared else converter(t) for t in types]
-            batches = _batches(item.source, item.shape, converts, report, total)
-            rows = await loader.copy(conn, into, [c.name for c in item.target.columns], batches)
+            rows = await _copy(conn, item, into, types, report, total)
             await loader.finish(conn, item.target, into)
             await loader.mark(conn, item.target.table, import_id, rows)
             total += rows
             tables.append(_described(item.target, types, rows))
     return Loaded(tables, total)
+
+
+async def _copy(conn: asyncpg.Connection, item: Planned, into: str, types: list[str], report: Report,
+                before: int) -> int:
+    """The file as written, else its cells as CSV, else converted values: the first the scan allows."""
+    columns, shape = [c.name for c in item.target.columns], item.shape
+    if shape.as_written is not None:
+        options = loader.as_written_options(shape.as_written, shape.header, columns)
+        chunks = _file_chunks(item.source, shape.as_written, shape.rows, report, before)
+        if await loader.copy_text(conn, into, columns, shape.rows, chunks, options):
+            return shape.rows
+    if not shape.declared and all(s.copyable() for s in shape.stats):
+        csv_chunks = _csv_chunks(item.source, shape, report, before)
+        if await loader.copy_text(conn, into, columns, shape.rows, csv_chunks, as_csv.OPTIONS):
+            return shape.rows
+    converts = [_as_is if shape.declared else converter(t) for t in types]
+    return await loader.copy(conn, into, columns, _batches(item.source, shape, converts, report, before))
+
+
+async def _file_chunks(source: TableSource, written: AsWritten, rows: int, report: Report,
+                       before: int) -> AsyncIterator[bytes]:
+    chunks = written.chunks()
+    try:
+        while chunk := await asyncio.to_thread(next, chunks, b""):
+            yield chunk
+            done = source.bytes_read()
+            await report(done, before + rows * done // max(written.size, 1))
+    finally:
+        chunks.close()
+
+
+async def _csv_chunks(source: TableSource, shape: Shape, report: Report, before: int) -> AsyncIterator[bytes]:
+    rows, sent = source.rows(shape), 0
+    while True:
+        chunk, taken = await asyncio.to_thread(as_csv.batch, rows, BATCH_ROWS)
+        if not taken:
+            return
+        yield chunk
+        sent += taken
+        await report(source.bytes_read(), before + sent)
 
 
 async def _already_loaded(conn: asyncpg.Connection, planned: list[Planned], import_id: str) -> Loaded | None:

@@ -8,7 +8,7 @@ batch of rows, never the file. ``bytes_read`` tells progress within a pass.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -17,6 +17,21 @@ from control_plane.imports.inference import Stats
 MAX_COLUMNS = 1600
 NULL_MARKERS = frozenset({"", "NA", "N/A", "null", "NULL", "None", "-"})
 Row = list[Any]
+
+
+@dataclass(frozen=True)
+class AsWritten:
+    """How ``COPY ... (FORMAT csv)`` reads the file itself into the scanned columns, as the scan did.
+
+    Set only when the scan proved it: every typed value spelled as Postgres's
+    input reads it, at most one null marker (``null``; None when the file has
+    none), no quote inside a value, no blank line.
+    """
+
+    chunks: Callable[[], Generator[bytes, None, None]]  # the file's text as UTF-8, a chunk at a time
+    size: int
+    delimiter: str
+    null: str | None
 
 
 @dataclass
@@ -28,6 +43,7 @@ class Shape:
     rows: int = 0
     header: bool = True
     declared: list[str] | None = None  # types the file states (Parquet); cells are then typed values
+    as_written: AsWritten | None = None
 
 
 class TableSource(Protocol):

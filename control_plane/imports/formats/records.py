@@ -3,23 +3,27 @@
 The array is read with ijson, one object at a time, so a large file stays
 bounded. Scalars become text cells for inference (``true``/``false``, numbers
 as written); nested objects and arrays become JSON text, so they infer as
-``jsonb``.
+``jsonb``. Objects are taken a batch at a time and turned into cells a
+column at a time: a column of one JSON type is converted in one call.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import chain, islice
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import ijson
 import orjson
 
+from control_plane.imports import bulk
 from control_plane.imports.formats.base import MAX_COLUMNS, Row, Shape, null_if_marker
 from control_plane.imports.inference import Stats
 from control_plane.imports.problems import BadImport
 
 MAX_LINE_BYTES = 16 * 1024 * 1024
+BATCH_ROWS = 5_000
 
 
 def cell(value: Any, markers: frozenset[str]) -> str | None:
@@ -32,6 +36,18 @@ def cell(value: Any, markers: frozenset[str]) -> str | None:
     if isinstance(value, int | float):
         return repr(value)
     return orjson.dumps(value).decode()
+
+
+def cells(values: list[Any], markers: frozenset[str]) -> list[str | None]:
+    """``cell`` of each value; a column of only integers, floats or marker-free strings in one call."""
+    types = set(map(type, values))
+    if types == {int}:
+        return list(map(str, values))
+    if types == {float}:
+        return list(map(repr, values))
+    if types == {str} and markers.isdisjoint(map(str.strip, values)):
+        return values
+    return [cell(v, markers) for v in values]
 
 
 class RecordSource:
@@ -48,26 +64,44 @@ class RecordSource:
         return self._file.tell() if self._file is not None and not self._file.closed else 0
 
     def scan(self) -> Shape:
+        try:
+            return self._scan()
+        except BadImport:
+            self._too_many_keys()  # a batch reads ahead: too many keys may have come first
+            raise
+
+    def _scan(self) -> Shape:
         shape = Shape([])
-        index: dict[str, int] = {}
-        for obj in self._objects():
-            for key, value in obj.items():
-                if key not in index:
-                    index[key] = len(shape.headers)
+        objects = self._objects()
+        while batch := list(islice(objects, BATCH_ROWS)):
+            for key in dict.fromkeys(chain.from_iterable(batch)):
+                if key not in shape.headers:
                     shape.headers.append(key)
                     shape.stats.append(Stats())
                     if len(shape.headers) > MAX_COLUMNS:
-                        raise BadImport(f"more than {MAX_COLUMNS} keys; Postgres allows at most "
-                                        f"{MAX_COLUMNS} columns", code="too_many_columns")
-                shape.stats[index[key]].observe(cell(value, self.markers))
-            shape.rows += 1
+                        raise _too_many()
+            for key, stats in zip(shape.headers, shape.stats, strict=True):
+                column = cells([obj[key] for obj in batch if key in obj], self.markers)
+                present = [c for c in column if c is not None] if None in column else cast(list[str], column)
+                stats.nulls += len(column) - len(present)
+                bulk.observe(stats, present)
+            shape.rows += len(batch)
         if shape.rows == 0:
             raise BadImport("the file holds no objects", code="no_rows")
         return shape
 
-    def rows(self, shape: Shape) -> Iterator[Row]:
+    def _too_many_keys(self) -> None:
+        keys: dict[str, None] = {}
         for obj in self._objects():
-            yield [cell(obj.get(key), self.markers) for key in shape.headers]
+            keys.update(dict.fromkeys(obj))
+            if len(keys) > MAX_COLUMNS:
+                raise _too_many()
+
+    def rows(self, shape: Shape) -> Iterator[Row]:
+        objects = self._objects()
+        while batch := list(islice(objects, BATCH_ROWS)):
+            columns = [cells([obj.get(key) for obj in batch], self.markers) for key in shape.headers]
+            yield from map(list, zip(*columns, strict=True))
 
     def _objects(self) -> Iterator[dict[str, Any]]:
         with self.path.open("rb") as raw:
@@ -103,6 +137,11 @@ class RecordSource:
                 raise BadImport(f"not valid JSON: {exc}", line=number, code="malformed_json") from exc
             except BadImport as exc:
                 raise BadImport(exc.detail, line=number, code=exc.code) from exc
+
+
+def _too_many() -> BadImport:
+    return BadImport(f"more than {MAX_COLUMNS} keys; Postgres allows at most {MAX_COLUMNS} columns",
+                     code="too_many_columns")
 
 
 def _object(value: Any, what: str) -> dict[str, Any]:
