@@ -22,20 +22,26 @@ CALL = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
 
 
 def load(port: int, targets: list[tuple[str, str]], *, clients: int = CLIENTS, warmup: float,
-         duration: float, once: bool = False) -> dict[str, Any]:
+         duration: float, once: bool = False, body: dict[str, Any] | None = None) -> dict[str, Any]:
     """Run the load generator in its own process against one contender; its JSON figures."""
-    spec = {"port": port, "targets": targets, "body": CALL, "clients": clients, "warmup": warmup,
-            "duration": duration, "once": once}
+    return load_spec({"port": port, "targets": targets, "body": body or CALL, "clients": clients,
+                      "warmup": warmup, "duration": duration, "once": once})
+
+
+def load_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """The load generator's JSON figures for a spec as ``bench.load`` reads it."""
     done = subprocess.run([sys.executable, "-m", "bench.load"], input=orjson.dumps(spec),  # noqa: S603
-                          capture_output=True, check=True, timeout=duration + warmup + 600)
+                          capture_output=True, check=True, timeout=spec["duration"] + spec["warmup"] + 600)
     result: dict[str, Any] = orjson.loads(done.stdout)
     return result
 
 
-def measured(contender: Contender, *, warmup: float, duration: float) -> dict[str, Any]:
-    """One load run, with the contender's own CPU share over it."""
+def measured(contender: Contender, *, warmup: float, duration: float,
+             body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One load run (``tools/call query`` unless another JSON-RPC body is given), with the contender's
+    own CPU share over it."""
     cpu, wall = cpu_seconds(contender.pid), time.perf_counter()
-    result = load(contender.port, contender.targets, warmup=warmup, duration=duration)
+    result = load(contender.port, contender.targets, warmup=warmup, duration=duration, body=body)
     result["server_cpu"] = round((cpu_seconds(contender.pid) - cpu) / (time.perf_counter() - wall), 3)
     # CPU per call moves far less with the neighbours' load than calls/s does
     rate = max(result.get("calls_per_s", 0.0), 1e-9)

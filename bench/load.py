@@ -3,6 +3,11 @@
 Reads a JSON spec on stdin, prints JSON figures on stdout. Request bytes are
 built once, so a call costs the client one write and one parse; its own CPU
 share is reported beside the figures to show it is not the bottleneck.
+
+With ``bodies`` and ``slice`` instead of ``body``, the clients send each body in
+turn for ``slice`` seconds at a time, and the figures come per body under
+``phases``: two calls compared this way share the neighbours' load on the
+machine almost exactly, which separate runs seconds apart do not.
 """
 
 from __future__ import annotations
@@ -28,6 +33,19 @@ class Tally:
     once: bool = False  # each target called exactly once (spread over the clients), then stop
     errors: int = 0
     sample: str = ""
+
+
+@dataclass
+class Sliced:
+    """Bodies taken in turn, ``slice`` seconds each, from ``start``; a call counts for the body it sent."""
+
+    requests: list[list[bytes]]
+    slice: float
+    start: float
+    tallies: list[Tally]
+
+    def phase(self, now: float) -> int:
+        return int((now - self.start) / self.slice) % len(self.requests)
 
 
 def build_requests(spec: dict[str, Any]) -> list[bytes]:
@@ -60,10 +78,18 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
 
 
 async def client(port: int, requests: list[bytes], first: int, step: int, tally: Tally) -> None:
+    sliced = Sliced([requests], float("inf"), 0.0, [tally])
+    await sliced_client(port, sliced, first, step)
+
+
+async def sliced_client(port: int, sliced: Sliced, first: int, step: int) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    index = first
+    index, tally = first, sliced.tallies[0]
     try:
-        while (started := time.perf_counter()) < tally.end and not (tally.once and index >= len(requests)):
+        while (started := time.perf_counter()) < tally.end and not (tally.once and index >= len(
+                sliced.requests[0])):
+            phase = sliced.phase(started)
+            requests, tally = sliced.requests[phase], sliced.tallies[phase]
             writer.write(requests[index % len(requests)])
             index += step
             status, body = await read_response(reader)
@@ -78,6 +104,8 @@ async def client(port: int, requests: list[bytes], first: int, step: int, tally:
 
 
 async def run(spec: dict[str, Any]) -> dict[str, Any]:
+    if "bodies" in spec:
+        return await run_sliced(spec)
     requests = build_requests(spec)
     clients = int(spec["clients"])
     warm_end = time.perf_counter() + spec["warmup"]
@@ -86,6 +114,21 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
     await asyncio.gather(*(client(spec["port"], requests, i, clients, tally) for i in range(clients)))
     window = time.perf_counter() - tally.warm_end
     return summarize(tally, window, sum(os.times()[:2]) - await cpu_task)
+
+
+async def run_sliced(spec: dict[str, Any]) -> dict[str, Any]:
+    """Figures per body under ``phases``; each body's calls/s is over its own share of the window."""
+    bodies = spec["bodies"]
+    clients = int(spec["clients"])
+    warm_end = time.perf_counter() + spec["warmup"]
+    tallies = [Tally(warm_end, warm_end + spec["duration"]) for _ in bodies]
+    sliced = Sliced([build_requests({**spec, "body": b}) for b in bodies], spec["slice"], warm_end, tallies)
+    cpu_task = asyncio.create_task(_cpu_at_window_start(tallies[0]))
+    await asyncio.gather(*(sliced_client(spec["port"], sliced, i, clients) for i in range(clients)))
+    window = time.perf_counter() - warm_end
+    cpu = sum(os.times()[:2]) - await cpu_task
+    phases = [summarize(t, window / len(bodies), cpu / len(bodies)) for t in tallies]
+    return {"phases": phases, "window_s": round(window, 3), "errors": sum(p["errors"] for p in phases)}
 
 
 async def _cpu_at_window_start(tally: Tally) -> float:

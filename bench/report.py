@@ -97,9 +97,35 @@ def fleet_rows(r: dict[str, Any]) -> list[Row]:
     ]
 
 
+def tools_rows(t: dict[str, Any]) -> list[Row]:
+    """(figure, value, budget, verdict) for generated tools against query, and tools/list of a wide schema."""
+    out, step = [], t["tool_step_us"]
+    for kind, ratio in t["ratios"].items():
+        name = t["statements"][kind]["tool"]
+        gen, query = t["throughput"][f"{kind}/generated"], t["throughput"][f"{kind}/query"]
+        out += [
+            (f"{name} / query of the same SQL, calls/s", f"{ratio:.3f} x", ">= 0.95 x",
+             verdict(ratio >= 0.95)),
+            (f"  {name} / query calls/s (p50 ms)",
+             f"{gen['calls_per_s']:.0f} / {query['calls_per_s']:.0f} "
+             f"({gen['p50_ms']:.2f} / {query['p50_ms']:.2f})", "", ""),
+            (f"  the tool step alone, CPU per call, {name} / query",
+             f"{step[kind]['generated']:.0f} / {step[kind]['query']:.0f} us", "", ""),
+        ]
+    tl = t["tools_list"]
+    return out + [
+        (f"tools/list, {tl['schema_tables']}-table schema, warm, cap applied: p50 / p99 (1 client)",
+         f"{tl['p50_ms']:.2f} / {tl['p99_ms']:.2f} ms", "p50 <= 5 ms", verdict(tl["p50_ms"] <= 5)),
+        ("  its size and the gateway's CPU per call",
+         f"{tl['tools']} tools ({tl['generated_tools']} generated for {tl['tables_with_tools']} tables), "
+         f"{tl['body_kib']:.0f} KiB; {tl['server_cpu_us_per_call']:.0f} us", "", ""),
+    ]
+
+
 def table(r: dict[str, Any]) -> str:
     lines = ["| figure | value | budget | verdict |", "| --- | --- | --- | --- |"]
-    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in head_to_head_rows(r) + fleet_rows(r)]
+    rows = head_to_head_rows(r) + tools_rows(r["tools"]) + fleet_rows(r)
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
     return "\n".join(lines)
 
 
@@ -124,8 +150,35 @@ def notes(r: dict[str, Any]) -> str:
         "32 clients. The gateway does the same per-endpoint work (token, unseal, its own pool, eviction "
         "under the cap) whether or not two endpoints share a database; 10,000 real databases would "
         "measure CREATE DATABASE, which the provisioning line covers.",
+        tools_note(r["tools"]),
         "- Machines here are shared: absolute numbers are noisy; the ratios are measured side by side.",
     ])
+
+
+def tools_note(t: dict[str, Any]) -> str:
+    st, tl = t["statements"], t["tools_list"]
+    rounds = len(next(iter(t["throughput"].values()))["rounds"])
+    shown = "; ".join(f"`{v['tool']}` runs `{v['sql']}` with {v['params']} ({v['rows']} row(s); result "
+                      f"{v['generated_bytes']} bytes, query's {v['query_bytes']})" for v in st.values())
+    return (
+        f"- Generated tools against `query`: one gateway process, the same endpoints, 32 clients; in each "
+        f"of {rounds} runs per kind the clients send the tool's call and its `query` twin in turn, "
+        f"{t['slice_s']} s each, so both meet the same load from the neighbours (which goes first swaps "
+        f"every run); calls/s of each is over its half of the run, ratios are medians of per-run ratios. "
+        f"{shown}. `query` is sent that SQL and those parameters "
+        "(its own wrapper adds `SELECT * FROM (...) LIMIT max_rows + 1` around it), with `max_rows` set "
+        "so both return the same rows. The SQL is taken from the tools the gateway builds for the "
+        "endpoint's schema, each run once on a recording connection. The tool step's CPU (its own row) is "
+        "the cross-check that neighbours hardly move. Generated results carry rows as objects (column "
+        "names repeated per row), hence their larger size.\n"
+        f"- tools/list: an endpoint with {tl['schema_tables']} tables (keys, a date index, a foreign key "
+        f"each, analyzed) and the default tool cap ({tl['tool_cap']} tables); after one cold call that "
+        f"reads the schema, {tl['n']} sequential calls over one kept-alive connection, timed from "
+        "request to last byte (the catalog's 0.5 s fingerprint recheck falls in some of them).\n"
+        "- The tool step alone: the generated tool's runner and `query` called in the bench's own process "
+        "on one connection of the endpoint's read role opened as the gateway opens its pools, the result "
+        "serialized; sequential, alternating, 1,000 calls a round, the least of 5 rounds of process CPU. "
+        "It leaves out HTTP, the token, the rate limiter and the audit row, which both calls share.")
 
 
 def publish(results: dict[str, Any], where: Path) -> None:
@@ -136,9 +189,9 @@ def publish(results: dict[str, Any], where: Path) -> None:
     text = table(results)
     print(text)
     m = results["machine"]
-    # The profile (written by hand after a profiling session) and the fault runs' figures (bench.faults)
-    # are kept across runs.
-    kept = [where / name for name in ("PROFILE.md", "FAULTS.md")]
+    # Kept across runs: the profile and the generated tools' notes (written by hand after profiling),
+    # the import figures (bench.imports, written up by hand) and the fault runs' figures (bench.faults).
+    kept = [where / name for name in ("PROFILE.md", "TOOLS.md", "IMPORTS.md", "FAULTS.md")]
     extra = "".join("\n" + path.read_text() for path in kept if path.exists())
     (where / "RESULTS.md").write_text(
         f"# Berth benchmark results\n\nMachine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, "

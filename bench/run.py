@@ -1,4 +1,5 @@
-"""`make bench`: the gateway against bare and sdk-peer; cold start, 10,000 endpoints, provisioning.
+"""`make bench`: the gateway against bare and sdk-peer; generated tools against query, a wide tools/list;
+cold start, 10,000 endpoints, provisioning.
 
 Starts its own Postgres and Redis (embedded, like the tests) unless
 BERTH_BENCH_DATABASE_URL / BERTH_BENCH_REDIS_URL are set. Prints a table and
@@ -15,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import contenders, figures, report, scale
+from bench import contenders, figures, report, scale, tools
 from bench.fixture import Fleet, Target, bench_settings, create_catalog, drop_database, services
 
 ROUNDS = int(os.environ.get("BERTH_BENCH_ROUNDS", "5"))
@@ -87,6 +88,7 @@ async def bench(server_url: str, redis_url: str, scratch: Path) -> dict[str, Any
         cold = await provision(fleet, "cold", COLD_ENDPOINTS, timings)
         print(f"provisioned {len(timings)} endpoints", flush=True)
         results = await head_to_head(fleet, hot, cold, redis_url)
+        results["tools"] = await tools.run(fleet, hot)
         results["provisioning"] = provisioning_figures(timings)
         results["scale"] = await scale.run(fleet, bases)
         results["token_check"] = await scale.token_check()
