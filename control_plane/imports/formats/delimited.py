@@ -236,8 +236,8 @@ class Columns:
             bulk.observe(stats, values)
 
     def as_written(self) -> bool:
-        return (not self.quoted and len(self.met) <= 1 and not any(c in m for m in self.met for c in "\r\n")
-                and all(s.copyable() for s in self.stats))
+        plain_null = not any(c in m for m in self.met for c in "\r\n\\")  # COPY's NULL option takes none
+        return not self.quoted and len(self.met) <= 1 and plain_null and all(s.copyable() for s in self.stats)
 
 
 def _bounded_lines(text: io.TextIOWrapper) -> Iterator[str]:
