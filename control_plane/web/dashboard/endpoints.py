@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from fastapi import APIRouter, Request
@@ -9,6 +10,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import JSONResponse, Response
 
 from control_plane.errors import InvalidInput
+from control_plane.imports.store import Import
 from control_plane.oauth import grants
 from control_plane.plans import PLANS
 from control_plane.services import endpoint_settings, endpoint_tokens, endpoints, imports, sharing
@@ -20,6 +22,7 @@ from control_plane.web.render import see_other
 
 router = APIRouter(include_in_schema=False)
 HISTORY = 20
+STATE_IMPORTS = 5  # the imports state.json reports, and the page's signature covers
 
 
 def quota(plan: str) -> int | None:
@@ -31,14 +34,16 @@ async def endpoint_view(visit: Visit, ref: str, status: int = 200, **extra: obje
     found = await endpoints.get(visit.ctx, visit.caller, ref)
     await pending.start_when_ready(visit, found)
     live = found.status not in ("deleting", "deleted")
+    history = await imports.list_imports(visit.ctx, visit.caller, found.id, limit=HISTORY)
+    waiting = pending.waiting(visit, found.id)
     return visit.show(
         "app/endpoint.html", status, endpoint=found, quota=quota(found.plan), snippets=snippets(found.slug,
                                                                                               found.mcp_url),
         tokens=await endpoint_tokens.list_tokens(visit.ctx, visit.caller, found.id) if live else [],
-        imports=await imports.list_imports(visit.ctx, visit.caller, found.id, limit=HISTORY),
+        imports=history, signature=signature(found.status, waiting, history),
         settings=await endpoint_settings.read(visit.ctx, visit.caller, found.id),
         apps=[g for g in await grants.list_grants(visit.ctx, visit.caller) if g.endpoint_id == found.id],
-        waiting=pending.waiting(visit, found.id), **({"new_token": None, "notice": None} | extra))
+        waiting=waiting, **({"new_token": None, "notice": None} | extra))
 
 
 @router.get("/")
@@ -82,13 +87,23 @@ async def endpoint_page(request: Request, ref: str) -> Response:
     return await guarded(request, run)
 
 
+def signature(status: str, waiting: str | None, history: Sequence[Import]) -> str:
+    """What the page shows, as its script computes it from state.json: a change means reload.
+
+    Rendered into the page, so an import that finishes before the script's first poll still counts
+    as a change from what the page shows.
+    """
+    recent = [f"{i.id}:{i.state}" for i in history[:STATE_IMPORTS]]
+    return "|".join([status, waiting or "", *recent])
+
+
 @router.get("/app/endpoints/{ref}/state.json")
 async def state(request: Request, ref: str) -> Response:
     """What the page's script polls: the endpoint's status and its latest imports' progress."""
     async def run(visit: Visit) -> Response:
         found = await endpoints.get(visit.ctx, visit.caller, ref)
         await pending.start_when_ready(visit, found)
-        recent = await imports.list_imports(visit.ctx, visit.caller, found.id, limit=5)
+        recent = await imports.list_imports(visit.ctx, visit.caller, found.id, limit=STATE_IMPORTS)
         return JSONResponse({
             "status": found.status, "waiting": pending.waiting(visit, found.id),
             "imports": [{"id": str(i.id), "state": i.state, "bytes_total": i.bytes_total,

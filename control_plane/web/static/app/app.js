@@ -100,5 +100,5 @@ document.addEventListener("DOMContentLoaded", () => {
   const form = document.getElementById("upload-form");
   if (form) { upload(form); }
   const holder = document.getElementById("endpoint-state");
-  if (holder && holder.dataset.watch === "yes") { follow(null); }
+  if (holder && holder.dataset.watch === "yes") { follow(holder.dataset.signature || null); }
 });
