@@ -8,6 +8,7 @@ shutdown.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -41,6 +42,9 @@ class AuditBuffer:
         self._max_stamps = max_stamps
         self.dropped = 0
         self.written = 0
+        # One flush at a time: a caller's flush then returns only once rows queued before it (and
+        # popped by a timer's flush still writing them) are in the catalog.
+        self._flushing = asyncio.Lock()
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -58,6 +62,10 @@ class AuditBuffer:
 
     async def flush(self) -> str:
         """Write what is queued; rows that could not be written stay queued (bounded) for the next try."""
+        async with self._flushing:
+            return await self._flush()
+
+    async def _flush(self) -> str:
         stamps, self._stamps = self._stamps, {}
         written = 0
         try:
