@@ -15,6 +15,7 @@ from uuid import UUID
 
 import asyncpg
 
+from control_plane.imports.names import quote_ident as quote_any
 from control_plane.providers.base import BERTH_NAME
 
 BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -77,9 +78,6 @@ def quote_ident(name: str) -> str:
     return '"' + name + '"'
 
 
-def quote_any(name: str) -> str:
-    """Any identifier read from the server's own catalog (never from a caller), quoted."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 async def prepare(conn: asyncpg.Connection, *, revoke_public_connect: bool) -> None:
