@@ -49,20 +49,25 @@ async def opened_url(command: list[str], tmp_path: Path) -> str:
         await process.wait()
 
 
-async def lands_on_sign_in(run: Live, url: str) -> None:
-    assert url.startswith(f"{run.base}/oauth/authorize?"), url
+async def landing(url: str) -> httpx.Response:
+    """Where a browser ends up when it opens ``url`` with no session."""
     async with httpx.AsyncClient(follow_redirects=True) as http:
-        page = await http.get(url)
-    assert page.status_code == 200
-    assert page.url.path == "/login" and 'type="password"' in page.text
+        return await http.get(url)
+
+
+def is_sign_in(page: httpx.Response) -> bool:
+    return page.status_code == 200 and page.url.path == "/login" and 'type="password"' in page.text
 
 
 async def test_mcp_remote_reaches_the_sign_in_page(running: Live, tmp_path: Path) -> None:
     url = await opened_url([str(BIN / "mcp-remote"), running.mcp_url, str(live.free_port())], tmp_path)
-    await lands_on_sign_in(running, url)
+    assert url.startswith(f"{running.base}/oauth/authorize?"), url
+    assert is_sign_in(await landing(url))
 
 
 async def test_the_inspector_cli_reaches_the_sign_in_page(running: Live, tmp_path: Path) -> None:
     command = [str(BIN / "mcp-inspector"), "--cli", running.mcp_url, "--transport", "http",
                "--method", "tools/list"]
-    await lands_on_sign_in(running, await opened_url(command, tmp_path))
+    url = await opened_url(command, tmp_path)
+    assert url.startswith(f"{running.base}/oauth/authorize?"), url
+    assert is_sign_in(await landing(url))

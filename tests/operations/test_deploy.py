@@ -36,7 +36,16 @@ def setting_names() -> set[str]:
 
 @pytest.mark.parametrize("doc", manifests(), ids=lambda d: f"{d['kind']}/{d['metadata']['name']}")
 def test_every_manifest_fits_the_kubernetes_schema(doc: dict[str, Any]) -> None:
-    kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
+    assert problems(doc) == []
+
+
+def problems(doc: dict[str, Any]) -> list[str]:
+    """What the Kubernetes schema (strict: no unknown fields) says is wrong with ``doc``."""
+    try:
+        kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
+    except kubernetes_validate.ValidationError as exc:
+        return [str(exc)]
+    return []
 
 
 @pytest.mark.parametrize("role", ROLES)
