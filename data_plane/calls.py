@@ -65,28 +65,25 @@ class Calls:
     async def list_tools(self, grant: Grant) -> list[dict[str, Any]]:
         """The generic tools and the endpoint's generated ones; generic ones alone if its database is down."""
         extra = self.imports.definitions() if self.imports is not None and grant.can_write else []
-        if self.schemas is None:
-            return [*self.tools.tool_definitions(grant.can_write), *extra]
         try:
-            pool = await self.pools.get(grant)
-            catalog = await self.schemas.get(grant.endpoint_id, grant.can_write, _settings(grant), pool)
+            definitions = (await self.catalog(grant)).definitions
         except Unavailable:
-            return [*self.tools.tool_definitions(grant.can_write), *extra]
-        return [*catalog.definitions, *extra] if extra else catalog.definitions
+            definitions = self.tools.tool_definitions(grant.can_write)
+        return [*definitions, *extra] if extra else definitions
 
-    async def catalog(self, grant: Grant) -> Catalog:
+    async def catalog(self, grant: Grant, pool: asyncpg.Pool | None = None) -> Catalog:
         """The endpoint's schema and tools as this grant sees them, from the per-schema-version cache;
         Unavailable when its database cannot be read and nothing is cached (or no cache is set up)."""
         if self.schemas is None:
             raise Unavailable("the endpoint's schema is not available here", code="endpoint_unavailable")
-        pool = await self.pools.get(grant)
+        if pool is None:
+            pool = await self.pools.get(grant)
         return await self.schemas.get(grant.endpoint_id, grant.can_write, _settings(grant), pool)
 
     async def _generated(self, grant: Grant, name: str, pool: asyncpg.Pool) -> GeneratedTool | None:
         if self.schemas is None or name in self._generic:
             return None
-        catalog = await self.schemas.get(grant.endpoint_id, grant.can_write, _settings(grant), pool)
-        return catalog.tools.get(name)
+        return (await self.catalog(grant, pool)).tools.get(name)
 
     async def call(self, grant: Grant, params: dict[str, Any]) -> dict[str, Any]:
         """The ``CallToolResult`` of one call; raises RpcError, Forbidden, LimitExceeded or Unavailable."""
