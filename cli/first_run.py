@@ -14,7 +14,9 @@ from uuid import UUID
 
 from cli.context import Operator, operator
 from cli.welcome import connect_lines, dashboard_lines, later_lines
+from control_plane.catalog.endpoints import EndpointStatus
 from control_plane.imports.spool import spool_dir
+from control_plane.imports.store import State
 from control_plane.plans import PlanName
 from control_plane.services import endpoint_tokens, endpoints, identity, imports, lifecycle
 from control_plane.services.context import Caller
@@ -27,7 +29,7 @@ DEMO_EMAIL = "demo@berth.localhost"
 DEMO_ENDPOINT = "shop"
 ANY_TENANT = "SELECT EXISTS (SELECT FROM tenants)"
 READY = """
-SELECT name, slug FROM endpoints WHERE status = 'ready' ORDER BY created_at LIMIT 20
+SELECT name, slug FROM endpoints WHERE status = $1 ORDER BY created_at LIMIT 20
 """
 
 
@@ -35,7 +37,7 @@ async def welcome(settings: Settings) -> list[str]:
     """What to print before serving: a fresh demo on first run, the URLs afterwards."""
     async with operator(settings) as op:
         if await op.worker.fetchval(ANY_TENANT):
-            rows = await op.worker.fetch(READY)
+            rows = await op.worker.fetch(READY, EndpointStatus.READY)
             found = later_lines([(r["name"], _mcp_url(settings, r["slug"])) for r in rows])
             return ["Endpoints:", *found, *dashboard_lines(settings.base_url, DEMO_EMAIL)]
         return [*await _first_run(op), *dashboard_lines(settings.base_url, DEMO_EMAIL)]
@@ -70,7 +72,7 @@ async def _load_sample(op: Operator, caller: Caller, endpoint_id: UUID) -> None:
                                spool_dir=spool_dir(op.settings.data_dir))
     said = await run_import(op.worker, op.sealer, op.redis, made.id, write_guard)
     settled = await imports.get(op.services, caller, endpoint_id, made.id)
-    if settled.state != "done":
+    if settled.state != State.DONE:
         raise RuntimeError(f"the demo data did not load: {said}")
 
 

@@ -17,6 +17,7 @@ from uuid import UUID
 import asyncpg
 
 from control_plane import tokens
+from control_plane.catalog.endpoints import EndpointStatus
 from control_plane.errors import Unauthorized, Unavailable
 from control_plane.observability.context import note_caller
 from control_plane.sealing import Sealed
@@ -93,7 +94,7 @@ def _entry(row: asyncpg.Record | None, token_hash: bytes, now: float) -> Entry:
         now, *_settings(row),
     )
     expires = row["expires_at"].timestamp() if row["expires_at"] is not None else None
-    usable = row["revoked_at"] is None and row["status"] == "ready"
+    usable = row["revoked_at"] is None and row["status"] == EndpointStatus.READY
     return Entry(grant, token_hash, expires, usable, now)
 
 

@@ -16,6 +16,7 @@ from uuid import UUID
 import asyncpg
 
 from control_plane.catalog.db import CATALOG_DOWN, CATALOG_DOWN_MESSAGE, LOST_CONNECTION
+from control_plane.catalog.endpoints import EndpointStatus
 from control_plane.errors import Unavailable
 
 ACQUIRE_TIMEOUT = 2.0
@@ -31,7 +32,7 @@ WHERE t.token_hash = $1
 """
 PUBLIC_ENDPOINT = """
 SELECT id, tenant_id, slug, plan, seal_key_id, sealed_reader_dsn, allow_writes, tool_cap FROM endpoints
-WHERE slug = $1 AND public_docs AND status = 'ready'
+WHERE slug = $1 AND public_docs AND status = $2
 """
 MONTH_CALLS = "SELECT calls FROM usage_monthly WHERE endpoint_id = $1 AND month = $2"
 STAMP = """
@@ -106,7 +107,8 @@ async def find_support(pool: asyncpg.Pool, credential_hash: bytes, slug: str) ->
 
 async def find_public_endpoint(pool: asyncpg.Pool, slug: str) -> asyncpg.Record | None:
     """The endpoint whose owner made its llms.txt and manifest public, or None."""
-    row: asyncpg.Record | None = await _run(pool, lambda conn: conn.fetchrow(PUBLIC_ENDPOINT, slug))
+    row: asyncpg.Record | None = await _run(
+        pool, lambda conn: conn.fetchrow(PUBLIC_ENDPOINT, slug, EndpointStatus.READY))
     return row
 
 

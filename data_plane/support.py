@@ -17,6 +17,8 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 
 from control_plane import tokens
+from control_plane.catalog.endpoints import EndpointStatus
+from control_plane.catalog.tenancy import SupportStatus
 from control_plane.errors import NotFound, Unauthorized
 from control_plane.observability.context import note_caller
 from control_plane.sealing import Sealed
@@ -47,9 +49,9 @@ class SupportAuth:
         self.lookups += 1
         row = await self._lookup(tokens.digest(credential, self._pepper), slug)
         now = self._clock()
-        if row is None or row["access"] != "approved" or row["expires_at"].timestamp() <= now:
+        if row is None or row["access"] != SupportStatus.APPROVED or row["expires_at"].timestamp() <= now:
             raise _refused()
-        if row["id"] is None or row["status"] != "ready":
+        if row["id"] is None or row["status"] != EndpointStatus.READY:
             raise NotFound("no such endpoint", code="not_found")
         note_caller(row["tenant_id"], row["id"])
         reader = Sealed(row["seal_key_id"], row["sealed_reader_dsn"]) if row["seal_key_id"] else None

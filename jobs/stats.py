@@ -7,34 +7,26 @@ import logging
 
 import asyncpg
 
+from control_plane.catalog.jobs import operator
+from control_plane.imports import store as import_store
 from control_plane.observability.metrics import Metrics
 
 log = logging.getLogger("berth.worker")
 EVERY = 15.0
-QUEUE = """
-SELECT kind,
-       count(*) FILTER (WHERE status IN ('queued', 'running')) AS waiting,
-       coalesce(extract(epoch FROM now() - min(run_at) FILTER (WHERE status = 'queued' AND run_at <= now())),
-                0) AS oldest,
-       count(*) FILTER (WHERE status = 'dead') AS dead
-FROM jobs WHERE status <> 'done' GROUP BY kind
-"""
-IMPORTS = "SELECT coalesce(sum(bytes_done), 0), coalesce(sum(rows_done), 0) FROM imports WHERE state = 'done'"
-
 
 async def read_once(pool: asyncpg.Pool, metrics: Metrics) -> str:
     """Set the gauges from the catalog once; returns what it saw."""
     async with pool.acquire() as conn:
-        rows = await conn.fetch(QUEUE)
-        loaded = await conn.fetchrow(IMPORTS)
+        rows = await operator.depth_by_kind(conn)
+        loaded = await import_store.loaded(conn)
     for gauge in (metrics.jobs_queued, metrics.jobs_oldest, metrics.jobs_dead):
         gauge.clear()  # a kind with nothing left drops out instead of keeping its last value
     for row in rows:
         metrics.jobs_queued.labels(row["kind"]).set(row["waiting"])
         metrics.jobs_oldest.labels(row["kind"]).set(float(row["oldest"]))
         metrics.jobs_dead.labels(row["kind"]).set(row["dead"])
-    metrics.import_bytes.set(loaded[0])
-    metrics.import_rows.set(loaded[1])
+    metrics.import_bytes.set(loaded.bytes)
+    metrics.import_rows.set(loaded.rows)
     return f"{sum(r['waiting'] for r in rows)} jobs waiting, {sum(r['dead'] for r in rows)} dead"
 
 

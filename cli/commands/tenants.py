@@ -14,6 +14,7 @@ from rich.progress import Progress
 from cli.context import Operator
 from cli.operate import confirm, fail, run
 from cli.output import emit, emit_one
+from control_plane.catalog.jobs import FINISHED
 from control_plane.catalog.jobs import operator as jobs
 from control_plane.plans import PlanName
 from control_plane.services import accounts, api_keys, identity, operator
@@ -95,7 +96,7 @@ async def _watch(op: Operator, job_id: int, every: float = 0.5) -> dict[str, obj
             job = await jobs.show(op.worker, job_id)
             result = job.result or {}
             bar.update(task, total=result.get("total"), completed=result.get("removed", 0))
-            if job.status in ("done", "dead"):
+            if job.status in FINISHED:
                 return {"status": job.status, "databases_removed": result.get("removed")}
             await asyncio.sleep(every)
 

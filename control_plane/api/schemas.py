@@ -18,6 +18,8 @@ from control_plane.api.fields import (
     Region,
     TenantName,
 )
+from control_plane.catalog.endpoints import EndpointStatus
+from control_plane.catalog.tenants import TenantStatus
 from control_plane.plans import PlanName
 from control_plane.services.endpoint_settings import MAX_CAP, MIN_CAP
 from control_plane.services.endpoint_tokens import MAX_TTL, MIN_TTL
@@ -129,7 +131,7 @@ class EndpointOut(BaseModel):
     name: str
     plan: PlanName
     region: str | None
-    status: Literal["provisioning", "ready", "failed", "deleting", "deleted"]
+    status: EndpointStatus
     failure_reason: str | None
     created_at: datetime
     allow_writes: bool
@@ -187,5 +189,5 @@ class UsageOut(BaseModel):
 
 
 class AccountDeleted(BaseModel):
-    status: Literal["deleting"]
+    status: Literal[TenantStatus.DELETING]
     job_id: int

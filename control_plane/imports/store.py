@@ -24,6 +24,10 @@ class State(StrEnum):
     FAILED = "failed"
 
 
+# An import still to finish: the worker will (or does) load it.
+UNFINISHED = (State.QUEUED, State.LOADING)
+
+
 class Format(StrEnum):
     CSV = "csv"
     TSV = "tsv"
@@ -148,3 +152,21 @@ async def done(conn: asyncpg.Connection, import_id: UUID, rows: int, tables: lis
 async def failed(conn: asyncpg.Connection | asyncpg.Pool, import_id: UUID,
                  errors: list[dict[str, Any]]) -> None:
     await conn.execute(FAILED, import_id, errors[:MAX_ERRORS])
+
+
+LOADED = """
+SELECT coalesce(sum(bytes_done), 0) AS bytes, coalesce(sum(rows_done), 0) AS rows
+FROM imports WHERE state = 'done'
+"""
+
+
+@dataclass(frozen=True)
+class Loaded:
+    bytes: int
+    rows: int
+
+
+async def loaded(conn: asyncpg.Connection | asyncpg.Pool) -> Loaded:
+    """Bytes and rows of every finished import still in the table (the worker's gauges)."""
+    row = await conn.fetchrow(LOADED)
+    return Loaded(int(row["bytes"]), int(row["rows"]))

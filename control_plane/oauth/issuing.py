@@ -23,6 +23,7 @@ import orjson
 from authlib.oauth2.rfc7636.challenge import compare_s256_code_challenge
 
 from control_plane import tokens
+from control_plane.catalog.endpoints import LIVE
 from control_plane.catalog.invalidation import publish, token_message
 from control_plane.errors import OAuthError
 from control_plane.oauth import grants
@@ -32,7 +33,6 @@ from control_plane.services.context import Caller, Context, transaction
 CODE_TTL = timedelta(minutes=3)
 USED_CODE_MEMORY = 600
 REFRESH_PREFIX = "bthr_"
-LIVE = ("provisioning", "ready")
 
 FIND_REFRESH = "SELECT id, tenant_id, grant_id FROM berth_find_refresh_token($1)"
 FIND_ACCESS = "SELECT tenant_id, grant_id FROM berth_find_oauth_access($1)"

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from control_plane.catalog.invalidation import endpoint_message, publish, token_message
+from control_plane.catalog import endpoints, tenants
+from control_plane.catalog.invalidation import publish
 from control_plane.catalog.jobs import Kind, enqueue
 from control_plane.errors import Forbidden, Unauthorized
 from control_plane.services import audit
@@ -21,16 +22,6 @@ from control_plane.services.identity import MEMBERSHIPS
 FRESH_LOGIN = timedelta(minutes=5)
 
 PASSWORD_HASH = "SELECT password_hash FROM users WHERE id = $1"
-MARK_TENANT = "UPDATE tenants SET status = 'deleting' WHERE id = $1 AND status = 'active' RETURNING id"
-REVOKE_TOKENS = """
-UPDATE endpoint_tokens SET revoked_at = $2 WHERE tenant_id = $1 AND revoked_at IS NULL RETURNING token_hash
-"""
-REVOKE_KEYS = "UPDATE api_keys SET revoked_at = $2 WHERE tenant_id = $1 AND revoked_at IS NULL"
-MARK_ENDPOINTS = """
-UPDATE endpoints SET status = 'deleting', updated_at = now()
-WHERE tenant_id = $1 AND status <> 'deleted' RETURNING id
-"""
-
 
 async def authorize_deletion(ctx: Context, caller: Caller, *, password: str | None = None) -> None:
     """Owner only, and proven recently: the password, or a JWT issued within the last five minutes."""
@@ -54,14 +45,11 @@ async def delete_account(ctx: Context, caller: Caller) -> int:
     """Everything of the tenant stops working in this transaction; returns the teardown job's id."""
     now = ctx.clock()
     async with transaction(ctx, caller.tenant_id) as conn:
-        if await conn.fetchval(MARK_TENANT, caller.tenant_id) is None:
+        if not await tenants.start_delete(conn, caller.tenant_id, now):
             raise Forbidden("the account is already being deleted", code="tenant_inactive")
-        hashes = [r["token_hash"] for r in await conn.fetch(REVOKE_TOKENS, caller.tenant_id, now)]
-        await conn.execute(REVOKE_KEYS, caller.tenant_id, now)
-        endpoint_ids = [r["id"] for r in await conn.fetch(MARK_ENDPOINTS, caller.tenant_id)]
+        moved = await endpoints.start_delete_all(conn, caller.tenant_id, now)
         job_id = await enqueue(conn, Kind.DELETE_ACCOUNT, {"tenant_id": str(caller.tenant_id)},
                                tenant_id=caller.tenant_id)
         await audit.record(conn, caller, "account.delete", caller.tenant_id, detail={"job_id": job_id})
-    messages = [endpoint_message(e) for e in endpoint_ids] + [token_message(h) for h in hashes]
-    await publish(ctx.redis, *messages)
+    await publish(ctx.redis, *moved.messages)
     return job_id

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from control_plane.catalog.endpoints import EndpointStatus
 from control_plane.catalog.invalidation import endpoint_message, publish
 from control_plane.errors import InvalidInput, NotFound
 from control_plane.services import audit
@@ -26,7 +27,7 @@ READ = "SELECT allow_writes, public_docs, tool_cap FROM endpoints WHERE id = $1 
 LOCK = READ + " FOR UPDATE"
 WRITE = """
 UPDATE endpoints SET allow_writes = $3, public_docs = $4, tool_cap = $5, updated_at = now()
-WHERE id = $1 AND tenant_id = $2 AND status <> 'deleted'
+WHERE id = $1 AND tenant_id = $2 AND status <> $6
 """
 
 
@@ -75,7 +76,8 @@ async def _store(ctx: Context, caller: Caller, endpoint: Ref,
             raise NotFound("no such endpoint")
         wanted = decide(EndpointSettings(row["allow_writes"], row["public_docs"], row["tool_cap"]))
         _check(wanted)
-        await conn.execute(WRITE, endpoint_id, caller.tenant_id, *asdict(wanted).values())
+        await conn.execute(WRITE, endpoint_id, caller.tenant_id, *asdict(wanted).values(),
+                           EndpointStatus.DELETED)
         changed = {k: v for k, v in asdict(wanted).items() if row[k] != v}
         await audit.record(conn, caller, "endpoint.settings", endpoint_id, endpoint_id=endpoint_id,
                            detail=changed)

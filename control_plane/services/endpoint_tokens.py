@@ -18,6 +18,7 @@ from uuid import UUID
 import asyncpg
 
 from control_plane import tokens
+from control_plane.catalog.endpoints import LIVE
 from control_plane.catalog.invalidation import publish, token_message
 from control_plane.errors import Conflict, InvalidInput, NotFound
 from control_plane.services import audit, paging
@@ -27,7 +28,6 @@ from control_plane.services.permissions import Permission, check
 
 SCOPE_SETS = ({"mcp"}, {"mcp", "mcp:write"})
 MIN_TTL, MAX_TTL = 60, 365 * 86400
-LIVE_STATUSES = ("provisioning", "ready")
 
 ENDPOINT_STATUS = "SELECT status FROM endpoints WHERE id = $1 AND tenant_id = $2"
 INSERT = """
@@ -84,7 +84,7 @@ async def _open_endpoint(conn: asyncpg.Connection, caller: Caller, endpoint_id: 
     status = await conn.fetchval(ENDPOINT_STATUS, endpoint_id, caller.tenant_id)
     if status is None:
         raise NotFound("no such endpoint")
-    if status not in LIVE_STATUSES:
+    if status not in LIVE:
         raise Conflict(f"the endpoint is {status}", code="endpoint_not_live")
 
 

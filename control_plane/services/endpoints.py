@@ -23,7 +23,9 @@ from uuid import UUID
 import asyncpg
 import orjson
 
-from control_plane.catalog.invalidation import endpoint_message, publish, token_message
+from control_plane.catalog import endpoints
+from control_plane.catalog.endpoints import ENDING, EndpointStatus
+from control_plane.catalog.invalidation import publish
 from control_plane.catalog.jobs import Kind, enqueue
 from control_plane.errors import Conflict, InvalidInput, NotFound, PlanNotAllowed
 from control_plane.plans import DEFAULT_PLAN, PLANS, rank
@@ -46,14 +48,11 @@ ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING {COLUMNS}
 """
 BY_KEY = f"SELECT {COLUMNS} FROM endpoints WHERE tenant_id = $1 AND idempotency_key = $2"
 ONE = f"SELECT {COLUMNS} FROM endpoints WHERE id = $1 AND tenant_id = $2"
-ALL = f"SELECT {COLUMNS} FROM endpoints WHERE tenant_id = $1 AND status <> 'deleted' " + paging.AFTER
+# Paging binds $2 to $4 (see paging.AFTER), so the status left out is $5.
+ALL = f"SELECT {COLUMNS} FROM endpoints WHERE tenant_id = $1 AND status <> $5 " + paging.AFTER
 TENANT_PLAN = "SELECT plan FROM tenants WHERE id = $1"
 FIND = "SELECT id FROM endpoints WHERE tenant_id = $1 AND (id = $2 OR slug = $3)"
 LOCK = f"SELECT {COLUMNS} FROM endpoints WHERE id = $1 AND tenant_id = $2 FOR UPDATE"
-MARK_DELETING = "UPDATE endpoints SET status = 'deleting', updated_at = now() WHERE id = $1"
-REVOKE_TOKENS = """
-UPDATE endpoint_tokens SET revoked_at = $2 WHERE endpoint_id = $1 AND revoked_at IS NULL RETURNING token_hash
-"""
 
 
 Ref = UUID | str  # an endpoint's id, or its slug (as in its MCP URL)
@@ -152,7 +151,7 @@ async def list_endpoints(ctx: Context, caller: Caller, *, limit: int | None = No
                          after: paging.Position | None = None) -> list[Endpoint]:
     """Live endpoints, oldest first; at most ``limit`` after ``after`` (all without a limit)."""
     async with transaction(ctx, caller.tenant_id) as conn:
-        rows = await conn.fetch(ALL, caller.tenant_id, *paging.bind(after, limit))
+        rows = await conn.fetch(ALL, caller.tenant_id, *paging.bind(after, limit), EndpointStatus.DELETED)
         counts = await usage.calls(ctx, conn, [r["id"] for r in rows], _this_month(ctx))
     return [_view(ctx, r, counts[r["id"]]) for r in rows]
 
@@ -175,12 +174,11 @@ async def delete(ctx: Context, caller: Caller, endpoint: Ref) -> Endpoint:
         row = await conn.fetchrow(LOCK, endpoint_id, caller.tenant_id)
         if row is None:
             raise NotFound("no such endpoint")
-        if row["status"] in ("deleting", "deleted"):
+        if row["status"] in ENDING:
             return _view(ctx, row)
-        await conn.execute(MARK_DELETING, endpoint_id)
-        hashes = [r["token_hash"] for r in await conn.fetch(REVOKE_TOKENS, endpoint_id, ctx.clock())]
+        moved = await endpoints.start_delete(conn, endpoint_id, ctx.clock())
         await enqueue(conn, Kind.DELETE_ENDPOINT, {"endpoint_id": str(endpoint_id)},
                       tenant_id=caller.tenant_id)
         await audit.record(conn, caller, "endpoint.delete", endpoint_id, endpoint_id=endpoint_id)
-    await publish(ctx.redis, endpoint_message(endpoint_id), *(token_message(h) for h in hashes))
-    return _view(ctx, {**dict(row), "status": "deleting"})
+    await publish(ctx.redis, *moved.messages)
+    return _view(ctx, {**dict(row), "status": EndpointStatus.DELETING})

@@ -17,6 +17,7 @@ from uuid import UUID
 import asyncpg
 import jwt
 
+from control_plane.catalog.tenants import TenantStatus
 from control_plane.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from control_plane.plans import DEFAULT_PLAN
 from control_plane.services import api_keys, audit, login_throttle
@@ -102,7 +103,7 @@ async def active_membership(
     if chosen is None:
         raise Forbidden("not a member of that tenant", code="not_a_member")
     await conn.execute(PIN_TENANT, str(chosen["tenant_id"]))
-    if await conn.fetchval(TENANT_STATUS, chosen["tenant_id"]) != "active":
+    if await conn.fetchval(TENANT_STATUS, chosen["tenant_id"]) != TenantStatus.ACTIVE:
         raise Forbidden("the account is being deleted", code="tenant_inactive")
     return chosen["tenant_id"], chosen["role"]
 

@@ -18,6 +18,7 @@ from uuid import UUID
 import asyncpg
 import redis.asyncio as aioredis
 
+from control_plane.catalog.endpoints import EndpointStatus
 from control_plane.catalog.invalidation import endpoint_message, publish
 from control_plane.imports import corpus, pipeline, scripts, store
 from control_plane.imports.formats.script import Guard, ScriptRefused, ScriptSource
@@ -41,7 +42,7 @@ async def run_import(pool: asyncpg.Pool, sealer: Sealer, redis: aioredis.Redis, 
     work = await store.work(pool, import_id)
     if work is None or work["state"] in (State.DONE, State.FAILED):
         return f"import {import_id} is {work['state'] if work else 'gone'}; nothing to do"
-    if work["endpoint_status"] != "ready":
+    if work["endpoint_status"] != EndpointStatus.READY:
         await _fail(pool, import_id, work, BadImport("the endpoint is not ready", code="endpoint_not_ready"))
         return f"import {import_id} failed: its endpoint is {work['endpoint_status']}"
     if not await store.start(pool, import_id):

@@ -16,6 +16,7 @@ from pathlib import Path, PurePath
 from typing import Any
 from uuid import UUID
 
+from control_plane.catalog.endpoints import EndpointStatus
 from control_plane.catalog.jobs import Kind, enqueue
 from control_plane.errors import Conflict, InvalidInput, NotFound
 from control_plane.imports import spool, store
@@ -116,7 +117,7 @@ async def _endpoint_plan(ctx: Context, caller: Caller, endpoint: Ref) -> tuple[U
         row = await conn.fetchrow(ENDPOINT, endpoint_id, caller.tenant_id)
     if row is None:
         raise NotFound("no such endpoint")
-    if row["status"] != "ready":
+    if row["status"] != EndpointStatus.READY:
         raise Conflict(f"the endpoint is {row['status']}; imports need a ready endpoint",
                        code="endpoint_not_ready")
     return endpoint_id, row["plan"]

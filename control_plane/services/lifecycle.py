@@ -14,7 +14,9 @@ from uuid import UUID
 import asyncpg
 import redis.asyncio as aioredis
 
-from control_plane.catalog.invalidation import endpoint_message, publish, token_message
+from control_plane.catalog import endpoints
+from control_plane.catalog.endpoints import EndpointStatus
+from control_plane.catalog.invalidation import publish
 from control_plane.errors import ProviderError
 from control_plane.providers.base import DatabaseSpec, Provider
 from control_plane.sealing import Sealer
@@ -22,28 +24,6 @@ from control_plane.services import audit
 
 STATE = "SELECT tenant_id, status, region, provider_ref FROM endpoints WHERE id = $1"
 RECORD_REF = "UPDATE endpoints SET provider_ref = $2, updated_at = now() WHERE id = $1"
-READY = """
-UPDATE endpoints SET status = 'ready', seal_key_id = $2, sealed_owner_dsn = $3, sealed_reader_dsn = $4,
-  failure_reason = NULL, updated_at = now()
-WHERE id = $1 AND status = 'provisioning'
-"""
-FAILED = """
-UPDATE endpoints SET status = 'failed', failure_reason = $2, updated_at = now()
-WHERE id = $1 AND status = 'provisioning' RETURNING tenant_id
-"""
-START_DELETE = """
-UPDATE endpoints SET status = 'deleting', updated_at = now()
-WHERE id = $1 AND status <> 'deleted'
-"""
-REVOKE_TOKENS = """
-UPDATE endpoint_tokens SET revoked_at = now()
-WHERE endpoint_id = $1 AND revoked_at IS NULL RETURNING token_hash
-"""
-DELETED = """
-UPDATE endpoints SET status = 'deleted', seal_key_id = NULL, sealed_owner_dsn = NULL,
-  sealed_reader_dsn = NULL, deleted_at = now(), updated_at = now()
-WHERE id = $1
-"""
 
 
 async def _audit(conn: asyncpg.Connection, tenant_id: UUID, action: str, endpoint_id: UUID,
@@ -55,7 +35,7 @@ async def provision_endpoint(pool: asyncpg.Pool, provider: Provider, sealer: Sea
                              redis: aioredis.Redis, endpoint_id: UUID) -> str:
     """Create the endpoint's database and seal its connection strings; ``provisioning -> ready``."""
     row = await pool.fetchrow(STATE, endpoint_id)
-    if row is None or row["status"] != "provisioning":
+    if row is None or row["status"] != EndpointStatus.PROVISIONING:
         return f"endpoint {endpoint_id} is {row['status'] if row else 'gone'}; nothing to provision"
     try:
         made = await provider.create_database(DatabaseSpec(endpoint_id, row["region"]))
@@ -69,17 +49,17 @@ async def provision_endpoint(pool: asyncpg.Pool, provider: Provider, sealer: Sea
     async with pool.acquire() as conn, conn.transaction():
         # The reference is kept even if the endpoint started deleting meanwhile, so teardown finds it.
         await conn.execute(RECORD_REF, endpoint_id, made.ref)
-        status = await conn.execute(READY, endpoint_id, owner.key_id, owner.blob, reader.blob)
-        if status.endswith(" 1"):
+        moved = await endpoints.mark_ready(conn, endpoint_id, owner.key_id, owner.blob, reader.blob)
+        if moved.happened:
             await _audit(conn, row["tenant_id"], "endpoint.ready", endpoint_id)
-    await publish(redis, endpoint_message(endpoint_id))
+    await publish(redis, *moved.messages)
     return f"endpoint {endpoint_id} is ready on {provider.name}"
 
 
 async def mark_failed(pool: asyncpg.Pool, endpoint_id: UUID, reason: str) -> None:
     """``provisioning -> failed`` with a reason the tenant can read; a no-op in any other state."""
     async with pool.acquire() as conn, conn.transaction():
-        tenant_id = await conn.fetchval(FAILED, endpoint_id, reason[:500])
+        tenant_id = await endpoints.mark_failed(conn, endpoint_id, reason)
         if tenant_id is not None:
             await _audit(conn, tenant_id, "endpoint.failed", endpoint_id, outcome="error",
                          detail={"reason": reason[:500]})
@@ -89,19 +69,18 @@ async def teardown_endpoint(pool: asyncpg.Pool, provider: Provider, redis: aiore
                             endpoint_id: UUID) -> str:
     """Revoke, close, delete at the provider, verify it is gone, scrub the secrets; ``-> deleted``."""
     row = await pool.fetchrow(STATE, endpoint_id)
-    if row is None or row["status"] == "deleted":
-        return f"endpoint {endpoint_id} is already {'deleted' if row else 'gone'}"
+    if row is None or row["status"] == EndpointStatus.DELETED:
+        return f"endpoint {endpoint_id} is already {EndpointStatus.DELETED if row else 'gone'}"
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(START_DELETE, endpoint_id)
-        hashes = [r["token_hash"] for r in await conn.fetch(REVOKE_TOKENS, endpoint_id)]
-    await publish(redis, endpoint_message(endpoint_id), *(token_message(h) for h in hashes))
+        starting = await endpoints.start_delete(conn, endpoint_id)
+    await publish(redis, *starting.messages)
     ref = row["provider_ref"]
     if ref is not None:
         await provider.delete_database(ref)
         if await provider.get_database(ref) is not None:
             raise ProviderError(f"database of endpoint {endpoint_id} is still present", retryable=True)
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(DELETED, endpoint_id)
+        deleted = await endpoints.mark_deleted(conn, endpoint_id)
         await _audit(conn, row["tenant_id"], "endpoint.deleted", endpoint_id)
-    await publish(redis, endpoint_message(endpoint_id))
+    await publish(redis, *deleted.messages)
     return f"endpoint {endpoint_id} deleted{'' if ref else ' (no database had been made)'}"

@@ -13,28 +13,31 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from control_plane.catalog.db import CATALOG_DOWN, CATALOG_DOWN_MESSAGE
+from control_plane.catalog.endpoints import EndpointStatus
 from control_plane.catalog.invalidation import endpoint_message, publish
+from control_plane.catalog.tenants import TenantStatus
 from control_plane.errors import InvalidInput, NotFound, Unavailable
 from control_plane.plans import PLANS
 from control_plane.services import audit
 
+# {deleted}: the parameter that binds EndpointStatus.DELETED (live endpoints are counted).
 TENANTS = """
 SELECT t.id, t.name, t.status, t.plan, t.created_at,
-       (SELECT count(*) FROM endpoints e WHERE e.tenant_id = t.id AND e.status <> 'deleted') AS endpoints,
+       (SELECT count(*) FROM endpoints e WHERE e.tenant_id = t.id AND e.status <> {deleted}) AS endpoints,
        (SELECT count(*) FROM memberships m WHERE m.tenant_id = t.id) AS members
 FROM tenants t
 """
-ALL_TENANTS = TENANTS + " ORDER BY t.created_at, t.id"
-ONE_TENANT = TENANTS + " WHERE t.id = $1"
-ACTIVE_TENANTS = "SELECT id FROM tenants WHERE status = 'active' ORDER BY created_at, id"
+ALL_TENANTS = TENANTS.format(deleted="$1") + " ORDER BY t.created_at, t.id"
+ONE_TENANT = TENANTS.format(deleted="$2") + " WHERE t.id = $1"
+ACTIVE_TENANTS = "SELECT id FROM tenants WHERE status = $1 ORDER BY created_at, id"
 ENDPOINTS = """
 SELECT id, tenant_id, slug, name, plan, status, created_at FROM endpoints
-WHERE status <> 'deleted' ORDER BY created_at, id
+WHERE status <> $1 ORDER BY created_at, id
 """
 OLD_PLAN = "SELECT plan FROM tenants WHERE id = $1 FOR UPDATE"
 SET_PLAN = "UPDATE tenants SET plan = $2 WHERE id = $1"
 ENDPOINTS_TO_PLAN = """
-UPDATE endpoints SET plan = $2, updated_at = now() WHERE tenant_id = $1 AND status <> 'deleted' AND plan <> $2
+UPDATE endpoints SET plan = $2, updated_at = now() WHERE tenant_id = $1 AND status <> $3 AND plan <> $2
 RETURNING id
 """
 FIND_ENDPOINT = "SELECT id, tenant_id, slug FROM endpoints WHERE id = $1 OR slug = $2"
@@ -80,12 +83,12 @@ def parse_uuid(text: str, what: str) -> UUID:
 
 async def list_tenants(pool: asyncpg.Pool) -> list[TenantSummary]:
     async with _connection(pool) as conn:
-        return [TenantSummary(**dict(r)) for r in await conn.fetch(ALL_TENANTS)]
+        return [TenantSummary(**dict(r)) for r in await conn.fetch(ALL_TENANTS, EndpointStatus.DELETED)]
 
 
 async def get_tenant(pool: asyncpg.Pool, tenant_id: UUID) -> TenantSummary:
     async with _connection(pool) as conn:
-        row = await conn.fetchrow(ONE_TENANT, tenant_id)
+        row = await conn.fetchrow(ONE_TENANT, tenant_id, EndpointStatus.DELETED)
     if row is None:
         raise NotFound("no such tenant")
     return TenantSummary(**dict(row))
@@ -101,7 +104,8 @@ async def set_plan(pool: asyncpg.Pool, redis: aioredis.Redis, tenant_id: UUID, p
         if old is None:
             raise NotFound("no such tenant")
         await conn.execute(SET_PLAN, tenant_id, plan)
-        moved = [r["id"] for r in await conn.fetch(ENDPOINTS_TO_PLAN, tenant_id, plan)]
+        rows = await conn.fetch(ENDPOINTS_TO_PLAN, tenant_id, plan, EndpointStatus.DELETED)
+        moved = [r["id"] for r in rows]
         await audit.write(conn, tenant_id, actor, "tenant.set_plan", tenant_id,
                           detail={"from": old, "to": plan, "endpoints": len(moved)})
     await publish(redis, *(endpoint_message(e) for e in moved))
@@ -110,13 +114,13 @@ async def set_plan(pool: asyncpg.Pool, redis: aioredis.Redis, tenant_id: UUID, p
 
 async def active_tenant_ids(pool: asyncpg.Pool) -> list[UUID]:
     async with _connection(pool) as conn:
-        return [r["id"] for r in await conn.fetch(ACTIVE_TENANTS)]
+        return [r["id"] for r in await conn.fetch(ACTIVE_TENANTS, TenantStatus.ACTIVE)]
 
 
 async def list_endpoints(pool: asyncpg.Pool) -> list[dict[str, Any]]:
     """Every live endpoint of every tenant, oldest first."""
     async with _connection(pool) as conn:
-        return [dict(r) for r in await conn.fetch(ENDPOINTS)]
+        return [dict(r) for r in await conn.fetch(ENDPOINTS, EndpointStatus.DELETED)]
 
 
 async def find_endpoint(pool: asyncpg.Pool, ref: str) -> EndpointRef:

@@ -13,6 +13,7 @@ from uuid import UUID
 import jwt
 
 from control_plane import tokens
+from control_plane.catalog.tenants import TenantStatus
 from control_plane.errors import Unauthorized
 from control_plane.services.context import Caller, Context, transaction
 from control_plane.services.identity import (
@@ -45,7 +46,7 @@ async def _from_api_key(ctx: Context, key: str, request_id: str | None) -> Calle
         if row is None or row["revoked_at"] is not None:
             raise Unauthorized(BAD, code="invalid_credentials")
         await conn.execute(PIN_TENANT, str(row["tenant_id"]))
-        if await conn.fetchval(TENANT_STATUS, row["tenant_id"]) != "active":
+        if await conn.fetchval(TENANT_STATUS, row["tenant_id"]) != TenantStatus.ACTIVE:
             raise Unauthorized(BAD, code="invalid_credentials")
         await conn.execute(TOUCH_KEY, row["id"], ctx.clock())
     return Caller(row["tenant_id"], f"api_key:{row['id']}", request_id, row["user_id"])

@@ -24,11 +24,13 @@ from uuid import UUID
 import asyncpg
 
 from control_plane import tokens
+from control_plane.catalog.endpoints import LIVE
 from control_plane.catalog.invalidation import publish, token_message
+from control_plane.catalog.tenancy import OPEN_SHARES, ShareStatus
 from control_plane.errors import Conflict, InvalidInput, NotFound
 from control_plane.services import audit
 from control_plane.services.context import Caller, Context, transaction
-from control_plane.services.endpoint_tokens import LIVE_STATUSES, IssuedToken
+from control_plane.services.endpoint_tokens import IssuedToken
 from control_plane.services.endpoint_tokens import _check as check_token
 from control_plane.services.endpoints import Ref, resolve
 from control_plane.services.identity import PIN_TENANT
@@ -55,17 +57,17 @@ ORDER BY offered_at DESC, id LIMIT 200
 """
 DECIDE = f"""
 UPDATE endpoint_shares SET status = $3, decided_by = $4, decided_at = $5
-WHERE id = $1 AND grantee_tenant_id = $2 AND status = 'offered' RETURNING {COLUMNS}
+WHERE id = $1 AND grantee_tenant_id = $2 AND status = $6 RETURNING {COLUMNS}
 """
 REVOKE = f"""
-UPDATE endpoint_shares SET status = 'revoked', revoked_by = $3, revoked_at = $4
-WHERE id = $1 AND tenant_id = $2 AND status IN ('offered', 'accepted') RETURNING {COLUMNS}
+UPDATE endpoint_shares SET status = $5, revoked_by = $3, revoked_at = $4
+WHERE id = $1 AND tenant_id = $2 AND status = ANY($6::text[]) RETURNING {COLUMNS}
 """
 REVOKE_TOKENS = """
 UPDATE endpoint_tokens SET revoked_at = $2 WHERE share_id = $1 AND revoked_at IS NULL RETURNING token_hash
 """
 ACCEPTED = f"""
-SELECT {COLUMNS} FROM endpoint_shares WHERE id = $1 AND grantee_tenant_id = $2 AND status = 'accepted'
+SELECT {COLUMNS} FROM endpoint_shares WHERE id = $1 AND grantee_tenant_id = $2 AND status = $3
 """
 STATUS = "SELECT status FROM endpoints WHERE id = $1"
 INSERT_TOKEN = """
@@ -98,7 +100,7 @@ class Share:
 
 
 def _view(ctx: Context, caller: Caller, row: asyncpg.Record) -> Share:
-    visible = row["status"] == "accepted" or row["tenant_id"] == caller.tenant_id
+    visible = row["status"] == ShareStatus.ACCEPTED or row["tenant_id"] == caller.tenant_id
     return Share(
         row["id"], "outgoing" if row["tenant_id"] == caller.tenant_id else "incoming", row["tenant_id"],
         row["from_tenant_name"], row["grantee_tenant_id"], row["endpoint_id"], row["endpoint_name"],
@@ -147,7 +149,7 @@ async def offer(ctx: Context, caller: Caller, endpoint: Ref, to: str, *, access:
         await check(conn, caller, Permission.SHARING)
         endpoint_id = await resolve(conn, caller, endpoint)
         found = await conn.fetchrow(ENDPOINT, endpoint_id, caller.tenant_id)
-        if found is None or found["status"] not in LIVE_STATUSES:
+        if found is None or found["status"] not in LIVE:
             raise NotFound("no such endpoint")
         grantee = await _grantee(conn, caller, to)
         own_name = await conn.fetchval(OWN_NAME, caller.tenant_id)
@@ -168,10 +170,11 @@ async def list_shares(ctx: Context, caller: Caller) -> list[Share]:
 
 async def decide(ctx: Context, caller: Caller, share_id: UUID, *, accept: bool) -> Share:
     """An offer to the caller's tenant becomes accepted or declined; anything else is ``NotFound``."""
-    status = "accepted" if accept else "declined"
+    status = ShareStatus.ACCEPTED if accept else ShareStatus.DECLINED
     async with transaction(ctx, caller.tenant_id) as conn:
         await check(conn, caller, Permission.SHARING)
-        row = await conn.fetchrow(DECIDE, share_id, caller.tenant_id, status, caller.actor, ctx.clock())
+        row = await conn.fetchrow(DECIDE, share_id, caller.tenant_id, status, caller.actor, ctx.clock(),
+                                  ShareStatus.OFFERED)
         if row is None:
             raise NotFound("no such offer")
         action = f"share.{'accept' if accept else 'decline'}"
@@ -184,7 +187,8 @@ async def revoke(ctx: Context, caller: Caller, share_id: UUID) -> Share:
     """The offerer ends a share; every token issued under it stops on every gateway."""
     async with transaction(ctx, caller.tenant_id) as conn:
         await check(conn, caller, Permission.SHARING)
-        row = await conn.fetchrow(REVOKE, share_id, caller.tenant_id, caller.actor, ctx.clock())
+        row = await conn.fetchrow(REVOKE, share_id, caller.tenant_id, caller.actor, ctx.clock(),
+                                  ShareStatus.REVOKED, OPEN_SHARES)
         if row is None:
             raise NotFound("no such share")
         hashes = [r["token_hash"] for r in await conn.fetch(REVOKE_TOKENS, share_id, ctx.clock())]
@@ -195,7 +199,7 @@ async def revoke(ctx: Context, caller: Caller, share_id: UUID) -> Share:
 
 
 async def _accepted(conn: asyncpg.Connection, caller: Caller, share_id: UUID) -> asyncpg.Record:
-    row = await conn.fetchrow(ACCEPTED, share_id, caller.tenant_id)
+    row = await conn.fetchrow(ACCEPTED, share_id, caller.tenant_id, ShareStatus.ACCEPTED)
     if row is None:
         raise NotFound("no such share")
     return row
@@ -211,7 +215,7 @@ async def issue_token(ctx: Context, caller: Caller, share_id: UUID, name: str, s
         if share["access"] == "read" and "mcp:write" in scopes:
             raise InvalidInput("the share is read-only: scopes must be [\"mcp\"]", code="invalid_scopes")
         status = await conn.fetchval(STATUS, share["endpoint_id"])
-        if status not in LIVE_STATUSES:
+        if status not in LIVE:
             raise Conflict(f"the endpoint is {status}", code="endpoint_not_live")
         token, token_id = tokens.generate(tokens.ENDPOINT_PREFIX), uuid.uuid4()
         expires = ctx.clock() + timedelta(seconds=expires_in) if expires_in else None

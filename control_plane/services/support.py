@@ -24,6 +24,8 @@ import asyncpg
 
 from control_plane import tokens
 from control_plane.catalog.invalidation import publish, token_message
+from control_plane.catalog.tenancy import SupportStatus
+from control_plane.catalog.tenants import TenantStatus
 from control_plane.errors import InvalidInput, NotFound, Unauthorized
 from control_plane.services import audit
 from control_plane.services.context import Caller, Context, transaction
@@ -33,7 +35,7 @@ from control_plane.services.permissions import SUPPORT_ACTOR, Permission, check
 PREFIX = tokens.SUPPORT_PREFIX
 MAX_HOURS = 24
 
-TENANT = "SELECT 1 FROM tenants WHERE id = $1 AND status = 'active'"
+TENANT = "SELECT 1 FROM tenants WHERE id = $1 AND status = $2"
 INSERT = """
 INSERT INTO support_requests (id, tenant_id, operator, reason, credential_hash, requested_at)
 VALUES ($1, $2, $3, $4, $5, $6)
@@ -42,11 +44,11 @@ COLUMNS = "id, operator, reason, status, requested_at, decided_by, decided_at, e
 LIST = f"SELECT {COLUMNS} FROM support_requests WHERE tenant_id = $1 ORDER BY requested_at DESC LIMIT 200"
 DECIDE = f"""
 UPDATE support_requests SET status = $3, decided_by = $4, decided_at = $5, expires_at = $6
-WHERE id = $1 AND tenant_id = $2 AND status = 'requested' RETURNING {COLUMNS}
+WHERE id = $1 AND tenant_id = $2 AND status = $7 RETURNING {COLUMNS}
 """
 REVOKE = f"""
-UPDATE support_requests SET status = 'revoked', revoked_at = $3
-WHERE id = $1 AND tenant_id = $2 AND status = 'approved' RETURNING {COLUMNS}, credential_hash
+UPDATE support_requests SET status = $4, revoked_at = $3
+WHERE id = $1 AND tenant_id = $2 AND status = $5 RETURNING {COLUMNS}, credential_hash
 """
 FIND = "SELECT id, tenant_id, status, expires_at FROM berth_find_support_credential($1)"
 
@@ -82,12 +84,12 @@ async def request(pool: asyncpg.Pool, tenant_id: UUID, actor: str, reason: str, 
         raise InvalidInput("a reason of 1 to 500 characters is required", code="invalid_request")
     credential, request_id, now = tokens.generate(PREFIX), uuid.uuid4(), clock()
     async with pool.acquire() as conn, conn.transaction():
-        if await conn.fetchval(TENANT, tenant_id) is None:
+        if await conn.fetchval(TENANT, tenant_id, TenantStatus.ACTIVE) is None:
             raise NotFound("no such active tenant")
         credential_hash = tokens.digest(credential, pepper)
         await conn.execute(INSERT, request_id, tenant_id, actor, reason, credential_hash, now)
         await audit.write(conn, tenant_id, actor, "support.request", request_id, detail={"reason": reason})
-    return Requested(SupportRequest(request_id, actor, reason, "requested", now), credential)
+    return Requested(SupportRequest(request_id, actor, reason, SupportStatus.REQUESTED, now), credential)
 
 
 async def list_requests(ctx: Context, caller: Caller) -> list[SupportRequest]:
@@ -101,10 +103,12 @@ async def decide(ctx: Context, caller: Caller, request_id: UUID, *, hours: int |
     if hours is not None and not 1 <= hours <= MAX_HOURS:
         raise InvalidInput(f"support access lasts 1 to {MAX_HOURS} hours", code="invalid_duration")
     now = ctx.clock()
-    status, expires = ("approved", now + timedelta(hours=hours)) if hours else ("refused", None)
+    status, expires = ((SupportStatus.APPROVED, now + timedelta(hours=hours)) if hours
+                       else (SupportStatus.REFUSED, None))
     async with transaction(ctx, caller.tenant_id) as conn:
         await check(conn, caller, Permission.SUPPORT)
-        row = await conn.fetchrow(DECIDE, request_id, caller.tenant_id, status, caller.actor, now, expires)
+        row = await conn.fetchrow(DECIDE, request_id, caller.tenant_id, status, caller.actor, now, expires,
+                                  SupportStatus.REQUESTED)
         if row is None:
             raise NotFound("no such pending support request")
         action = "support.approve" if hours else "support.refuse"
@@ -116,7 +120,8 @@ async def revoke(ctx: Context, caller: Caller, request_id: UUID) -> SupportReque
     """Ends approved access at once, on the control plane and on every gateway."""
     async with transaction(ctx, caller.tenant_id) as conn:
         await check(conn, caller, Permission.SUPPORT)
-        row = await conn.fetchrow(REVOKE, request_id, caller.tenant_id, ctx.clock())
+        row = await conn.fetchrow(REVOKE, request_id, caller.tenant_id, ctx.clock(), SupportStatus.REVOKED,
+                                  SupportStatus.APPROVED)
         if row is None:
             raise NotFound("no such approved support request")
         await audit.record(conn, caller, "support.revoke", request_id)
@@ -132,7 +137,7 @@ async def resolve(ctx: Context, credential: str | None, *, use: str, request_id:
         raise bad
     async with transaction(ctx, None) as conn:
         row = await conn.fetchrow(FIND, tokens.digest(credential, ctx.pepper))
-        if row is None or row["status"] != "approved" or row["expires_at"] <= ctx.clock():
+        if row is None or row["status"] != SupportStatus.APPROVED or row["expires_at"] <= ctx.clock():
             raise bad
         await conn.execute(PIN_TENANT, str(row["tenant_id"]))
         caller = Caller(row["tenant_id"], f"{SUPPORT_ACTOR}{row['id']}", request_id)

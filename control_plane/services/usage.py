@@ -16,6 +16,7 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from control_plane.catalog.counters import month_key
+from control_plane.catalog.endpoints import EndpointStatus
 from control_plane.catalog.redis_connect import REDIS_DOWN
 from control_plane.errors import InvalidInput
 from control_plane.plans import PLANS
@@ -25,7 +26,7 @@ MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$", re.ASCII)
 
 STORED = "SELECT endpoint_id, calls FROM usage_monthly WHERE endpoint_id = ANY($1::uuid[]) AND month = $2"
 ENDPOINTS = """
-SELECT id, name, plan FROM endpoints WHERE tenant_id = $1 AND (status <> 'deleted' OR deleted_at >= $2)
+SELECT id, name, plan FROM endpoints WHERE tenant_id = $1 AND (status <> $3 OR deleted_at >= $2)
 ORDER BY created_at, id
 """
 
@@ -74,7 +75,7 @@ async def calls(
 async def report(ctx: Context, caller: Caller, month: str | None = None) -> tuple[date, list[EndpointUsage]]:
     first = parse_month(month, ctx.clock())
     async with transaction(ctx, caller.tenant_id) as conn:
-        rows = await conn.fetch(ENDPOINTS, caller.tenant_id, first)
+        rows = await conn.fetch(ENDPOINTS, caller.tenant_id, first, EndpointStatus.DELETED)
         counts = await calls(ctx, conn, [r["id"] for r in rows], first)
     limits = {name: plan.monthly_calls for name, plan in PLANS.items()}
     return first, [

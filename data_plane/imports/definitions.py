@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from control_plane.imports.store import Format, Mode
+from control_plane.imports.store import Format, Mode, State
 from data_plane.tools.outputs import nullable, output
 
 _ANNOTATIONS = {"readOnlyHint": False, "destructiveHint": False, "idempotentHint": False,
@@ -22,7 +22,7 @@ _COMMON = {
 }
 _STATE = output({
     "id": {"type": "string"}, "format": {"type": "string"}, "table_name": nullable({"type": "string"}),
-    "mode": {"type": "string"}, "state": {"type": "string", "enum": ["queued", "loading", "done", "failed"]},
+    "mode": {"type": "string"}, "state": {"type": "string", "enum": [s.value for s in State]},
     "bytes_total": {"type": "integer"}, "bytes_done": {"type": "integer"}, "rows_done": {"type": "integer"},
     "tables": {"type": "array", "items": {"type": "object"}},
     "errors": {"type": "array", "items": {"type": "object"}},

@@ -28,7 +28,7 @@ from control_plane.imports import spool, store
 from control_plane.imports.intake import guess_format
 from control_plane.imports.limits import max_import_bytes
 from control_plane.imports.names import safe_name
-from control_plane.imports.store import Format, Import, Mode, NewImport
+from control_plane.imports.store import UNFINISHED, Format, Import, Mode, NewImport
 from control_plane.observability.context import current_request_id
 from data_plane.auth import Grant
 from data_plane.imports.definitions import IMPORT_TOOLS, NAMES
@@ -132,7 +132,7 @@ def _shown(found: Import) -> ToolOutcome:
     values = {name: getattr(found, name) for name in STATE_FIELDS}
     shown = {k: str(v) if isinstance(v, uuid.UUID) or hasattr(v, "isoformat") else v
              for k, v in values.items()}
-    waiting = found.state in ("queued", "loading")
+    waiting = found.state in UNFINISHED
     hint = " Poll get_import with this id until its state is done or failed." if waiting else ""
     return data_result(shown, f"Import {found.id}: {found.state}.{hint}")
 

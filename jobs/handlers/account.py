@@ -12,20 +12,17 @@ from uuid import UUID
 
 import asyncpg
 
-from control_plane.catalog.invalidation import publish, token_message
+from control_plane.catalog import endpoints, tenants
+from control_plane.catalog.endpoints import EndpointStatus
+from control_plane.catalog.invalidation import publish
 from control_plane.catalog.jobs import Job
+from control_plane.catalog.tenants import TenantStatus
 from control_plane.errors import ProviderError
 from control_plane.services import audit
 from control_plane.services.lifecycle import teardown_endpoint
 from jobs.handlers.base import Handler, Progress, Resources
 
-TENANT = "SELECT status FROM tenants WHERE id = $1"
-SEAL_OFF = "UPDATE tenants SET status = 'deleting', deleted_at = coalesce(deleted_at, now()) WHERE id = $1"
-REVOKE_KEYS = "UPDATE api_keys SET revoked_at = now() WHERE tenant_id = $1 AND revoked_at IS NULL"
-REVOKE_TOKENS = """
-UPDATE endpoint_tokens SET revoked_at = now() WHERE tenant_id = $1 AND revoked_at IS NULL RETURNING token_hash
-"""
-ENDPOINTS = "SELECT id FROM endpoints WHERE tenant_id = $1 AND status <> 'deleted' ORDER BY created_at, id"
+ENDPOINTS = "SELECT id FROM endpoints WHERE tenant_id = $1 AND status <> $2 ORDER BY created_at, id"
 WITH_DATABASE = "SELECT count(*) FROM endpoints WHERE id = ANY($1::uuid[]) AND provider_ref IS NOT NULL"
 SOLE_USERS = """
 SELECT m.user_id FROM memberships m WHERE m.tenant_id = $1
@@ -39,14 +36,13 @@ FORGET = (
     "DELETE FROM endpoints WHERE tenant_id = $1",
 )
 DELETE_USERS = "DELETE FROM users WHERE id = ANY($1::uuid[])"
-TOMBSTONE = "UPDATE tenants SET status = 'deleted', name = 'deleted account' WHERE id = $1"
 
 
 async def delete_account(res: Resources, job: Job, progress: Progress) -> list[str]:
     tenant_id = UUID(str(job.payload["tenant_id"]))
-    status = await res.pool.fetchval(TENANT, tenant_id)
-    if status is None or status == "deleted":
-        return [f"account {tenant_id} is already {'deleted' if status else 'gone'}"]
+    status = await tenants.status(res.pool, tenant_id)
+    if status is None or status == TenantStatus.DELETED:
+        return [f"account {tenant_id} is already {status or 'gone'}"]
     await _seal_off(res, tenant_id)
     # The endpoint list is fixed on the first try, so a retry counts the same databases.
     recorded = (job.result or {}).get("endpoints")
@@ -63,15 +59,14 @@ async def delete_account(res: Resources, job: Job, progress: Progress) -> list[s
 
 
 async def _endpoints(pool: asyncpg.Pool, tenant_id: UUID) -> list[UUID]:
-    return [row["id"] for row in await pool.fetch(ENDPOINTS, tenant_id)]
+    return [row["id"] for row in await pool.fetch(ENDPOINTS, tenant_id, EndpointStatus.DELETED)]
 
 
 async def _seal_off(res: Resources, tenant_id: UUID) -> None:
     async with res.pool.acquire() as conn, conn.transaction():
-        await conn.execute(SEAL_OFF, tenant_id)
-        await conn.execute(REVOKE_KEYS, tenant_id)
-        hashes = [row["token_hash"] for row in await conn.fetch(REVOKE_TOKENS, tenant_id)]
-    await publish(res.redis, *(token_message(h) for h in hashes))
+        await tenants.seal_off(conn, tenant_id)
+        revoked = await endpoints.revoke_tenant_tokens(conn, tenant_id)
+    await publish(res.redis, *revoked.messages)
 
 
 async def _sweep(res: Resources, endpoint_ids: set[UUID]) -> int:
@@ -90,7 +85,7 @@ async def _forget(pool: asyncpg.Pool, tenant_id: UUID, databases: int) -> None:
         for statement in FORGET:
             await conn.execute(statement, tenant_id)
         await conn.execute(DELETE_USERS, users)
-        await conn.execute(TOMBSTONE, tenant_id)
+        await tenants.tombstone(conn, tenant_id)
         await audit.write(conn, tenant_id, "system", "account.deleted", tenant_id,
                           detail={"databases_removed": databases})
 

@@ -9,8 +9,11 @@ from uuid import UUID
 
 import asyncpg
 
+from control_plane.catalog import endpoints
+from control_plane.catalog.endpoints import EndpointStatus
 from control_plane.catalog.invalidation import endpoint_message, publish
-from control_plane.catalog.jobs import Job, Kind, enqueue
+from control_plane.catalog.jobs import WAITING, Job, Kind, enqueue
+from control_plane.catalog.tenants import TenantStatus
 from control_plane.providers.base import Ownership
 from control_plane.services import audit
 from jobs.handlers.base import Handler, Progress, Resources
@@ -22,32 +25,30 @@ VANISHED_REASON = "the endpoint's database no longer exists at the provider"
 
 TRY_LOCK = "SELECT pg_try_advisory_lock($1)"
 UNLOCK = "SELECT pg_advisory_unlock($1)"
-LIVE = "SELECT id, provider_ref FROM endpoints WHERE status IN ('provisioning', 'ready', 'deleting')"
-READY = "SELECT id, provider_ref FROM endpoints WHERE status = 'ready' AND provider_ref IS NOT NULL"
-FAIL_VANISHED = """
-UPDATE endpoints SET status = 'failed', failure_reason = $2, updated_at = now()
-WHERE id = $1 AND status = 'ready' RETURNING tenant_id
-"""
+LIVE = "SELECT id, provider_ref FROM endpoints WHERE status = ANY($1::text[])"
+READY = "SELECT id, provider_ref FROM endpoints WHERE status = $1 AND provider_ref IS NOT NULL"
 # An endpoint left half-way (its job lost or buried) gets a new job, unless its own job or its
-# account's deletion job is still on the way.
+# account's deletion job is still on the way ($4: the statuses of a job on the way).
 STUCK = """
 SELECT e.id, e.tenant_id FROM endpoints e
 WHERE e.status = $2 AND e.updated_at < $1
-  AND NOT EXISTS (SELECT FROM jobs j WHERE j.status IN ('queued', 'running')
+  AND NOT EXISTS (SELECT FROM jobs j WHERE j.status = ANY($4::text[])
                   AND ((j.kind = $3 AND j.payload->>'endpoint_id' = e.id::text)
-                       OR (j.kind = 'delete_account' AND j.tenant_id = e.tenant_id)))
+                       OR (j.kind = $5 AND j.tenant_id = e.tenant_id)))
 ORDER BY e.updated_at LIMIT 100
 """
-STUCK_KINDS: tuple[tuple[str, Kind], ...] = (
-    ("provisioning", Kind.PROVISION), ("deleting", Kind.DELETE_ENDPOINT))
+STUCK_KINDS: tuple[tuple[EndpointStatus, Kind], ...] = (
+    (EndpointStatus.PROVISIONING, Kind.PROVISION), (EndpointStatus.DELETING, Kind.DELETE_ENDPOINT))
 # An account deletion whose job died (or was lost) is taken up again: deleting is never an end state.
 STUCK_ACCOUNTS = """
 SELECT t.id FROM tenants t
-WHERE t.status = 'deleting' AND coalesce(t.deleted_at, t.created_at) < $1
-  AND NOT EXISTS (SELECT FROM jobs j WHERE j.kind = 'delete_account' AND j.tenant_id = t.id
-                  AND j.status IN ('queued', 'running'))
+WHERE t.status = $2 AND coalesce(t.deleted_at, t.created_at) < $1
+  AND NOT EXISTS (SELECT FROM jobs j WHERE j.kind = $3 AND j.tenant_id = t.id
+                  AND j.status = ANY($4::text[]))
 ORDER BY t.deleted_at LIMIT 100
 """
+# Every endpoint still holding (or about to hold) a database: reconcile must not call it an orphan.
+HOLDING = [EndpointStatus.PROVISIONING, EndpointStatus.READY, EndpointStatus.DELETING]
 
 
 async def reconcile(res: Resources, *, dry_run: bool = False,
@@ -58,7 +59,7 @@ async def reconcile(res: Resources, *, dry_run: bool = False,
             return ["another reconciler is running; this pass skipped"]
         try:
             databases = await res.provider.list_databases()
-            rows = await res.pool.fetch(LIVE)
+            rows = await res.pool.fetch(LIVE, HOLDING)
             live = {row["provider_ref"]: row["id"] for row in rows if row["provider_ref"]}
             # A create that has not yet recorded its ref is known by the endpoint id in the label.
             live_ids = {row["id"] for row in rows}
@@ -76,7 +77,7 @@ async def reconcile(res: Resources, *, dry_run: bool = False,
 
 async def _vanished(res: Resources, present: set[str], dry_run: bool) -> list[str]:
     said = []
-    for row in await res.pool.fetch(READY):
+    for row in await res.pool.fetch(READY, EndpointStatus.READY):
         ref, endpoint_id = row["provider_ref"], row["id"]
         # The listing may lag a create; ask for the one database before failing its endpoint.
         if ref in present or await res.provider.get_database(ref) is not None:
@@ -90,7 +91,7 @@ async def _vanished(res: Resources, present: set[str], dry_run: bool) -> list[st
 
 async def _fail_vanished(res: Resources, endpoint_id: UUID, ref: str) -> bool:
     async with res.pool.acquire() as conn, conn.transaction():
-        tenant_id = await conn.fetchval(FAIL_VANISHED, endpoint_id, VANISHED_REASON)
+        tenant_id = await endpoints.mark_failed(conn, endpoint_id, VANISHED_REASON, vanished=True)
         if tenant_id is not None:
             await audit.write(conn, tenant_id, "system", "endpoint.failed", ref, outcome="error",
                               endpoint_id=endpoint_id, detail={"reason": VANISHED_REASON})
@@ -101,7 +102,8 @@ async def _fail_vanished(res: Resources, endpoint_id: UUID, ref: str) -> bool:
 async def _stuck(res: Resources, stale_after: timedelta, dry_run: bool) -> list[str]:
     said = []
     for status, kind in STUCK_KINDS:
-        for row in await res.pool.fetch(STUCK, res.clock() - stale_after, status, kind):
+        for row in await res.pool.fetch(STUCK, res.clock() - stale_after, status, kind, WAITING,
+                                        Kind.DELETE_ACCOUNT):
             if not dry_run:
                 async with res.pool.acquire() as conn, conn.transaction():
                     await enqueue(conn, kind, {"endpoint_id": str(row["id"])}, tenant_id=row["tenant_id"])
@@ -112,7 +114,8 @@ async def _stuck(res: Resources, stale_after: timedelta, dry_run: bool) -> list[
 
 async def _stuck_accounts(res: Resources, stale_after: timedelta, dry_run: bool) -> list[str]:
     said = []
-    for row in await res.pool.fetch(STUCK_ACCOUNTS, res.clock() - stale_after):
+    for row in await res.pool.fetch(STUCK_ACCOUNTS, res.clock() - stale_after, TenantStatus.DELETING,
+                                    Kind.DELETE_ACCOUNT, WAITING):
         if not dry_run:
             async with res.pool.acquire() as conn, conn.transaction():
                 await enqueue(conn, Kind.DELETE_ACCOUNT, {"tenant_id": str(row["id"])}, tenant_id=row["id"])
@@ -121,17 +124,18 @@ async def _stuck_accounts(res: Resources, stale_after: timedelta, dry_run: bool)
     return said
 
 
+# $2 and $3: a tenant's and an endpoint's deleting; $4 and $5 the two deletion kinds; $6 a job on the way.
 STUCK_DELETIONS = """
 SELECT 'account ' || t.id AS what FROM tenants t
-WHERE t.status = 'deleting' AND coalesce(t.deleted_at, t.created_at) < $1
-  AND NOT EXISTS (SELECT FROM jobs j WHERE j.kind = 'delete_account' AND j.tenant_id = t.id
-                  AND j.status IN ('queued', 'running'))
+WHERE t.status = $2 AND coalesce(t.deleted_at, t.created_at) < $1
+  AND NOT EXISTS (SELECT FROM jobs j WHERE j.kind = $5 AND j.tenant_id = t.id
+                  AND j.status = ANY($6::text[]))
 UNION ALL
 SELECT 'endpoint ' || e.id FROM endpoints e
-WHERE e.status = 'deleting' AND e.updated_at < $1
-  AND NOT EXISTS (SELECT FROM jobs j WHERE j.status IN ('queued', 'running')
-                  AND ((j.kind = 'delete_endpoint' AND j.payload->>'endpoint_id' = e.id::text)
-                       OR (j.kind = 'delete_account' AND j.tenant_id = e.tenant_id)))
+WHERE e.status = $3 AND e.updated_at < $1
+  AND NOT EXISTS (SELECT FROM jobs j WHERE j.status = ANY($6::text[])
+                  AND ((j.kind = $4 AND j.payload->>'endpoint_id' = e.id::text)
+                       OR (j.kind = $5 AND j.tenant_id = e.tenant_id)))
 ORDER BY 1 LIMIT 20
 """
 
@@ -139,7 +143,9 @@ ORDER BY 1 LIMIT 20
 async def stuck_deletions(pool: asyncpg.Pool, now: datetime,
                           stale_after: timedelta = STALE_AFTER) -> list[str]:
     """Deletions with no job on the way (the next reconcile pass takes them up), for ``berth status``."""
-    return [row["what"] for row in await pool.fetch(STUCK_DELETIONS, now - stale_after)]
+    rows = await pool.fetch(STUCK_DELETIONS, now - stale_after, TenantStatus.DELETING,
+                            EndpointStatus.DELETING, Kind.DELETE_ENDPOINT, Kind.DELETE_ACCOUNT, WAITING)
+    return [row["what"] for row in rows]
 
 
 async def run(res: Resources, job: Job, progress: Progress) -> list[str]:

@@ -7,6 +7,7 @@ from fastapi import APIRouter, status
 from control_plane.api.deps import Ctx, Who
 from control_plane.api.openapi import AUTH, BODY, responses
 from control_plane.api.schemas import AccountDeleted, AccountDeleteIn
+from control_plane.catalog.tenants import TenantStatus
 from control_plane.services import accounts
 
 router = APIRouter(tags=["account"])
@@ -19,4 +20,4 @@ router = APIRouter(tags=["account"])
 async def delete_account(ctx: Ctx, caller: Who, body: AccountDeleteIn | None = None) -> dict[str, object]:
     # No Location: every credential of the tenant is revoked in this call, so nothing could follow it.
     await accounts.authorize_deletion(ctx, caller, password=body.password if body else None)
-    return {"status": "deleting", "job_id": await accounts.delete_account(ctx, caller)}
+    return {"status": TenantStatus.DELETING, "job_id": await accounts.delete_account(ctx, caller)}

@@ -13,6 +13,7 @@ from control_plane.api.deps import Ctx, Who
 from control_plane.api.fields import EMAIL_PATTERN, EndpointRef, Safe, text
 from control_plane.api.openapi import AUTH, BODY, QUERY, responses
 from control_plane.api.schemas import Body, TokenCreated, TokenIn
+from control_plane.catalog.tenancy import ShareStatus
 from control_plane.services import sharing
 from control_plane.services.endpoint_tokens import IssuedToken
 
@@ -40,7 +41,7 @@ class ShareOut(BaseModel):
     endpoint_id: UUID
     endpoint_name: str
     access: Access
-    status: Literal["offered", "accepted", "declined", "revoked"]
+    status: ShareStatus
     offered_by: str
     offered_at: datetime
     decided_at: datetime | None

@@ -8,7 +8,7 @@ side only. Every use of the support path is audited in the tenant's log.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from control_plane.api.deps import Ctx, Who, request_id
 from control_plane.api.openapi import AUTH, BODY, QUERY, responses
 from control_plane.api.schemas import AuditPage, Body, EndpointOut
+from control_plane.catalog.tenancy import SupportStatus
 from control_plane.services import audit, endpoints, support
 from control_plane.services.context import Caller, Context
 
@@ -31,7 +32,7 @@ class SupportRequestOut(BaseModel):
     id: UUID
     operator: str
     reason: str
-    status: Literal["requested", "approved", "refused", "revoked"]
+    status: SupportStatus
     requested_at: datetime
     decided_by: str | None
     decided_at: datetime | None

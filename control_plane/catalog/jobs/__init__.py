@@ -17,7 +17,7 @@ Kinds and payloads:
     import           {"import_id": str}
 """
 
-from control_plane.catalog.jobs.kinds import Job, Kind, Status
+from control_plane.catalog.jobs.kinds import FINISHED, WAITING, Job, Kind, Status
 from control_plane.catalog.jobs.outbox import enqueue
 
-__all__ = ["Job", "Kind", "Status", "enqueue"]
+__all__ = ["FINISHED", "WAITING", "Job", "Kind", "Status", "enqueue"]

@@ -30,6 +30,12 @@ class Status(StrEnum):
     DEAD = "dead"
 
 
+# A job on the way: waiting for its time or a worker, or being worked on (perhaps by a worker now dead).
+WAITING = (Status.QUEUED, Status.RUNNING)
+# A job that will not run again unless an operator retries it.
+FINISHED = (Status.DONE, Status.DEAD)
+
+
 # Every column, in the order of Job's fields: what each statement returning a job selects.
 COLUMNS = """id, tenant_id, kind, payload, status, attempts, max_attempts, run_at, locked_by, locked_until,
   last_error, result, created_at, updated_at"""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -30,6 +31,26 @@ SELECT count(*) FILTER (WHERE status = 'queued') AS queued,
        coalesce(extract(epoch FROM now() - min(run_at)
                 FILTER (WHERE status = 'queued' AND run_at <= now())), 0) AS oldest_due_seconds
 FROM jobs
+"""
+# Per kind, for the worker's gauges: jobs on the way, how long the oldest due one has waited, dead ones.
+DEPTH_BY_KIND = """
+SELECT kind,
+       count(*) FILTER (WHERE status IN ('queued', 'running')) AS waiting,
+       coalesce(extract(epoch FROM now() - min(run_at) FILTER (WHERE status = 'queued' AND run_at <= now())),
+                0) AS oldest,
+       count(*) FILTER (WHERE status = 'dead') AS dead
+FROM jobs WHERE status <> 'done' GROUP BY kind
+"""
+# Finished jobs older than their keep ($2: any kind, $3: the periodic kinds $1, $4: dead periodic ones).
+# Dead jobs of other kinds stay until an operator retries them: they say what is still wrong.
+PRUNE = """
+DELETE FROM jobs WHERE id IN (
+  SELECT id FROM jobs
+  WHERE (status = 'done' AND updated_at < $2)
+     OR (kind = ANY($1::text[]) AND status = 'done' AND updated_at < $3)
+     OR (kind = ANY($1::text[]) AND status = 'dead' AND updated_at < $4)
+  LIMIT $5
+)
 """
 MAX_LIST = 500
 
@@ -70,6 +91,19 @@ async def depth(pool: asyncpg.Pool) -> QueueDepth:
     row = await pool.fetchrow(DEPTH)
     return QueueDepth(row["queued"], row["due"], row["running"], row["dead"],
                       float(row["oldest_due_seconds"]))
+
+
+async def depth_by_kind(conn: asyncpg.Connection | asyncpg.Pool) -> list[asyncpg.Record]:
+    """Rows of (kind, waiting, oldest, dead) for every kind with an unfinished job."""
+    return list(await conn.fetch(DEPTH_BY_KIND))
+
+
+async def prune(pool: asyncpg.Pool, periodic: list[str], *, done_before: datetime,
+                periodic_done_before: datetime, periodic_dead_before: datetime, batch: int) -> int:
+    """Delete at most ``batch`` finished jobs past their keep; how many went."""
+    status = await pool.execute(PRUNE, periodic, done_before, periodic_done_before, periodic_dead_before,
+                                batch)
+    return int(status.split()[-1])
 
 
 async def request(pool: asyncpg.Pool, kind: Kind, payload: dict[str, Any] | None = None) -> int:

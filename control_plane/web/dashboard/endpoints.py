@@ -9,6 +9,8 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import UploadFile
 from starlette.responses import JSONResponse, Response
 
+from control_plane.catalog.endpoints import ENDING
+from control_plane.catalog.tenancy import OPEN_SHARES
 from control_plane.errors import InvalidInput
 from control_plane.imports.store import Import
 from control_plane.oauth import grants
@@ -33,7 +35,7 @@ async def endpoint_view(visit: Visit, ref: str, status: int = 200, **extra: obje
     """The endpoint page; ``extra`` carries what a POST shows once (a new token, a notice)."""
     found = await endpoints.get(visit.ctx, visit.caller, ref)
     await pending.start_when_ready(visit, found)
-    live = found.status not in ("deleting", "deleted")
+    live = found.status not in ENDING
     history = await imports.list_imports(visit.ctx, visit.caller, found.id, limit=HISTORY)
     waiting = pending.waiting(visit, found.id)
     return visit.show(
@@ -56,7 +58,7 @@ async def endpoint_list(request: Request) -> Response:
     async def run(visit: Visit) -> Response:
         found = await endpoints.list_endpoints(visit.ctx, visit.caller)
         incoming = [s for s in await sharing.list_shares(visit.ctx, visit.caller)
-                    if s.direction == "incoming" and s.status in ("offered", "accepted")]
+                    if s.direction == "incoming" and s.status in OPEN_SHARES]
         return visit.show("app/endpoints.html", endpoints=found, quotas={e.id: quota(e.plan) for e in found},
                           month=date.today().strftime("%B %Y"), shared=incoming)
     return await guarded(request, run)

@@ -20,6 +20,7 @@ from uuid import UUID
 from fastapi import Request
 from starlette.datastructures import UploadFile
 
+from control_plane.catalog.endpoints import EndpointStatus
 from control_plane.imports import spool
 from control_plane.imports.limits import max_import_bytes
 from control_plane.services import imports
@@ -79,7 +80,7 @@ def _claim(folder: Path) -> Path | None:
 
 
 async def start_when_ready(visit: Visit, endpoint: Endpoint) -> None:
-    if endpoint.status != "ready" or waiting(visit, endpoint.id) is None:
+    if endpoint.status != EndpointStatus.READY or waiting(visit, endpoint.id) is None:
         return
     claimed = await asyncio.to_thread(_claim, _folder(visit, endpoint.id))
     if claimed is None:
