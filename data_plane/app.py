@@ -1,4 +1,4 @@
-"""The gateway's raw ASGI app, read top to bottom in the order a call meets it, and the resources it opens.
+"""The gateway's raw ASGI app, read top to bottom in the order a call meets it; lifespan.py opens its parts.
 
 ``POST /e/{slug}/mcp``: Origin -> Bearer token (auth.py) -> body -> JSON-RPC
 (jsonrpc.py) -> era checks -> method (mcp.py); ``tools/call`` goes on to the
@@ -18,39 +18,24 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 import asyncpg
-import httpx
-import redis.asyncio as aioredis
 from starlette.types import Receive, Scope, Send
 
-from control_plane.catalog import redis_connect
-from control_plane.catalog.db import create_pool
 from control_plane.errors import BerthError, Forbidden, NotFound, Unauthorized
-from control_plane.imports.spool import spool_dir
-from control_plane.observability.metrics import Metrics
-from control_plane.sealing import Sealer
 from control_plane.settings import Settings
-from data_plane import catalog, discovery, heartbeat, jsonrpc, watch, wire
-from data_plane import metrics as gateway_metrics
-from data_plane.audit import AuditBuffer
-from data_plane.auth import Authenticator, Grant, bearer, public_grant
-from data_plane.calls import Calls, Toolbox
-from data_plane.documents import Documents
-from data_plane.imports.fetch import UrlFetcher
-from data_plane.imports.tools import ImportTools
-from data_plane.invalidation import Subscriber
+from data_plane import catalog, discovery, jsonrpc, watch, wire
+from data_plane.auth import Grant, bearer, public_grant
 from data_plane.listen import listen
 from data_plane.mcp import Methods
-from data_plane.pools import PoolLimits, Pools, connector
-from data_plane.ratelimit import FailoverLimiter, LimitExceeded, MemoryLimiter, RedisLimiter
+from data_plane.ratelimit import LimitExceeded
 from data_plane.resources import Resources
 from data_plane.support import CHALLENGE as SUPPORT_CHALLENGE
-from data_plane.support import SupportAuth
-from data_plane.tools import QueryLimits, session_settings
-from data_plane.tools.generated.cache import SchemaCatalogs
+
+if TYPE_CHECKING:
+    from data_plane.lifespan import GatewayResources
 
 log = logging.getLogger(__name__)
 FindPublic = Callable[[str], Awaitable[asyncpg.Record | None]]
@@ -66,27 +51,27 @@ LISTEN_KEEPALIVE = 15.0
 
 
 class Gateway:
-    def __init__(self, settings: Settings, auth: Authenticator, calls: Calls, *,
-                 subscriber: Subscriber | None = None, keepalive: float = LISTEN_KEEPALIVE,
-                 find_public: FindPublic | None = None, support: SupportAuth | None = None) -> None:
-        self.auth = auth
-        self.support = support
-        self.find_public = find_public
-        self.calls = calls
-        self.documents = Documents(calls, settings.gateway_base_url, max_entries=settings.max_pools)
-        self.methods = Methods(calls, Resources(self.documents))
-        self.subscriber = subscriber
+    """Routes a request to its handler; everything it uses was opened beforehand (``lifespan.opened``)."""
+
+    def __init__(self, resources: GatewayResources, settings: Settings, *,
+                 keepalive: float = LISTEN_KEEPALIVE) -> None:
+        self.resources = resources
+        self.methods = Methods(resources.calls, Resources(resources.documents))
         self.origins = frozenset(settings.allowed_origins)
         self.max_body = settings.max_body_bytes
         self.base_url = settings.gateway_base_url
         self.issuer = settings.issuer
         self.keepalive = keepalive
-        self.stopping = asyncio.Event()
 
     @property
     def degraded(self) -> bool:
         """Serving on the per-process limiter because Redis is unreachable."""
-        return isinstance(self.calls.limiter, FailoverLimiter) and self.calls.limiter.degraded
+        return self.resources.degraded
+
+    @property
+    def stopping(self) -> asyncio.Event:
+        """Set when the server stops: open ``subscriptions/listen`` streams end."""
+        return self.resources.stopping
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -117,11 +102,11 @@ class Gateway:
     async def support_mcp(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The support path: only a ``bsup_`` credential, checked against the catalog on every request."""
         slug, _, rest = scope["path"].removeprefix(SUPPORT_ROOT).partition("/")
-        if self.support is None or not slug or rest != "mcp":
+        if not slug or rest != "mcp":
             await wire.render_error(send, NotFound("no such path", code="not_found"))
             return
         try:
-            await self.mcp(scope, receive, send, slug, self.support.check, SUPPORT_CHALLENGE)
+            await self.mcp(scope, receive, send, slug, self.resources.support.check, SUPPORT_CHALLENGE)
         except Exception:
             log.exception("gateway support request failed")
             with contextlib.suppress(Exception):
@@ -137,7 +122,8 @@ class Gateway:
         try:
             if origin is not None and origin.decode("latin-1") not in self.origins:
                 raise Forbidden("this Origin may not call the endpoint", code="origin_not_allowed")
-            grant = await (check or self.auth.check)(bearer(wire.header(headers, b"authorization")), slug)
+            credential = bearer(wire.header(headers, b"authorization"))
+            grant = await (check or self.resources.auth.check)(credential, slug)
             body = await wire.read_body(receive, self.max_body)
         except Unauthorized as exc:
             challenge = challenge or discovery.challenge(self.base_url, slug)
@@ -171,8 +157,8 @@ class Gateway:
         try:
             grant = await self.public_grant(slug) if authorization is None else None
             if grant is None:
-                grant = await self.auth.check(bearer(authorization), slug)
-            rendered = await self.documents.get(grant)
+                grant = await self.resources.auth.check(bearer(authorization), slug)
+            rendered = await self.resources.documents.get(grant)
         except BerthError as exc:
             await wire.render_error(send, exc, challenge=discovery.challenge(self.base_url, slug))
             return
@@ -182,9 +168,7 @@ class Gateway:
         await wire.respond(send, 200, rendered.llms_txt, TEXT)
 
     async def public_grant(self, slug: str) -> Grant | None:
-        if self.find_public is None:
-            return None
-        row = await self.find_public(slug)
+        row = await catalog.find_public_endpoint(self.resources.catalog, slug)
         return public_grant(row, time.time()) if row is not None else None
 
     async def rpc(self, grant: Grant, body: bytes, headers: list[tuple[bytes, bytes]],
@@ -195,7 +179,7 @@ class Gateway:
         try:
             message = jsonrpc.parse(body)
             if grant.support and message.method != "tools/call":  # a tool call is audited with its tool
-                self.calls.record_use(grant, message.method)
+                self.resources.calls.record_use(grant, message.method)
             modern = jsonrpc.is_modern(routing.get("mcp-protocol-version"), message)
             if message.is_notification:
                 await self._acknowledge(routing, modern, send)
@@ -226,7 +210,7 @@ class Gateway:
         if b"text/event-stream" not in accept:
             raise wire.NotAcceptable("subscriptions/listen answers as text/event-stream")
         await listen(message, receive, send, self.stopping, self.keepalive,
-                     changes=lambda: watch.schema_changed(self.calls, grant))
+                     changes=lambda: watch.schema_changed(self.resources.calls, grant))
         return None
 
     async def _acknowledge(self, routing: dict[str, str], modern: bool, send: Send) -> None:
@@ -252,95 +236,3 @@ def _id_of(body: bytes) -> object:
         message = jsonrpc.parse(body)
         return message.id
     return None
-
-
-async def _housekeeping(audit: AuditBuffer, pools: Pools, every: float = FLUSH_EVERY) -> None:
-    """Until cancelled: flush the audit buffer, close idle pools."""
-    while True:
-        await asyncio.sleep(every)
-        try:
-            await audit.flush()
-            pools.reap()
-        except Exception:  # a bad pass is logged; the next one runs anyway
-            log.exception("gateway housekeeping failed")
-
-
-@asynccontextmanager
-async def serving(settings: Settings, *, tools: Toolbox | None = None, metrics: Metrics | None = None,
-                  clock: Callable[[], float] = time.time) -> AsyncIterator[Gateway]:
-    """Open the gateway's resources and yield its app; flush and close them on exit."""
-    if tools is None:
-        from data_plane import tools as default_tools
-
-        tools = default_tools
-    # Every secret is read before anything opens, so a missing one leaks nothing.
-    catalog_url, redis_url = settings.secret("database_url"), settings.secret("redis_url")
-    pepper = settings.secret("token_pepper").encode()
-    sealer = Sealer.from_setting(settings.secret("seal_keys"))
-    async with contextlib.AsyncExitStack() as stack:
-        pool = await create_pool(catalog_url, "berth_gateway", min_size=1, max_size=10)
-        stack.push_async_callback(pool.close)
-        redis = redis_connect.connect(redis_url, socket_connect_timeout=0.5)  # the limiter bounds each call
-        stack.push_async_callback(redis.aclose)
-        listener = redis_connect.connect(redis_url, socket_connect_timeout=0.5)
-        stack.push_async_callback(listener.aclose)
-        limits = PoolLimits(settings.pool_max_size, settings.max_pools, settings.connection_budget,
-                            settings.pool_idle_seconds, settings.statement_timeout_ms)
-        query_limits = _query_limits(settings)
-        connect = connector(lambda ro: session_settings(query_limits, read_only=ro), limits.idle_seconds)
-        pools = Pools(sealer, limits, connect=connect)
-        stack.push_async_callback(pools.aclose)
-        http = httpx.AsyncClient(headers={"User-Agent": "Berth import_url"})
-        stack.push_async_callback(http.aclose)
-        fetcher = UrlFetcher(http, allow_private=settings.import_urls_allow_private)
-        imports = ImportTools(pool, spool_dir(settings.data_dir), fetcher)
-        gateway, subscriber = _assemble(settings, tools, pool, redis, listener, pools, pepper, imports, clock)
-        if metrics is not None:
-            _observe(gateway, metrics, stack)
-        stack.push_async_callback(gateway.calls.audit.flush)
-        tasks = [asyncio.create_task(subscriber.run()),
-                 asyncio.create_task(_housekeeping(gateway.calls.audit, pools)),
-                 asyncio.create_task(heartbeat.report(
-                     redis, lambda: {"pools": len(pools), "degraded": gateway.degraded}))]
-        stack.push_async_callback(_stop, gateway, tasks)
-        yield gateway
-
-
-def _assemble(settings: Settings, tools: Toolbox, pool: asyncpg.Pool, redis: aioredis.Redis,
-              listener: aioredis.Redis, pools: Pools, pepper: bytes,
-              imports: ImportTools | None = None,
-              clock: Callable[[], float] = time.time) -> tuple[Gateway, Subscriber]:
-    auth = Authenticator.on_pool(pool, pepper, ttl=settings.token_cache_ttl_seconds, clock=time.time)
-    seeded = RedisLimiter(redis, lambda endpoint, month: catalog.month_calls(pool, endpoint, month))
-    limiter = FailoverLimiter(seeded, MemoryLimiter())
-    audit = AuditBuffer(lambda rows: catalog.insert_audit(pool, rows),
-                        lambda stamps: catalog.stamp_last_used(pool, stamps))
-    limits = _query_limits(settings)
-    schemas = SchemaCatalogs(tools.tool_definitions, max_entries=settings.max_pools)
-    subscriber = Subscriber(listener, auth, pools, schemas)
-    calls = Calls(tools, limiter, pools, audit, limits, schemas=schemas, imports=imports)
-    support = SupportAuth(lambda digest, slug: catalog.find_support(pool, digest, slug), pepper, clock=clock)
-    gateway = Gateway(settings, auth, calls, subscriber=subscriber, support=support,
-                      find_public=lambda slug: catalog.find_public_endpoint(pool, slug))
-    return gateway, subscriber
-
-
-def _observe(gateway: Gateway, metrics: Metrics, stack: contextlib.AsyncExitStack) -> None:
-    calls = gateway.calls
-    calls.metrics = metrics
-    watched = metrics.watch(gateway_metrics.reader(gateway.auth, calls.pools, calls.audit,
-                                                   lambda: gateway.degraded))
-    stack.callback(metrics.forget, watched)
-
-
-def _query_limits(settings: Settings) -> QueryLimits:
-    # preset_session: every endpoint pool is opened with the tools' session settings (see pools.connector)
-    return QueryLimits(settings.statement_timeout_ms, max_result_bytes=settings.max_result_bytes,
-                       preset_session=True)
-
-
-async def _stop(gateway: Gateway, tasks: list[asyncio.Task[None]]) -> None:
-    gateway.stopping.set()
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)

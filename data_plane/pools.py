@@ -23,13 +23,17 @@ from control_plane.dsn import for_asyncpg
 from control_plane.errors import Unauthorized, Unavailable
 from control_plane.sealing import DsnPurpose, Sealer, SealError
 from data_plane.auth import Grant
+from data_plane.tools.contract import QueryLimits
+from data_plane.tools.running import session_settings
 
 Key = tuple[UUID, bool]
 Connect = Callable[[str, int, bool], Awaitable[asyncpg.Pool]]
-Session = Callable[[bool], dict[str, str]]
 MAX_REMEMBERED = 10_000
 RETRY_DELAYS = (0.05, 0.2, 0.5)
 CLOSE_TIMEOUT = 5.0
+DEFAULT_MAX_QUERIES = 50_000  # asyncpg's own default
+# A read connection is replaced after this many queries: the bound on what a skipped reset could keep.
+READ_MAX_QUERIES = 5_000
 COLD_START_ERRORS = (OSError, asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError,
                      asyncpg.ConnectionDoesNotExistError)
 
@@ -49,28 +53,43 @@ class Slot:
     last_used: float
 
 
-def connector(session: Session, idle_seconds: float) -> Connect:
+def connector(statement_timeout_ms: int, idle_seconds: float) -> Connect:
     """How pools are opened: with the tools' session settings as startup parameters.
 
-    Startup parameters survive the pool's RESET ALL, so every session stays under
-    the statement timeout and read pools stay read-only; a read is then one ``fetch``.
+    Startup parameters survive a reset, so every session stays under the
+    statement timeout and read pools stay read-only; a read is then one ``fetch``
+    (``QueryLimits.preset_session``). Read pools skip asyncpg's reset query on
+    release (one round trip per call) when nothing is left to reset; see ``reset_read``.
     """
+    session = QueryLimits(statement_timeout_ms)
+
     async def connect(dsn: str, max_size: int, read_only: bool) -> asyncpg.Pool:
-        settings = {"application_name": "berth:gateway", **session(read_only)}
+        settings = {"application_name": "berth:gateway", **session_settings(session, read_only=read_only)}
         usable = for_asyncpg(dsn)  # also for strings sealed before providers cut them
-        return await asyncpg.create_pool(usable, min_size=1, max_size=max_size, server_settings=settings,
-                                         max_inactive_connection_lifetime=idle_seconds)
+        return await asyncpg.create_pool(
+            usable, min_size=1, max_size=max_size, server_settings=settings,
+            max_inactive_connection_lifetime=idle_seconds,
+            reset=reset_read if read_only else None,
+            max_queries=READ_MAX_QUERIES if read_only else DEFAULT_MAX_QUERIES)
     return connect
 
 
-def timeout_only(statement_timeout_ms: int) -> Session:
-    """Session settings without the tools' helper: the timeout, and read-only for read pools."""
-    def session(read_only: bool) -> dict[str, str]:
-        settings = {"statement_timeout": str(statement_timeout_ms)}
-        if read_only:
-            settings["default_transaction_read_only"] = "on"
-        return settings
-    return session
+async def reset_read(conn: asyncpg.Connection) -> None:
+    """Release a read connection without a round trip when it is as it was opened.
+
+    A read token runs only what the read guard allows: no SET, no LISTEN, no
+    cursor, no prepared statement, and only built-in functions that change
+    nothing (``set_config`` and the advisory locks are refused), so a read call
+    leaves nothing for asyncpg's ``RESET ALL; UNLISTEN *; CLOSE ALL;
+    pg_advisory_unlock_all()`` to undo. asyncpg rolls back a transaction left
+    open before this runs; what the guard cannot see is checked here for free:
+    read-only switched off (the server reports that setting with every change)
+    gets the full reset. The one gap, an owner's own function mislabelled
+    STABLE that changes another setting, lasts at most ``READ_MAX_QUERIES``
+    queries: the connection is then replaced.
+    """
+    if conn.get_settings().default_transaction_read_only != "on":
+        await conn.reset()
 
 
 class Pools:
@@ -78,7 +97,7 @@ class Pools:
                  clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time) -> None:
         self._sealer = sealer
         self._limits = limits
-        self._connect = connect or connector(timeout_only(limits.statement_timeout_ms), limits.idle_seconds)
+        self._connect = connect or connector(limits.statement_timeout_ms, limits.idle_seconds)
         self._clock = clock
         self._wall = wall
         self._invalidated: dict[UUID, float] = {}

@@ -27,7 +27,8 @@ from control_plane.sealing import Sealed, Sealer
 from control_plane.services.lifecycle import provision_endpoint
 from control_plane.settings import Settings
 from control_plane.tokens import ENDPOINT_PREFIX, digest, generate
-from data_plane.app import Gateway, serving
+from data_plane.app import Gateway
+from data_plane.lifespan import serving
 
 ENDPOINT = """
 WITH t AS (INSERT INTO tenants (id, name) VALUES ($2, 'acme'))
@@ -114,8 +115,7 @@ def issue_token(catalog: asyncpg.Connection, settings: Settings) -> IssueToken:
 async def gateway(gateway_settings: Settings, make_endpoint: MakeEndpoint) -> AsyncIterator[Gateway]:
     """A serving gateway, closed before the endpoints' databases are dropped."""
     async with serving(gateway_settings) as app:
-        assert app.subscriber is not None
-        await app.subscriber.ready.wait()
+        await app.resources.subscriber.ready.wait()
         yield app
 
 

@@ -29,7 +29,7 @@ async def test_calls_are_audited_by_digest_never_by_text(
     for tool, arguments in (("query", secret_sql), ("query", {"sql": "SELEC oops"}),
                             ("execute", {"sql": "DELETE FROM items"})):
         await http.post(endpoint.path, json=rpc.call(tool, arguments), headers=bearer(reader))
-    await gateway.calls.audit.flush()  # the timer may have written some already
+    await gateway.resources.audit.flush()  # the timer may have written some already
     rows = await catalog.fetch("SELECT * FROM audit_log WHERE endpoint_id = $1 AND action = 'tool.call' "
                                "ORDER BY id", endpoint.id)
     outcomes = [(r["tool"], r["outcome"]) for r in rows]

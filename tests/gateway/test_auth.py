@@ -58,12 +58,12 @@ async def test_a_bad_checksum_is_refused_without_a_catalog_query(
     endpoint = await make_endpoint()
     token = await issue_token(endpoint)
     typo = token[:-1] + ("A" if token[-1] != "A" else "B")
-    before = gateway.auth.lookups
+    before = gateway.resources.auth.lookups
     for bad in (typo, "smcp_" + "x" * 49, "not-a-token"):
         assert_refused(await http.post(endpoint.path, json=rpc.call(), headers=bearer(bad)))
-    assert gateway.auth.lookups == before
+    assert gateway.resources.auth.lookups == before
     assert (await http.post(endpoint.path, json=rpc.call(), headers=bearer(token))).status_code == 200
-    assert gateway.auth.lookups == before + 1
+    assert gateway.resources.auth.lookups == before + 1
 
 
 async def test_a_revoked_token_is_refused_within_a_second(

@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from control_plane.settings import Settings
-from data_plane.app import Gateway, serving
+from data_plane.app import Gateway
+from data_plane.lifespan import serving
 from tests.gateway import rpc
 from tests.gateway.conftest import Endpoint, IssueToken, MakeEndpoint, bearer, sdk_client
 from tests.tools.outputs import assert_fits, check_definition
@@ -110,7 +111,7 @@ async def test_write_tools_need_the_setting_and_a_write_token(
     writer, reader = await issue_token(endpoint, write=True), await issue_token(endpoint)
     assert "insert_items" not in await _tool_names(http, endpoint, writer)
     await catalog.execute("UPDATE endpoints SET allow_writes = true WHERE id = $1", endpoint.id)
-    gateway.auth.forget_endpoint(endpoint.id)
+    gateway.resources.auth.forget_endpoint(endpoint.id)
     writes = {"insert_items", "update_items_by_id", "delete_items_by_id"}
     assert writes <= await _tool_names(http, endpoint, writer)
     assert "insert_items" not in await _tool_names(http, endpoint, reader)

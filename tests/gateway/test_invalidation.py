@@ -12,8 +12,9 @@ import redis.asyncio as aioredis
 
 from control_plane.catalog.invalidation import endpoint_message, publish, token_message
 from control_plane.settings import Settings
-from data_plane.app import Gateway, serving
+from data_plane.app import Gateway
 from data_plane.invalidation import apply
+from data_plane.lifespan import serving
 from tests.gateway import rpc
 from tests.gateway.conftest import IssueToken, MakeEndpoint, bearer
 
@@ -35,24 +36,24 @@ async def test_a_deleting_endpoint_is_closed_on_every_replica(
     endpoint = await make_endpoint()
     token = await issue_token(endpoint)
     async with serving(gateway_settings) as replica:
-        assert replica.subscriber is not None
-        await replica.subscriber.ready.wait()
+        await replica.resources.subscriber.ready.wait()
         transport = httpx.ASGITransport(app=replica)
         async with httpx.AsyncClient(transport=transport, base_url="http://gw") as other:
             for client in (http, other):
                 served = await client.post(endpoint.path, json=rpc.call(), headers=bearer(token))
                 assert served.status_code == 200
-            assert len(gateway.calls.pools) == 1 and len(replica.calls.pools) == 1
+            assert len(gateway.resources.pools) == 1 and len(replica.resources.pools) == 1
             await catalog.execute("UPDATE endpoints SET status = 'deleting' WHERE id = $1", endpoint.id)
             await publish(redis_client, endpoint_message(endpoint.id))
             for client in (http, other):
                 assert await wait_for_status(client, endpoint.path, token, 401) == 401
-            assert len(gateway.calls.pools) == 0 and len(replica.calls.pools) == 0
+            assert len(gateway.resources.pools) == 0 and len(replica.resources.pools) == 0
 
 
 async def test_malformed_messages_are_ignored(gateway: Gateway) -> None:
-    assert "ignored" in apply("token:zz", gateway.auth, gateway.calls.pools)
-    assert "ignored" in apply("endpoint:not-a-uuid", gateway.auth, gateway.calls.pools)
-    assert "ignored" in apply("something-else", gateway.auth, gateway.calls.pools)
-    assert "dropped 0" in apply(token_message(b"\x00" * 32), gateway.auth, gateway.calls.pools)
-    assert "closed 0" in apply(endpoint_message(uuid.uuid4()), gateway.auth, gateway.calls.pools)
+    auth, pools = gateway.resources.auth, gateway.resources.pools
+    assert "ignored" in apply("token:zz", auth, pools)
+    assert "ignored" in apply("endpoint:not-a-uuid", auth, pools)
+    assert "ignored" in apply("something-else", auth, pools)
+    assert "dropped 0" in apply(token_message(b"\x00" * 32), auth, pools)
+    assert "closed 0" in apply(endpoint_message(uuid.uuid4()), auth, pools)

@@ -13,7 +13,8 @@ from pydantic import SecretStr
 from cli.embedded import embedded_redis
 from control_plane.dsn import database_name
 from control_plane.settings import Settings
-from data_plane.app import Gateway, serving
+from data_plane.app import Gateway
+from data_plane.lifespan import serving
 from tests.gateway import rpc
 from tests.gateway.conftest import IssueToken, MakeEndpoint, bearer
 
@@ -68,12 +69,12 @@ async def test_catalog_down_serves_cached_tokens_and_refuses_the_rest_with_503(
         assert served.status_code == 200 and served.json()["result"]["isError"] is False
         refused = await http.post(endpoint.path, json=rpc.call(), headers=bearer(uncached))
         assert refused.status_code == 503 and refused.json()["error"]["code"] == "unavailable"
-        assert "unreachable" in await gateway.calls.audit.flush()
-        assert len(gateway.calls.audit) >= 1  # kept for when the catalog is back
+        assert "unreachable" in await gateway.resources.audit.flush()
+        assert len(gateway.resources.audit) >= 1  # kept for when the catalog is back
     finally:
         await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
         await admin.close()
-    await gateway.calls.audit.flush()
+    await gateway.resources.audit.flush()
     audited = await catalog.fetchval(
         "SELECT count(*) FROM audit_log WHERE endpoint_id = $1 AND action = 'tool.call'", endpoint.id)
     assert audited == 2

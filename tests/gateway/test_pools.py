@@ -15,7 +15,7 @@ import pytest
 from control_plane.errors import Unauthorized, Unavailable
 from control_plane.sealing import Sealer
 from data_plane.auth import Grant
-from data_plane.pools import PoolLimits, Pools, connector, timeout_only
+from data_plane.pools import PoolLimits, Pools, connector
 
 
 class Counting:
@@ -23,7 +23,7 @@ class Counting:
 
     def __init__(self) -> None:
         self.opened = 0
-        self._connect = connector(timeout_only(1000), 60.0)
+        self._connect = connector(1000, 60.0)
 
     async def __call__(self, dsn: str, max_size: int, read_only: bool) -> asyncpg.Pool:
         self.opened += 1
@@ -112,3 +112,36 @@ async def test_an_unreachable_database_is_unavailable_after_brief_retries(
     with pytest.raises(Unavailable):
         await pools.get(grant(sealer, "postgresql://nobody@127.0.0.1:1/none"))
     assert connect.opened == 4
+
+
+async def test_a_read_pool_skips_the_reset_only_when_nothing_is_left_to_reset(server_url: str) -> None:
+    """Released as opened: no reset query (a session-level mark survives). Read-only switched off: the
+    full reset runs (the mark is gone, read-only is back on). A transaction left open is rolled back."""
+    pool = await connector(1000, 60.0)(server_url, 1, True)
+    try:
+        async with pool.acquire() as conn:
+            await conn.execute("SELECT set_config('berth.mark', 'kept', false)")
+        async with pool.acquire() as conn:
+            assert await conn.fetchval("SELECT current_setting('berth.mark', true)") == "kept"
+            await conn.execute("SET default_transaction_read_only = off")
+        async with pool.acquire() as conn:
+            assert conn.get_settings().default_transaction_read_only == "on"
+            assert await conn.fetchval("SELECT current_setting('berth.mark', true)") in ("", None)
+            await conn.execute("BEGIN")
+            await conn.execute("SELECT set_config('berth.mark', 'again', false)")
+        async with pool.acquire() as conn:
+            assert not conn.is_in_transaction()
+            assert await conn.fetchval("SELECT current_setting('berth.mark', true)") in ("", None)
+    finally:
+        await pool.close()
+
+
+async def test_a_write_pool_always_resets(server_url: str) -> None:
+    pool = await connector(1000, 60.0)(server_url, 1, False)
+    try:
+        async with pool.acquire() as conn:
+            await conn.execute("SELECT set_config('berth.mark', 'kept', false)")
+        async with pool.acquire() as conn:
+            assert await conn.fetchval("SELECT current_setting('berth.mark', true)") in ("", None)
+    finally:
+        await pool.close()

@@ -12,7 +12,8 @@ import orjson
 import pytest
 
 from control_plane.settings import Settings
-from data_plane.app import Gateway, serving
+from data_plane.app import Gateway
+from data_plane.lifespan import serving
 from data_plane.tools import QueryLimits, ToolOutcome
 from tests.gateway import rpc
 from tests.gateway.conftest import ORIGIN, Endpoint, IssueToken, MakeEndpoint, bearer

@@ -35,7 +35,8 @@ from control_plane.services.context import Context
 from control_plane.settings import Settings
 from control_plane.tokens import digest
 from data_plane import heartbeat
-from data_plane.app import Gateway, serving
+from data_plane.app import Gateway
+from data_plane.lifespan import serving
 from data_plane.ratelimit import FailoverLimiter, MemoryLimiter, RedisLimiter, month_start
 from jobs.handlers.usage import read_counters
 from tests.gateway import rpc
@@ -79,8 +80,7 @@ def nodes(client: aioredis.Redis) -> list[aioredis.Redis]:
 @asynccontextmanager
 async def replica(settings: Settings) -> AsyncIterator[tuple[Gateway, httpx.AsyncClient]]:
     async with serving(settings) as app:
-        assert app.subscriber is not None
-        await asyncio.wait_for(app.subscriber.ready.wait(), 5)
+        await asyncio.wait_for(app.resources.subscriber.ready.wait(), 5)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as http:
             yield app, http
 
@@ -108,7 +108,7 @@ async def test_two_gateways_share_limits_hear_revocations_and_report(
         assert int(await cluster.get(key) or 0) == answers.count(200)
         assert heartbeat.process_key().removeprefix(heartbeat.KEY_PREFIX) in await heartbeat.read_all(cluster)
 
-        listeners = [app.subscriber for app in (one, two) if app.subscriber is not None]
+        listeners = [app.resources.subscriber for app in (one, two)]
         for node in nodes(cluster):  # the cluster bus relays a PUBLISH on any node to every subscriber
             before = [s.applied for s in listeners]
             await node.publish(CHANNEL, endpoint_message(uuid.uuid4()))

@@ -79,7 +79,7 @@ async def test_documents_cost_no_query_and_no_call_but_follow_the_schema(
 ) -> None:
     endpoint = await make_endpoint()  # free plan: 10 calls a second would be the limit if documents counted
     token, writer = await issue_token(endpoint), await issue_token(endpoint, write=True)
-    schemas, documents = gateway.calls.schemas, gateway.documents
+    schemas, documents = gateway.resources.schemas, gateway.resources.documents
     assert schemas is not None
     await http.get(f"/e/{endpoint.slug}/llms.txt", headers=bearer(token))
     builds, checks, renders = schemas.builds, schemas.checks, documents.renders

@@ -14,7 +14,8 @@ import httpx
 
 from control_plane import tokens
 from control_plane.settings import Settings
-from data_plane.app import Gateway, serving
+from data_plane.app import Gateway
+from data_plane.lifespan import serving
 from tests.gateway.conftest import Endpoint, IssueToken, MakeEndpoint, bearer
 from tests.gateway.rpc import LIST, call
 
@@ -83,7 +84,7 @@ async def test_approved_credential_reads_and_every_use_is_audited(
     names = {t["name"] for t in listed.json()["result"]["tools"]}
     assert "list_items" in names and "execute" not in names
     assert not any(n.startswith("insert_") for n in names)
-    await gateway.calls.audit.flush()
+    await gateway.resources.audit.flush()
     rows = await catalog.fetch(
         "SELECT actor, action, tool, tenant_id, endpoint_id FROM audit_log WHERE action = 'support.use' "
         "ORDER BY id")

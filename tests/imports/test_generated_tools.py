@@ -8,7 +8,8 @@ import uuid
 from typing import Any
 
 from control_plane.settings import Settings
-from data_plane.app import Gateway, serving
+from data_plane.app import Gateway
+from data_plane.lifespan import serving
 from tests.gateway.conftest import Endpoint, sdk_client
 from tests.imports.conftest import Berth
 
@@ -62,8 +63,7 @@ async def test_every_generated_kind_on_imported_penguins(
     assert done["state"] == "done", done
     endpoint, token = await _endpoint(berth), await _token(berth)
     async with serving(settings) as gateway:
-        assert gateway.subscriber is not None
-        await gateway.subscriber.ready.wait()
+        await gateway.resources.subscriber.ready.wait()
         async with sdk_client(gateway, endpoint, token, "auto") as client:
             llms = (await client.read_resource(f"berth://{endpoint.slug}/llms.txt")).contents[0]
             assert "### public.penguins (table, ~344 rows; key: none)" in getattr(llms, "text", "")

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from control_plane.settings import Settings
-from data_plane.app import serving
+from data_plane.lifespan import serving
 from tests.imports.conftest import Berth, until
 
 PORTS = b"code,name,depth\nNLRTM,Rotterdam,24.0\nSGSIN,Singapore,16\n"

@@ -27,7 +27,7 @@ import pytest
 from cli.server import RootApp
 from control_plane.api.app import serving as control_serving
 from control_plane.settings import Settings
-from data_plane.app import serving as gateway_serving
+from data_plane.lifespan import serving as gateway_serving
 
 BASE = "https://berth.test"
 PASSWORD = "correct horse battery"  # noqa: S105 - a test account's password

@@ -14,7 +14,7 @@ from control_plane.api.app import serving as control_serving
 from control_plane.mail import catcher
 from control_plane.mail.sender import Mail, SmtpMailer
 from control_plane.settings import Settings
-from data_plane.app import serving as gateway_serving
+from data_plane.lifespan import serving as gateway_serving
 from tests.oauth.conftest import BASE, Account, Clock, csrf_of, query_of
 
 LINK = re.compile(r"https://berth\.test/login/magic\?\S+")

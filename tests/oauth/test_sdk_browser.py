@@ -40,7 +40,7 @@ from control_plane.providers.local import LocalProvider
 from control_plane.sealing import Sealed, Sealer
 from control_plane.services.lifecycle import provision_endpoint
 from control_plane.settings import Settings
-from data_plane.app import serving as gateway_serving
+from data_plane.lifespan import serving as gateway_serving
 from tests.oauth import live
 from tests.oauth.conftest import PASSWORD
 

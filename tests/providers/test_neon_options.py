@@ -15,7 +15,7 @@ from control_plane.dsn import for_asyncpg
 from control_plane.providers.base import DatabaseSpec
 from control_plane.providers.neon import NeonProvider, from_settings, project_name
 from control_plane.settings import Settings
-from data_plane.pools import connector, timeout_only
+from data_plane.pools import connector
 from tests.providers.conftest import API_KEY, BASE, FakeTime, RecordingReader
 
 ENDPOINT = uuid.UUID("6a1c2b3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d")
@@ -72,7 +72,7 @@ async def test_the_gateway_opens_a_pool_on_a_neon_style_string(server_url: str) 
     dsn = f"{server_url}{'&' if '?' in server_url else '?'}channel_binding=disable&connect_timeout=5"
     with pytest.raises(asyncpg.PostgresError, match="channel_binding"):
         await asyncpg.connect(dsn)
-    pool = await connector(timeout_only(1000), 60.0)(dsn, 1, True)
+    pool = await connector(1000, 60.0)(dsn, 1, True)
     try:
         assert await pool.fetchval("SELECT 1") == 1
     finally:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from control_plane.settings import Settings
-from data_plane.app import serving
+from data_plane.lifespan import serving
 from tests.gateway import rpc
 from tests.gateway.conftest import MakeEndpoint, gateway_settings, make_endpoint  # noqa: F401 - fixtures
 from tests.tenancy.conftest import Tenant, join, login, new_tenant
@@ -27,8 +27,7 @@ async def replicas(gateway_settings: Settings) -> AsyncIterator[Gateways]:  # no
     slow = gateway_settings.model_copy(update={"token_cache_ttl_seconds": 300})
     async with serving(slow) as one, serving(slow) as two:
         for app in (one, two):
-            assert app.subscriber is not None
-            await app.subscriber.ready.wait()
+            await app.resources.subscriber.ready.wait()
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=one), base_url="http://gw1") as a, \
                 httpx.AsyncClient(transport=httpx.ASGITransport(app=two), base_url="http://gw2") as b:
             yield a, b

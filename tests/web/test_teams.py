@@ -19,7 +19,7 @@ from cli.server import RootApp
 from control_plane.api.app import serving as control_serving
 from control_plane.mail import catcher
 from control_plane.settings import Settings
-from data_plane.app import serving as gateway_serving
+from data_plane.lifespan import serving as gateway_serving
 from jobs.worker import running as worker_running
 from tests.oauth import live
 from tests.web.conftest import PASSWORD, WAIT, Site, fill, shoot, sign_up, wait_for
