@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from cli import runtime
 from cli.operate import load_settings
-from data_plane.app import serving
+from data_plane.lifespan import serving
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from control_plane.api.app import serving as control_serving
 from control_plane.errors import BerthError
 from control_plane.mail import catcher
 from control_plane.observability.metrics import Metrics
-from data_plane.app import serving as gateway_serving
+from data_plane.lifespan import serving as gateway_serving
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Berth: a Postgres database per endpoint, served to AI agents over MCP.")
