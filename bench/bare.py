@@ -18,7 +18,8 @@ from typing import Any
 import asyncpg
 import orjson
 import redis.asyncio as aioredis
-import uvicorn
+
+from bench import stack
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -121,7 +122,7 @@ class Bare:
 
 def main() -> None:
     app = Bare(endpoints_from_env(), os.environ["BENCH_REDIS_URL"])
-    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
+    stack.run(app, int(sys.argv[1]))
 
 
 if __name__ == "__main__":

@@ -7,8 +7,10 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import orjson
 
@@ -31,8 +33,12 @@ class Contender:
 
     def start(self) -> None:
         # argv is built in this module from sys.executable and fixed module names
-        self.process = subprocess.Popen(  # noqa: S603
-            self.argv, env={**os.environ, **self.env}, stdin=subprocess.DEVNULL)
+        # Logs are written as in production (the gateway's JSON access line per request) to a file, not
+        # the bench's console: /tmp/berth-bench-<name>.log, kept for a contender that fails to start.
+        log = Path(tempfile.gettempdir()) / f"berth-bench-{self.name}.log"
+        with log.open("wb") as sink:
+            self.process = subprocess.Popen(  # noqa: S603
+                self.argv, env={**os.environ, **self.env}, stdin=subprocess.DEVNULL, stdout=sink, stderr=sink)
         wait_for_port(self.port, self.process)
 
     def stop(self) -> None:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import sys
 
-import uvicorn
-
+from bench import stack
 from bench.bare import Receive, Scope, Send, read_body, respond
 
 REPLY = b'{"jsonrpc":"2.0","id":1,"result":{"content":[],"isError":false}}'
@@ -23,8 +22,7 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 def main() -> None:
-    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False,
-                lifespan="off")
+    stack.run(app, int(sys.argv[1]), lifespan="off")
 
 
 if __name__ == "__main__":

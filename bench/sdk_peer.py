@@ -14,8 +14,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
-import uvicorn
 from mcp.server.mcpserver import Context, MCPServer
+
+from bench import stack
 
 POOL_SIZE = 4  # the gateway's default per-endpoint pool cap
 
@@ -44,7 +45,7 @@ def build(dsn: str) -> MCPServer[asyncpg.Pool]:
 def main() -> None:
     server = build(os.environ["BENCH_DSN"])
     app = server.streamable_http_app(json_response=True, stateless_http=True)
-    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
+    stack.run(app, int(sys.argv[1]))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import signal
 import socket
@@ -108,16 +107,24 @@ def _exit_on_term(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
+def root_app(settings: Settings, control: Part | None, gateway: Part | None, background: list[Part],
+             metrics: Metrics) -> Observed:
+    """The one ASGI app of a process: its roles under the root, observed (access log, metrics)."""
+    return Observed(RootApp(settings, control, gateway, background), metrics,
+                    expose_metrics=telemetry.metrics_public(settings))
+
+
 def serve(settings: Settings, control: Part | None, gateway: Part | None,
-          background: list[Part], metrics: Metrics | None = None) -> None:
+          background: list[Part], metrics: Metrics | None = None, *, http: str = "auto",
+          loop: str = "auto") -> None:
     # uvicorn re-raises the signal it stopped on; make SIGTERM unwind like Ctrl-C
     # so embedded servers are stopped by their context managers.
     signal.signal(signal.SIGTERM, _exit_on_term)
     metrics = metrics or Metrics()
-    app = Observed(RootApp(settings, control, gateway, background), metrics,
-                   expose_metrics=telemetry.metrics_public(settings))
+    app = root_app(settings, control, gateway, background, metrics)
+    # http/loop "auto": httptools and uvloop (uvicorn[standard]), measured in bench/STACKS.md.
     # log_config=None: uvicorn's own lines go through the process's structured logging.
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, lifespan="on",
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, lifespan="on", http=http, loop=loop,
                             log_level="warning", access_log=False, log_config=None)
     with telemetry.metrics_port(settings, metrics):
-        asyncio.run(uvicorn.Server(config).serve())
+        uvicorn.Server(config).run()
