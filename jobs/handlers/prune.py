@@ -1,4 +1,5 @@
-"""Keep the jobs table bounded: finished periodic jobs go after a day, every finished job after 30."""
+"""Keep the catalog bounded: finished periodic jobs go after a day, every finished job after 30, and
+sign-ups never confirmed once their link has expired (the password hash they hold goes with them)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,20 @@ PERIODIC_DEAD_KEEP = timedelta(days=7)
 DONE_KEEP = timedelta(days=30)
 BATCH = 10_000  # one pass deletes at most this many; the next pass goes on
 
+EXPIRED_SIGNUPS = """
+DELETE FROM pending_signups WHERE token_hash IN (
+  SELECT token_hash FROM pending_signups WHERE expires_at <= $1 LIMIT $2
+)
+"""
+
 
 async def prune_jobs(res: Resources, job: Job, progress: Progress) -> list[str]:
     now = res.clock()
     pruned = await operator.prune(res.pool, PERIODIC_KINDS, done_before=now - DONE_KEEP,
                                   periodic_done_before=now - PERIODIC_KEEP,
                                   periodic_dead_before=now - PERIODIC_DEAD_KEEP, batch=BATCH)
-    return [f"pruned {pruned} finished jobs"]
+    signups = await res.pool.execute(EXPIRED_SIGNUPS, now, BATCH)
+    return [f"pruned {pruned} finished jobs", f"pruned {signups.split()[-1]} expired sign-ups"]
 
 
 PRUNE_JOBS = Handler(prune_jobs)
