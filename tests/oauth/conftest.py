@@ -105,7 +105,8 @@ async def new_account(client: httpx.AsyncClient, catalog: asyncpg.Connection,
 
 
 @pytest.fixture
-async def account(browser: httpx.AsyncClient, catalog: asyncpg.Connection, berth_settings: Settings) -> Account:
+async def account(browser: httpx.AsyncClient, catalog: asyncpg.Connection,
+                  berth_settings: Settings) -> Account:
     return await new_account(browser, catalog, mail=berth_settings if berth_settings.sends_mail else None)
 
 

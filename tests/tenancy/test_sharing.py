@@ -55,7 +55,7 @@ async def test_an_offer_shows_nothing_until_accepted_then_revocation_stops_every
     api: httpx.AsyncClient, berth_settings: Settings, make_endpoint: MakeEndpoint,  # noqa: F811
     catalog: asyncpg.Connection, replicas: Gateways,
 ) -> None:
-    a, b = await new_tenant(api, berth_settings, "a@example.com"), await new_tenant(api, berth_settings, "b@example.com")
+    a, b = [await new_tenant(api, berth_settings, f"{n}@example.com") for n in "ab"]
     endpoint, path = await owned_endpoint(make_endpoint, catalog, a)
     offered = await api.post("/v1/shares", headers=a.headers,
                              json={"endpoint": endpoint, "access": "read", "to": "b@example.com"})
@@ -117,7 +117,7 @@ async def test_deleting_the_endpoint_stops_the_other_tenants_tokens_everywhere(
     api: httpx.AsyncClient, berth_settings: Settings, make_endpoint: MakeEndpoint,  # noqa: F811
     catalog: asyncpg.Connection, replicas: Gateways,
 ) -> None:
-    a, b = await new_tenant(api, berth_settings, "a@example.com"), await new_tenant(api, berth_settings, "b@example.com")
+    a, b = [await new_tenant(api, berth_settings, f"{n}@example.com") for n in "ab"]
     endpoint, path = await owned_endpoint(make_endpoint, catalog, a)
     share = (await api.post("/v1/shares", headers=a.headers,
                             json={"endpoint": endpoint, "to": b.id, "access": "read_write"})).json()

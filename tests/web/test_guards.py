@@ -69,7 +69,7 @@ def session_rotates_at_sign_in(driver: WebDriver, site: Site, email: str) -> Non
 
 def other_tenant_sees_nothing(driver: WebDriver, site: Site, slug: str) -> None:
     driver.delete_all_cookies()
-    sign_up(driver, site.base)
+    sign_up(driver, site)
     for path in (f"/app/endpoints/{slug}", f"/app/endpoints/{slug}/state.json"):
         driver.get(f"{site.base}{path}")
         assert "It may have been deleted, or it belongs to another account." in driver.page_source
