@@ -11,7 +11,8 @@ pending sign-up into the account, once: the link proves the address, the
 password proves it is the person who signed up, so neither a stranger who used
 someone's address nor its owner clicking a link they never asked for makes an
 account. A used, expired or unknown link is 401 ``invalid_signup_link``; a
-wrong password is 401 ``invalid_credentials``, throttled like a login.
+wrong password is 401 ``invalid_credentials``, throttled like a login. ``prune``
+is the worker's: expired sign-ups go.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+import asyncpg
 
 from control_plane import tokens
 from control_plane.catalog.redis_connect import REDIS_DOWN
@@ -48,6 +51,11 @@ DELETE FROM pending_signups WHERE token_hash = $1 AND expires_at > $2
 RETURNING email, password_hash, tenant_name
 """
 DROP_OTHERS = "DELETE FROM pending_signups WHERE lower(email) = lower($1)"
+PRUNE = """
+DELETE FROM pending_signups WHERE token_hash IN (
+  SELECT token_hash FROM pending_signups WHERE expires_at <= $1 LIMIT $2
+)
+"""
 
 CONFIRM_SUBJECT = "Confirm your Berth sign-up"
 CONFIRM_BODY = """Someone (we hope you) asked to create a Berth account with this address.
@@ -161,3 +169,9 @@ async def _open(ctx: Context, token_hash: bytes, attempt: identity.Attempt) -> i
                                    detail={"client": attempt.client})
                 return made
     raise _invalid()
+
+
+async def prune(pool: asyncpg.Pool, now: datetime, *, batch: int) -> int:
+    """Delete at most ``batch`` sign-ups whose link expired by ``now`` (the worker's prune job); how many."""
+    status: str = await pool.execute(PRUNE, now, batch)
+    return int(status.split()[-1])

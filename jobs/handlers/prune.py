@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from control_plane.catalog.jobs import Job, Kind, operator
+from control_plane.services import signups
 from jobs.handlers.base import Handler, Progress, Resources
 
 PERIODIC_KINDS = [Kind.FLUSH_USAGE.value, Kind.RECONCILE.value, Kind.PRUNE_JOBS.value]
@@ -14,20 +15,14 @@ PERIODIC_DEAD_KEEP = timedelta(days=7)
 DONE_KEEP = timedelta(days=30)
 BATCH = 10_000  # one pass deletes at most this many; the next pass goes on
 
-EXPIRED_SIGNUPS = """
-DELETE FROM pending_signups WHERE token_hash IN (
-  SELECT token_hash FROM pending_signups WHERE expires_at <= $1 LIMIT $2
-)
-"""
-
 
 async def prune_jobs(res: Resources, job: Job, progress: Progress) -> list[str]:
     now = res.clock()
     pruned = await operator.prune(res.pool, PERIODIC_KINDS, done_before=now - DONE_KEEP,
                                   periodic_done_before=now - PERIODIC_KEEP,
                                   periodic_dead_before=now - PERIODIC_DEAD_KEEP, batch=BATCH)
-    signups = await res.pool.execute(EXPIRED_SIGNUPS, now, BATCH)
-    return [f"pruned {pruned} finished jobs", f"pruned {signups.split()[-1]} expired sign-ups"]
+    expired = await signups.prune(res.pool, now, batch=BATCH)
+    return [f"pruned {pruned} finished jobs", f"pruned {expired} expired sign-ups"]
 
 
 PRUNE_JOBS = Handler(prune_jobs)

@@ -87,7 +87,7 @@ async def test_csrf_fixation_signed_out_and_other_tenants(
     async with httpx.AsyncClient() as http:
         signed_out = await http.get(f"{site.base}/app/usage", follow_redirects=False)
     assert signed_out.status_code == 303 and signed_out.headers["location"] == "/login?next=%2Fapp%2Fusage"
-    email = await asyncio.to_thread(sign_up, driver, site.base)
+    email = await asyncio.to_thread(sign_up, driver, site)
     await asyncio.to_thread(session_rotates_at_sign_in, driver, site, email)
     await asyncio.to_thread(shoot, driver, "sign-in-done")
 
