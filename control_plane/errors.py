@@ -197,6 +197,7 @@ CATALOGUE: tuple[Code, ...] = (
     Code("unsupported_response_type", 400, "OAuth: response types other than code"),
     Code("csrf_failed", 403, "a browser form without this browser's CSRF token, or sent from another site"),
     Code("invalid_link", 401, "a sign-in link that is used, expired or unknown"),
+    Code("invalid_signup_link", 401, "a sign-up confirmation link that is used, expired or unknown"),
     Code("endpoint_unavailable", 503, "the gateway: the endpoint's database cannot be reached"),
     Code("import_too_large", 413, "the file is over the plan's import limit (the message names it)"),
     Code("endpoint_not_ready", 409, "imports need a ready endpoint"),

@@ -66,7 +66,8 @@ class Settings(BaseSettings):
     statement_timeout_ms: int = Field(default=5000, ge=100)
     max_result_bytes: int = Field(default=1_000_000, ge=1024)
 
-    # Mail (magic links). Unset host: mail is not sent (``berth dev`` catches it locally instead).
+    # Mail (magic links, invitations, sign-up confirmation). Unset host: mail is not sent and sign-up is
+    # immediate (``berth dev`` catches mail locally instead).
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_user: str | None = None
@@ -131,6 +132,11 @@ class Settings(BaseSettings):
         if value is None:
             raise ValueError(f"BERTH_{name.upper()} is not set")
         return value.get_secret_value()
+
+    @property
+    def sends_mail(self) -> bool:
+        """A relay (or ``berth dev``'s catcher) takes mail: sign-up then confirms the address by mail."""
+        return self.smtp_host is not None
 
     @property
     def base_url(self) -> str:

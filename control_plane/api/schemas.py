@@ -16,7 +16,9 @@ from control_plane.api.fields import (
     LoginPassword,
     Password,
     Region,
+    Safe,
     TenantName,
+    text,
 )
 from control_plane.catalog.endpoints import EndpointStatus
 from control_plane.catalog.tenants import TenantStatus
@@ -42,6 +44,15 @@ class SignupIn(Body):
     email: EmailField
     password: Password
     tenant_name: TenantName
+
+
+LinkToken = Annotated[str, text(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$",
+                              description="the token of the mailed link"), Safe]
+
+
+class SignupConfirmIn(Body):
+    token: LinkToken
+    password: LoginPassword = Field(description="the password chosen at sign-up")
 
 
 class LoginIn(Body):
@@ -108,6 +119,13 @@ class SignupOut(BaseModel):
     tenant: TenantOut
     user: UserOut
     api_key: ApiKeyCreated
+
+
+class SignupMailedOut(BaseModel):
+    """The one answer to a sign-up when Berth sends mail, whether or not the address has an account."""
+
+    status: Literal["check_your_email"] = "check_your_email"
+    message: str
 
 
 class LoginOut(BaseModel):

@@ -1,7 +1,8 @@
 """Sign-up and login: argon2id passwords, a first API key, and short-lived JWTs.
 
 Entry points: ``signup(ctx, email, password, tenant_name, request_id=)`` makes a
-tenant, its owner and a first ``bth_`` key in one transaction;
+tenant, its owner and a first ``bth_`` key in one transaction (``open_account``,
+which a confirmed sign-up in ``signups.py`` uses too);
 ``login(ctx, attempt, password, tenant_id=)`` returns a JWT for one membership,
 throttled per account and per client address (``login_throttle``) and audited
 either way (``login.succeeded`` / ``login.failed``, never the password).
@@ -66,7 +67,7 @@ class AccessToken:
     token_type: str = "bearer"
 
 
-def _check_signup(email: str, password: str, tenant_name: str) -> tuple[str, str]:
+def check_signup(email: str, password: str, tenant_name: str) -> tuple[str, str]:
     email, tenant_name = email.strip(), tenant_name.strip()
     if not 3 <= len(email) <= 320 or "@" not in email[1:-1]:
         raise InvalidInput("email is not a valid address", code="invalid_email")
@@ -79,19 +80,36 @@ def _check_signup(email: str, password: str, tenant_name: str) -> tuple[str, str
 
 async def signup(ctx: Context, email: str, password: str, tenant_name: str, *,
                  request_id: str | None = None) -> SignedUp:
-    email, tenant_name = _check_signup(email, password, tenant_name)
+    """The account at once: the operator's path, and the public one when Berth sends no mail.
+
+    A taken address is 409 ``email_taken``, which tells the caller the address has an account; with
+    mail, ``POST /v1/signup`` goes through ``services/signups.py`` instead and tells nothing.
+    """
+    email, tenant_name = check_signup(email, password, tenant_name)
     password_hash = await ctx.passwords.hash(password)
-    tenant_id, user_id = uuid.uuid4(), uuid.uuid4()
-    caller = Caller(tenant_id, f"user:{user_id}", request_id, user_id)
-    async with transaction(ctx, tenant_id) as conn:
+    caller = new_owner(request_id)
+    async with transaction(ctx, caller.tenant_id) as conn:
         if await conn.fetchval(EMAIL_TAKEN, email):
             raise Conflict("an account with that email exists", code="email_taken")
-        await conn.execute(NEW_TENANT, tenant_id, tenant_name)
-        await conn.execute(NEW_USER, user_id, email, password_hash)
-        await conn.execute(NEW_MEMBER, tenant_id, user_id)
-        await audit.record(conn, caller, "tenant.create", tenant_id)
-        key = await api_keys.insert(conn, ctx, caller, "default")
-    return SignedUp(tenant_id, tenant_name, user_id, email, key)
+        return await open_account(conn, ctx, caller, email, password_hash, tenant_name)
+
+
+def new_owner(request_id: str | None) -> Caller:
+    """The caller a new account's rows are written as: a fresh tenant and its first user."""
+    tenant_id, user_id = uuid.uuid4(), uuid.uuid4()
+    return Caller(tenant_id, f"user:{user_id}", request_id, user_id)
+
+
+async def open_account(conn: asyncpg.Connection, ctx: Context, caller: Caller, email: str,
+                       password_hash: str, tenant_name: str) -> SignedUp:
+    """Tenant, owner, membership and first key in ``conn``'s transaction, pinned to ``caller.tenant_id``."""
+    assert caller.user_id is not None, "a new account's caller names its user"
+    await conn.execute(NEW_TENANT, caller.tenant_id, tenant_name)
+    await conn.execute(NEW_USER, caller.user_id, email, password_hash)
+    await conn.execute(NEW_MEMBER, caller.tenant_id, caller.user_id)
+    await audit.record(conn, caller, "tenant.create", caller.tenant_id)
+    key = await api_keys.insert(conn, ctx, caller, "default")
+    return SignedUp(caller.tenant_id, tenant_name, caller.user_id, email, key)
 
 
 async def active_membership(

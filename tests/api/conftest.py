@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 import httpx
@@ -14,6 +16,7 @@ from argon2 import PasswordHasher
 
 from control_plane.api.app import serving
 from control_plane.catalog.db import create_pool
+from control_plane.mail import catcher
 from control_plane.services.context import Context
 from control_plane.services.passwords import Passwords
 from control_plane.settings import Settings
@@ -69,8 +72,30 @@ def bearer(token: str) -> dict[str, str]:
 PASSWORD = "correct horse battery"  # noqa: S105 - a test account's password
 
 
+CONFIRM_LINK = re.compile(r"/signup/confirm\?token=([A-Za-z0-9_-]+)")
+
+
+def confirmation_tokens(mail: Settings, to: str) -> list[str]:
+    """The tokens of the sign-up links the loopback catcher holds for ``to``, newest first."""
+    return [t for m in catcher.caught(mail) if m.to == to for t in CONFIRM_LINK.findall(m.text)]
+
+
+async def signed_up(client: httpx.AsyncClient, email: str, *, password: str = PASSWORD,
+                    tenant_name: str | None = None, mail: Settings | None = None) -> dict[str, Any]:
+    """``POST /v1/signup``'s account, as a person gets it: at once without mail (201); with ``mail`` (the
+    settings of a catcher), the 202, then the mailed link confirmed with the password."""
+    asked = await client.post("/v1/signup", json={"email": email, "password": password,
+                                                  "tenant_name": tenant_name or email})
+    if mail is not None:
+        assert asked.status_code == 202, asked.text
+        [token, *_] = confirmation_tokens(mail, email)
+        asked = await client.post("/v1/signup/confirm", json={"token": token, "password": password})
+    assert asked.status_code == 201, asked.text
+    made: dict[str, Any] = asked.json()
+    return made
+
+
 async def signup(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> dict[str, str]:
-    """A fresh tenant through the API; returns its headers for the first API key."""
-    made = await client.post("/v1/signup", json={"email": email, "password": password, "tenant_name": email})
-    assert made.status_code == 201, made.text
-    return bearer(made.json()["api_key"]["key"])
+    """A fresh tenant through the API (no mail); returns its headers for the first API key."""
+    made = await signed_up(client, email, password=password)
+    return bearer(made["api_key"]["key"])

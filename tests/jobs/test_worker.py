@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from datetime import timedelta
 
 import asyncpg
 import pytest
@@ -86,7 +87,7 @@ async def test_stopping_past_the_grace_hands_the_running_job_back(
     assert tuple(row) == ("queued", 0, None)
 
 
-async def test_pruning_keeps_the_jobs_table_bounded_but_keeps_what_the_operator_needs(
+async def test_pruning_keeps_jobs_and_sign_ups_bounded_but_keeps_what_the_operator_needs(
     pool: asyncpg.Pool, catalog: asyncpg.Connection, redis_client: aioredis.Redis, sealer: Sealer,
     fake: FakeProvider, clock: Clock,
 ) -> None:
@@ -96,10 +97,15 @@ async def test_pruning_keeps_the_jobs_table_bounded_but_keeps_what_the_operator_
     for kind, status, days in ages:
         await catalog.execute("INSERT INTO jobs (kind, status, updated_at) "
                               "VALUES ($1, $2, now() - make_interval(days => $3))", kind, status, days)
+    for name, hours in (("expired", -1), ("waiting", 1)):
+        await catalog.execute("INSERT INTO pending_signups (token_hash, email, password_hash, tenant_name, "
+                              "expires_at) VALUES ($1, $2, 'h', 't', $3)", name.encode(), f"{name}@x.io",
+                              clock() + timedelta(hours=hours))
     await catalog.execute("INSERT INTO jobs (kind, run_at) "
                           "VALUES ('prune_jobs', now() - interval '5 seconds')")
     said = await runner(resources(pool, fake, sealer, redis_client, clock), clock).run_once()
-    assert said[0].endswith("done: pruned 3 finished jobs")
+    assert said[0].endswith("done: pruned 3 finished jobs; pruned 1 expired sign-ups")
+    assert await catalog.fetchval("SELECT array_agg(email) FROM pending_signups") == ["waiting@x.io"]
     left = await catalog.fetch("SELECT kind, status FROM jobs WHERE kind <> 'prune_jobs' ORDER BY id")
     assert [tuple(r) for r in left] == [("flush_usage", "done"), ("reconcile", "dead"), ("provision", "done"),
                                         ("provision", "dead")]

@@ -28,6 +28,7 @@ from cli.server import RootApp
 from control_plane.api.app import serving as control_serving
 from control_plane.settings import Settings
 from data_plane.lifespan import serving as gateway_serving
+from tests.api.conftest import signed_up
 
 BASE = "https://berth.test"
 PASSWORD = "correct horse battery"  # noqa: S105 - a test account's password
@@ -92,20 +93,21 @@ async def browser(berth: RootApp) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def new_account(client: httpx.AsyncClient, catalog: asyncpg.Connection,
-                      email: str | None = None) -> Account:
-    """A tenant with its owner (password ``PASSWORD``) and a ready endpoint row (no database behind it)."""
+                      email: str | None = None, *, mail: Settings | None = None) -> Account:
+    """A tenant with its owner (password ``PASSWORD``) and a ready endpoint row (no database behind it);
+    signed up through the mailed link when ``mail`` (settings whose mail a catcher keeps) is given."""
     email = email or f"owner-{uuid.uuid4().hex[:8]}@example.com"
-    made = await client.post("/v1/signup", json={"email": email, "password": PASSWORD, "tenant_name": "acme"})
-    assert made.status_code == 201, made.text
-    tenant_id = uuid.UUID(made.json()["tenant"]["id"])
+    made = await signed_up(client, email, tenant_name="acme", mail=mail)
+    tenant_id = uuid.UUID(made["tenant"]["id"])
     slug = f"shop-{uuid.uuid4().hex[:8]}"
     await catalog.execute(READY_ENDPOINT, uuid.uuid4(), tenant_id, slug)
-    return Account(email, tenant_id, made.json()["api_key"]["key"], slug)
+    return Account(email, tenant_id, made["api_key"]["key"], slug)
 
 
 @pytest.fixture
-async def account(browser: httpx.AsyncClient, catalog: asyncpg.Connection) -> Account:
-    return await new_account(browser, catalog)
+async def account(browser: httpx.AsyncClient, catalog: asyncpg.Connection,
+                  berth_settings: Settings) -> Account:
+    return await new_account(browser, catalog, mail=berth_settings if berth_settings.sends_mail else None)
 
 
 def csrf_of(page: httpx.Response) -> str:

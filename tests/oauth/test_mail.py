@@ -51,8 +51,8 @@ async def test_magic_link_answers_alike_arrives_works_once(
     assert known.status_code == unknown.status_code == 202
     assert known.json() == unknown.json()
     [link] = links(mailbox)
-    [caught] = catcher.caught(mailbox)
-    assert caught.to == account.email and caught.subject == "Your Berth sign-in link"
+    [caught] = [m for m in catcher.caught(mailbox) if m.subject == "Your Berth sign-in link"]
+    assert caught.to == account.email
     confirm = await browser.get(link.removeprefix(BASE))
     assert confirm.status_code == 200 and "Sign in to Berth" in confirm.text  # opening it signs nobody in
     form = {"csrf_token": csrf_of(confirm), "token": query_of(link)["token"], "next": "/login"}

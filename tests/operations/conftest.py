@@ -11,11 +11,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from control_plane.settings import Settings
+from tests.api.conftest import confirmation_tokens
 
 BERTH = str(Path(sys.executable).with_name("berth"))
 
@@ -86,6 +88,22 @@ def start(args: list[str], env: dict[str, str], port: int, folder: Path, *, read
         time.sleep(0.1)
     running.stop()
     raise AssertionError(f"berth {' '.join(args)} did not become ready: {logs.read_text()[-2000:]}")
+
+
+def signed_up(http: httpx.Client, settings: Settings, email: str, password: str,
+              tenant_name: str) -> dict[str, Any]:
+    """An account on a running `berth dev`, as a person makes one: the 202, then the link its mail
+    catcher (``<data dir>/mail``) received, confirmed with the password; the confirmation's body."""
+    asked = http.post("/v1/signup", json={"email": email, "password": password, "tenant_name": tenant_name})
+    assert asked.status_code == 202, asked.text
+    deadline = time.monotonic() + 10  # the mail goes out after the answer
+    while not (tokens := confirmation_tokens(settings, email)):
+        assert time.monotonic() < deadline, f"no confirmation mail to {email}"
+        time.sleep(0.05)
+    made = http.post("/v1/signup/confirm", json={"token": tokens[0], "password": password})
+    assert made.status_code == 201, made.text
+    body: dict[str, Any] = made.json()
+    return body
 
 
 @pytest.fixture

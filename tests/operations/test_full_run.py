@@ -1,9 +1,10 @@
 """A full run of `berth dev` as a real process: logs, metrics, request ids and audit rows, no secret leaked.
 
-Signup, an endpoint, a token, MCP calls (one with a caller's X-Request-Id,
-one failing, one with a wrong token); then /metrics is scraped and parsed, the
-audit rows are read, and every line the process logged is parsed as JSON and
-searched for the token, the API key, the password and the connection strings.
+Signup (through the mailed link `berth dev`'s catcher keeps), an endpoint, a
+token, MCP calls (one with a caller's X-Request-Id, one failing, one with a
+wrong token); then /metrics is scraped and parsed, the audit rows are read, and
+every line the process logged is parsed as JSON and searched for the token, the
+API key, the password, the sign-up link's token and the connection strings.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import orjson
 from prometheus_client.parser import text_string_to_metric_families
 
 from control_plane.settings import Settings
-from tests.operations.conftest import Running, environment, free_port, start
+from tests.api.conftest import confirmation_tokens
+from tests.operations.conftest import Running, environment, free_port, signed_up, start
 
 PASSWORD = "a long and unusual passphrase"  # noqa: S105 - the test account's
 SQL_OK = {"sql": "SELECT 1 AS one"}
@@ -41,13 +43,11 @@ def ready_endpoint(http: httpx.Client, key: dict[str, str]) -> dict[str, Any]:
     raise AssertionError(f"endpoint not ready: {endpoint}")
 
 
-def exercise(running: Running) -> dict[str, Any]:
+def exercise(running: Running, settings: Settings) -> dict[str, Any]:
     """Drive the running process like a tenant and an agent; returns what was made."""
     with httpx.Client(base_url=running.url, timeout=30) as http:
-        signed = http.post("/v1/signup", json={"email": "ops@example.com", "password": PASSWORD,
-                                              "tenant_name": "ops"})
-        assert signed.status_code == 201, signed.text
-        api_key = signed.json()["api_key"]["key"]
+        signed = signed_up(http, settings, "ops@example.com", PASSWORD, "ops")
+        api_key = signed["api_key"]["key"]
         key = {"Authorization": f"Bearer {api_key}"}
         endpoint = ready_endpoint(http, key)
         token = http.post(f"/v1/endpoints/{endpoint['id']}/tokens", json={}, headers=key).json()["token"]
@@ -65,7 +65,7 @@ def exercise(running: Running) -> dict[str, Any]:
         time.sleep(1.0)  # the gateway writes audit rows every 0.5 s
         metrics = http.get("/metrics")
     return {"api_key": api_key, "token": token, "endpoint": endpoint, "metrics": metrics,
-            "tenant_id": signed.json()["tenant"]["id"]}
+            "tenant_id": signed["tenant"]["id"]}
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -85,14 +85,16 @@ async def test_a_full_run_is_observable_and_leaks_nothing(settings: Settings, se
     env = environment(settings, BERTH_LOG_FORMAT="json", BERTH_LOG_LEVEL="debug")
     running = start(["dev"], env, free_port(), tmp_path / "run")
     processes.append(running)
-    made = exercise(running)
+    made = exercise(running, settings)
 
     assert made["metrics"].status_code == 200
     found = samples(made["metrics"].text)
     route = "/e/{slug}/mcp"
     assert value(found, "berth_http_requests_total", route=route, method="POST", status="200") >= 2
     assert value(found, "berth_http_requests_total", route=route, method="POST", status="401") == 1
-    assert value(found, "berth_http_requests_total", route="/v1/signup", method="POST", status="201") == 1
+    assert value(found, "berth_http_requests_total", route="/v1/signup", method="POST", status="202") == 1
+    assert value(found, "berth_http_requests_total", route="/v1/signup/confirm", method="POST",
+                 status="201") == 1
     assert value(found, "berth_http_request_duration_seconds_count", route=route) >= 3
     assert value(found, "berth_tool_calls_total", tool="query", outcome="ok") >= 1
     assert value(found, "berth_tool_calls_total", tool="query", outcome="error") == 1
@@ -120,8 +122,10 @@ async def test_a_full_run_is_observable_and_leaks_nothing(settings: Settings, se
     assert access[0]["tenant_id"] == made["tenant_id"]
     assert access[0]["endpoint_id"] == made["endpoint"]["id"]
     assert access[0]["route"] == route and access[0]["status"] == 200
-    secrets = (made["token"], made["api_key"], PASSWORD, settings.secret("database_url"), server_url,
-               settings.secret("redis_url"), settings.secret("token_pepper"), settings.secret("jwt_secret"))
+    [link_token] = confirmation_tokens(settings, "ops@example.com")
+    secrets = (made["token"], made["api_key"], PASSWORD, link_token, settings.secret("database_url"),
+               server_url, settings.secret("redis_url"), settings.secret("token_pepper"),
+               settings.secret("jwt_secret"))
     for secret in secrets:
         assert secret not in text
     assert "postgresql://" not in text and "postgres://" not in text

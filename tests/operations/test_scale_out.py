@@ -16,17 +16,16 @@ import httpx
 import pytest
 
 from control_plane.settings import Settings
-from tests.operations.conftest import Running, environment, free_port, start
+from tests.operations.conftest import Running, environment, free_port, signed_up, start
 from tests.operations.test_full_run import SQL_OK, ready_endpoint, rpc
 
 FREE_BURST = 10  # control_plane/plans.py: the free plan's calls per second
 
 
-def _agent(dev: Running) -> tuple[dict[str, str], str, str, dict[str, str]]:
+def _agent(dev: Running, settings: Settings) -> tuple[dict[str, str], str, str, dict[str, str]]:
     with httpx.Client(base_url=dev.url, timeout=30) as http:
-        body = {"email": "scale@example.com", "password": "a long passphrase here", "tenant_name": "scale"}
-        signed = http.post("/v1/signup", json=body)
-        key = {"Authorization": f"Bearer {signed.json()['api_key']['key']}"}
+        signed = signed_up(http, settings, "scale@example.com", "a long passphrase here", "scale")
+        key = {"Authorization": f"Bearer {signed['api_key']['key']}"}
         endpoint: dict[str, Any] = ready_endpoint(http, key)
         made = http.post(f"/v1/endpoints/{endpoint['id']}/tokens", json={}, headers=key).json()
     agent = {"Authorization": f"Bearer {made['token']}", "x-token-id": made["id"]}
@@ -41,7 +40,7 @@ def test_revocation_reaches_every_gateway_within_a_second_and_limits_are_shared(
     processes.append(dev)
     fleet = [start(["serve", "gateway"], env, free_port(), tmp_path / f"gw{i}") for i in range(gateways)]
     processes.extend(fleet)
-    key, endpoint_id, path, agent = _agent(dev)
+    key, endpoint_id, path, agent = _agent(dev, settings)
     token_id = agent.pop("x-token-id")
     clients = [httpx.Client(base_url=g.url, timeout=10) for g in fleet]
     try:

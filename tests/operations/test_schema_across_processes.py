@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from control_plane.settings import Settings
-from tests.operations.conftest import Running, environment, free_port, start
+from tests.operations.conftest import Running, environment, free_port, signed_up, start
 from tests.operations.test_full_run import ready_endpoint, rpc
 
 LIST = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
@@ -32,8 +32,8 @@ def test_ddl_on_one_gateway_process_reaches_another_within_a_second(
     other = start(["serve", "gateway"], env, free_port(), tmp_path / "gw")
     processes.append(other)
     with httpx.Client(base_url=dev.url, timeout=30) as http:
-        body = {"email": "ddl@example.com", "password": "a long passphrase here", "tenant_name": "ddl"}
-        key = {"Authorization": f"Bearer {http.post('/v1/signup', json=body).json()['api_key']['key']}"}
+        signed = signed_up(http, settings, "ddl@example.com", "a long passphrase here", "ddl")
+        key = {"Authorization": f"Bearer {signed['api_key']['key']}"}
         endpoint = ready_endpoint(http, key)
         made = http.post(f"/v1/endpoints/{endpoint['id']}/tokens", json={"scopes": ["mcp", "mcp:write"]},
                          headers=key).json()

@@ -8,16 +8,15 @@ from pathlib import Path
 import httpx
 
 from control_plane.settings import Settings
-from tests.operations.conftest import Running, environment, free_port, start
+from tests.operations.conftest import Running, environment, free_port, signed_up, start
 from tests.operations.test_full_run import SQL_OK, ready_endpoint, rpc
 
 PASSWORD = "a long passphrase here"
 
 
-def _tenant(http: httpx.Client, email: str) -> dict[str, str]:
-    made = http.post("/v1/signup", json={"email": email, "password": PASSWORD, "tenant_name": email})
-    assert made.status_code == 201, made.text
-    return {"Authorization": f"Bearer {made.json()['api_key']['key']}"}
+def _tenant(http: httpx.Client, settings: Settings, email: str) -> dict[str, str]:
+    made = signed_up(http, settings, email, PASSWORD, email)
+    return {"Authorization": f"Bearer {made['api_key']['key']}"}
 
 
 def test_a_revoked_share_ends_the_other_tenants_tokens_on_every_process(
@@ -28,7 +27,7 @@ def test_a_revoked_share_ends_the_other_tenants_tokens_on_every_process(
     fleet = [start(["serve", "gateway"], env, free_port(), tmp_path / f"gw{i}") for i in range(2)]
     processes.extend(fleet)
     with httpx.Client(base_url=dev.url, timeout=30) as http:
-        a, b = _tenant(http, "a@example.com"), _tenant(http, "b@example.com")
+        a, b = _tenant(http, settings, "a@example.com"), _tenant(http, settings, "b@example.com")
         endpoint = ready_endpoint(http, a)
         offer = http.post("/v1/shares", json={"endpoint": endpoint["id"], "to": "b@example.com"}, headers=a)
         assert offer.status_code == 201, offer.text

@@ -12,7 +12,7 @@ import pytest
 from control_plane.api.app import serving
 from control_plane.mail import catcher
 from control_plane.settings import Settings
-from tests.api.conftest import PASSWORD, bearer
+from tests.api.conftest import PASSWORD, bearer, signed_up
 
 BASE = "https://berth.test"
 INVITE = re.compile(r"https://berth\.test/invitations/accept\?token=([A-Za-z0-9_-]+)")
@@ -38,10 +38,9 @@ class Tenant:
     headers: dict[str, str]
 
 
-async def new_tenant(api: httpx.AsyncClient, email: str) -> Tenant:
-    made = await api.post("/v1/signup", json={"email": email, "password": PASSWORD, "tenant_name": email})
-    assert made.status_code == 201, made.text
-    body = made.json()
+async def new_tenant(api: httpx.AsyncClient, settings: Settings, email: str) -> Tenant:
+    """A tenant signed up through the mailed confirmation link, as this mail-sending Berth requires."""
+    body = await signed_up(api, email, mail=settings)
     return Tenant(body["tenant"]["id"], email, bearer(body["api_key"]["key"]))
 
 

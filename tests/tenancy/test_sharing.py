@@ -55,7 +55,7 @@ async def test_an_offer_shows_nothing_until_accepted_then_revocation_stops_every
     api: httpx.AsyncClient, berth_settings: Settings, make_endpoint: MakeEndpoint,  # noqa: F811
     catalog: asyncpg.Connection, replicas: Gateways,
 ) -> None:
-    a, b = await new_tenant(api, "a@example.com"), await new_tenant(api, "b@example.com")
+    a, b = [await new_tenant(api, berth_settings, f"{n}@example.com") for n in "ab"]
     endpoint, path = await owned_endpoint(make_endpoint, catalog, a)
     offered = await api.post("/v1/shares", headers=a.headers,
                              json={"endpoint": endpoint, "access": "read", "to": "b@example.com"})
@@ -95,9 +95,10 @@ async def test_an_offer_shows_nothing_until_accepted_then_revocation_stops_every
 
 
 async def test_declined_offers_and_strangers_see_nothing(
-    api: httpx.AsyncClient, make_endpoint: MakeEndpoint, catalog: asyncpg.Connection,  # noqa: F811
+    api: httpx.AsyncClient, berth_settings: Settings, make_endpoint: MakeEndpoint,  # noqa: F811
+    catalog: asyncpg.Connection,
 ) -> None:
-    a, b, c = [await new_tenant(api, f"{n}@example.com") for n in "abc"]
+    a, b, c = [await new_tenant(api, berth_settings, f"{n}@example.com") for n in "abc"]
     endpoint, _ = await owned_endpoint(make_endpoint, catalog, a)
     nobody = await api.post("/v1/shares", headers=a.headers,
                             json={"endpoint": endpoint, "to": "nobody@example.com"})
@@ -113,10 +114,10 @@ async def test_declined_offers_and_strangers_see_nothing(
 
 
 async def test_deleting_the_endpoint_stops_the_other_tenants_tokens_everywhere(
-    api: httpx.AsyncClient, make_endpoint: MakeEndpoint, catalog: asyncpg.Connection,  # noqa: F811
-    replicas: Gateways,
+    api: httpx.AsyncClient, berth_settings: Settings, make_endpoint: MakeEndpoint,  # noqa: F811
+    catalog: asyncpg.Connection, replicas: Gateways,
 ) -> None:
-    a, b = await new_tenant(api, "a@example.com"), await new_tenant(api, "b@example.com")
+    a, b = [await new_tenant(api, berth_settings, f"{n}@example.com") for n in "ab"]
     endpoint, path = await owned_endpoint(make_endpoint, catalog, a)
     share = (await api.post("/v1/shares", headers=a.headers,
                             json={"endpoint": endpoint, "to": b.id, "access": "read_write"})).json()

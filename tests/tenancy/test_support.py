@@ -39,7 +39,7 @@ def ask(settings: Settings, tenant_id: str) -> dict[str, str]:
 async def test_only_an_approved_credential_opens_only_the_support_path(
     api: httpx.AsyncClient, berth_settings: Settings,
 ) -> None:
-    owner = await new_tenant(api, "o@example.com")
+    owner = await new_tenant(api, berth_settings, "o@example.com")
     await join(api, berth_settings, owner, "a@example.com", "admin")
     await api.post("/v1/endpoints", headers=owner.headers, json={"name": "shop"})
     asked = await asyncio.to_thread(ask, berth_settings, owner.id)

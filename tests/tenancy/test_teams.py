@@ -22,7 +22,7 @@ def test_the_role_table_grows_from_viewer_to_owner() -> None:
 async def test_an_invitation_is_mailed_once_and_accepting_makes_a_member(
     api: httpx.AsyncClient, berth_settings: Settings,
 ) -> None:
-    owner = await new_tenant(api, "owner@example.com")
+    owner = await new_tenant(api, berth_settings, "owner@example.com")
     sent = await api.post("/v1/invitations", headers=owner.headers,
                           json={"email": "viewer@example.com", "role": "viewer"})
     assert sent.status_code == 201 and sent.json()["role"] == "viewer"
@@ -39,7 +39,7 @@ async def test_an_invitation_is_mailed_once_and_accepting_makes_a_member(
 
 
 async def test_each_role_gets_what_the_table_says(api: httpx.AsyncClient, berth_settings: Settings) -> None:
-    owner = await new_tenant(api, "o@example.com")
+    owner = await new_tenant(api, berth_settings, "o@example.com")
     for email, role in (("v@example.com", "viewer"), ("m@example.com", "member"), ("a@example.com", "admin")):
         await join(api, berth_settings, owner, email, role)
     made = await api.post("/v1/endpoints", headers=owner.headers, json={"name": "shop"})
@@ -66,7 +66,7 @@ async def test_each_role_gets_what_the_table_says(api: httpx.AsyncClient, berth_
 async def test_removing_a_member_ends_their_jwt_and_their_api_keys_at_once(
     api: httpx.AsyncClient, berth_settings: Settings,
 ) -> None:
-    owner = await new_tenant(api, "o@example.com")
+    owner = await new_tenant(api, berth_settings, "o@example.com")
     await join(api, berth_settings, owner, "a@example.com", "admin")
     admin = await login(api, "a@example.com", owner.id)
     key = (await api.post("/v1/api-keys", headers=admin, json={"name": "mine"})).json()["key"]
@@ -84,7 +84,7 @@ async def test_removing_a_member_ends_their_jwt_and_their_api_keys_at_once(
 async def test_a_tenant_keeps_an_owner_and_only_owners_move_ownership(
     api: httpx.AsyncClient, berth_settings: Settings,
 ) -> None:
-    owner = await new_tenant(api, "o@example.com")
+    owner = await new_tenant(api, berth_settings, "o@example.com")
     await join(api, berth_settings, owner, "a@example.com", "admin")
     people = {m["email"]: m["user_id"] for m in (await api.get("/v1/members", headers=owner.headers)).json()}
     alone = await api.delete(f"/v1/members/{people['o@example.com']}", headers=owner.headers)
@@ -102,8 +102,8 @@ async def test_a_tenant_keeps_an_owner_and_only_owners_move_ownership(
 
 async def test_a_person_in_two_tenants_picks_one_at_login(api: httpx.AsyncClient,
                                                           berth_settings: Settings) -> None:
-    first = await new_tenant(api, "first@example.com")
-    second = await new_tenant(api, "second@example.com")
+    first = await new_tenant(api, berth_settings, "first@example.com")
+    second = await new_tenant(api, berth_settings, "second@example.com")
     await join(api, berth_settings, second, "first@example.com", "viewer")
     for tenant in (first.id, second.id):
         jwt = await login(api, "first@example.com", tenant)

@@ -8,6 +8,7 @@ Debian packages, as in the OAuth browser tests.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -20,9 +21,11 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from cli.server import RootApp
 from control_plane.api.app import serving as control_serving
+from control_plane.mail import catcher
 from control_plane.settings import Settings
 from data_plane.lifespan import serving as gateway_serving
 from jobs.worker import running as worker_running
+from tests.api.conftest import confirmation_tokens
 from tests.oauth import live
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / ".artifacts" / "dashboard"
@@ -45,6 +48,17 @@ async def site(settings: Settings) -> AsyncIterator[Site]:
     configured = settings.model_copy(update={"public_url": base, "port": port})
     root = RootApp(configured, control_serving, gateway_serving, [])
     async with live.serve(root, port), worker_running(configured, periodic={}):
+        yield Site(base, configured)
+
+
+@pytest.fixture
+async def mail_site(settings: Settings) -> AsyncIterator[Site]:
+    """The same site with its mail caught on loopback, so mailed links (sign-up, invitations) are followed."""
+    port = live.free_port()
+    base = f"http://127.0.0.1:{port}"
+    configured = catcher.for_dev(settings.model_copy(update={"public_url": base, "port": port}))
+    root = RootApp(configured, control_serving, gateway_serving, [])
+    async with catcher.catching(configured), live.serve(root, port), worker_running(configured, periodic={}):
         yield Site(base, configured)
 
 
@@ -78,11 +92,31 @@ def fill(driver: WebDriver, fields: dict[str, str]) -> None:
         box.send_keys(value)
 
 
-def sign_up(driver: WebDriver, base: str, email: str | None = None) -> str:
-    email = email or f"owner-{uuid.uuid4().hex[:8]}@example.com"
-    driver.get(f"{base}/signup")
-    fill(driver, {"signup-email": email, "signup-password": PASSWORD, "signup-account": "Acme"})
+def mailed_link(site: Site, to: str) -> str:
+    """The newest sign-up link mailed to ``to`` (the mail goes out just after the page answers)."""
+    deadline = time.monotonic() + WAIT
+    while not (found := confirmation_tokens(site.settings, to)):
+        assert time.monotonic() < deadline, f"no sign-up mail to {to}"
+        time.sleep(0.2)
+    return f"{site.base}/signup/confirm?token={found[0]}"
+
+
+def ask_to_sign_up(driver: WebDriver, site: Site, email: str, password: str = PASSWORD) -> None:
+    driver.get(f"{site.base}/signup")
+    fill(driver, {"signup-email": email, "signup-password": password, "signup-account": "Acme"})
     driver.find_element(By.ID, "sign-up").click()
+
+
+def sign_up(driver: WebDriver, site: Site, email: str | None = None) -> str:
+    """A new account in the browser, signed in on the welcome page: at once on a site without mail, by
+    the mailed link and the password on one with mail."""
+    email = email or f"owner-{uuid.uuid4().hex[:8]}@example.com"
+    ask_to_sign_up(driver, site, email)
+    if site.settings.sends_mail:
+        wait_for(driver, "check-mail")
+        driver.get(mailed_link(site, email))
+        fill(driver, {"confirm-password": PASSWORD})
+        driver.find_element(By.ID, "confirm").click()
     wait_for(driver, "welcome")
     return email
 

@@ -69,7 +69,7 @@ def session_rotates_at_sign_in(driver: WebDriver, site: Site, email: str) -> Non
 
 def other_tenant_sees_nothing(driver: WebDriver, site: Site, slug: str) -> None:
     driver.delete_all_cookies()
-    sign_up(driver, site.base)
+    sign_up(driver, site)
     for path in (f"/app/endpoints/{slug}", f"/app/endpoints/{slug}/state.json"):
         driver.get(f"{site.base}{path}")
         assert "It may have been deleted, or it belongs to another account." in driver.page_source
@@ -87,7 +87,7 @@ async def test_csrf_fixation_signed_out_and_other_tenants(
     async with httpx.AsyncClient() as http:
         signed_out = await http.get(f"{site.base}/app/usage", follow_redirects=False)
     assert signed_out.status_code == 303 and signed_out.headers["location"] == "/login?next=%2Fapp%2Fusage"
-    email = await asyncio.to_thread(sign_up, driver, site.base)
+    email = await asyncio.to_thread(sign_up, driver, site)
     await asyncio.to_thread(session_rotates_at_sign_in, driver, site, email)
     await asyncio.to_thread(shoot, driver, "sign-in-done")
 

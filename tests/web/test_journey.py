@@ -73,7 +73,7 @@ def journey(site: Site, driver: WebDriver, folder: Path) -> str:
     assert "/login" in driver.current_url  # signed out: sent to sign in
     driver.get(f"{site.base}/signup")
     shoot(driver, "signup")
-    email = sign_up(driver, site.base)
+    email = sign_up(driver, site)
     shoot(driver, "welcome")
     slug = create_from_csv(driver, site, folder)
     shoot(driver, "endpoint-imported")

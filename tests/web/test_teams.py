@@ -7,35 +7,16 @@ import asyncio
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select
 
-from cli.server import RootApp
-from control_plane.api.app import serving as control_serving
 from control_plane.mail import catcher
-from control_plane.settings import Settings
-from data_plane.lifespan import serving as gateway_serving
-from jobs.worker import running as worker_running
-from tests.oauth import live
 from tests.web.conftest import PASSWORD, WAIT, Site, fill, shoot, sign_up, wait_for
 
 INVITE = re.compile(r"/invitations/accept\?token=([A-Za-z0-9_-]+)")
-
-
-@pytest.fixture
-async def mail_site(settings: Settings) -> AsyncIterator[Site]:
-    """The site of tests/web/conftest.py with its mail caught, so the invitation link can be followed."""
-    port = live.free_port()
-    base = f"http://127.0.0.1:{port}"
-    configured = catcher.for_dev(settings.model_copy(update={"public_url": base, "port": port}))
-    root = RootApp(configured, control_serving, gateway_serving, [])
-    async with catcher.catching(configured), live.serve(root, port), worker_running(configured, periodic={}):
-        yield Site(base, configured)
 
 
 def invitation_link(site: Site, to: str) -> str:
@@ -56,7 +37,7 @@ def sign_out(driver: WebDriver, site: Site) -> None:
 
 def invite_accept_and_see(site: Site, driver: WebDriver, folder_name: str) -> tuple[str, str, str]:
     """The invited address, what the member's endpoints page shows, and the team's member table."""
-    sign_up(driver, site.base)
+    sign_up(driver, site)
     driver.get(f"{site.base}/app")
     fill(driver, {"name": folder_name})
     driver.find_element(By.ID, "create").click()
