@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from control_plane.catalog.jobs import Job
-from control_plane.catalog.jobs.failures import PermanentJobError, describe
+from control_plane.catalog.jobs.failures import Deferred, PermanentJobError, describe
 from control_plane.catalog.jobs.lease import ABANDONED_ERROR, Queue
 from jobs.handlers import HANDLERS, Handler, Resources
 
@@ -60,6 +60,10 @@ class Runner:
             raise
         except LeaseLost:
             return f"job {job.id} ({job.kind}) lost its lease to another worker; stopped"
+        except Deferred as wait:
+            if not await self.queue.defer(job, wait.seconds):
+                return f"job {job.id} ({job.kind}) waited after its lease ran out; another worker has it"
+            return f"job {job.id} ({job.kind}) waits {wait.seconds:g} s: {wait}"
         except Exception as exc:
             return await self._failed(job, exc)
         if not await self.queue.complete(job, {**shown, "said": said}):

@@ -46,6 +46,8 @@ CATALOG_POOL_MAX = 10
 PROVIDER_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 # Uploads (the API's and the dashboard's) enforce the plan's import limit themselves while spooling.
 STREAMED = re.compile(f"{imports.STREAMED_PATH.pattern}|{UPLOAD_PATHS.pattern}")
+# createEndpoint with a file (multipart) streams it to the spool under that limit too; JSON keeps the cap.
+FORM_PATH = re.compile(r"^/v1/endpoints/?$")
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ def create_app(resources: Resources, *, max_body_bytes: int) -> FastAPI:
     app.include_router(support.support_path)  # only bsup_ credentials, never /v1's
     errors.install(app)
     # Added last so it runs first: the request id is set before the body is read.
-    app.add_middleware(BodyLimit, max_bytes=max_body_bytes, exempt=STREAMED)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes, exempt=STREAMED, forms=FORM_PATH)
     app.add_middleware(RequestId)
     return app
 

@@ -71,6 +71,7 @@ EndpointName = Annotated[str, text(max_length=63, pattern=NAME_PATTERN,
                                    description="a-z, 0-9 and '-', starting with a letter or digit"), Safe]
 Region = Annotated[str, text(max_length=40, pattern=REGION_PATTERN), Safe]
 Month = Annotated[str, text(max_length=7, pattern=MONTH_PATTERN, description="YYYY-MM"), Safe]
+TableName = Annotated[str, text(min_length=1, max_length=200, pattern=NO_NUL), Safe]  # made safe by imports
 IdempotencyKey = Annotated[str, text(max_length=200, pattern=IDEMPOTENCY_KEY_PATTERN), Safe]
 Cursor = Annotated[str, text(max_length=200, pattern=CURSOR_PATTERN, description="next page, from Link"),
                    Safe]

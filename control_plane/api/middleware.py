@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from control_plane.api.errors import error_body
+from control_plane.api.multipart import is_form
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -39,16 +40,25 @@ class RequestId:
 class BodyLimit:
     """Refuses bodies over ``max_bytes`` with a JSON 413: by Content-Length up front, or while streaming."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, exempt: re.Pattern[str] | None = None) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, exempt: re.Pattern[str] | None = None,
+                 forms: re.Pattern[str] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.exempt = exempt  # paths that stream their body and enforce their own limit (file uploads)
+        self.forms = forms  # paths that do so only for multipart/form-data (a file with fields)
+
+    def _exempt(self, scope: Scope, headers: dict[bytes, bytes]) -> bool:
+        if self.exempt is not None and self.exempt.match(scope["path"]):
+            return True
+        return (self.forms is not None and self.forms.match(scope["path"]) is not None
+                and is_form(headers.get(b"content-type", b"").decode("latin-1")))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or (self.exempt is not None and self.exempt.match(scope["path"])):
+        headers = dict(scope.get("headers", []))
+        if scope["type"] != "http" or self._exempt(scope, headers):
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        declared = headers.get(b"content-length", b"0")
         if not declared.isdigit() or int(declared) > self.max_bytes:
             await _refuse(send, self.max_bytes)
             return

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
@@ -22,6 +22,7 @@ from control_plane.api.fields import (
 )
 from control_plane.catalog.endpoints import EndpointStatus
 from control_plane.catalog.tenants import TenantStatus
+from control_plane.imports.store import Format, Mode
 from control_plane.plans import PlanName
 from control_plane.services.endpoint_settings import MAX_CAP, MIN_CAP
 from control_plane.services.endpoint_tokens import MAX_TTL, MIN_TTL
@@ -157,6 +158,32 @@ class EndpointOut(BaseModel):
     tool_cap: int
     mcp_url: str
     calls_this_month: int
+
+
+class ImportOut(BaseModel):
+    id: UUID
+    endpoint_id: UUID
+    format: Format
+    table_name: str | None
+    mode: Mode
+    state: str
+    bytes_total: int
+    bytes_done: int
+    rows_done: int
+    rows_rejected: int
+    tables: list[dict[str, Any]]
+    errors: list[dict[str, Any]]
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class EndpointFromFileOut(EndpointOut):
+    """A new endpoint and the import of the file it was created with (follow ``Location``)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    first_import: ImportOut = Field(alias="import")
 
 
 class TokenCreated(BaseModel):

@@ -54,9 +54,13 @@ ONE = f"SELECT {COLUMNS} FROM imports WHERE id = $1 AND endpoint_id = $2 AND ten
 ALL = f"""
 SELECT {COLUMNS} FROM imports WHERE endpoint_id = $1 AND tenant_id = $2 ORDER BY created_at DESC, id LIMIT $3
 """
+FIRST = f"""
+SELECT {COLUMNS} FROM imports WHERE endpoint_id = $1 AND tenant_id = $2 ORDER BY created_at, id LIMIT 1
+"""
 WORK = """
 SELECT i.tenant_id, i.endpoint_id, i.format, i.table_name, i.mode, i.options, i.spool_path, i.state,
-  i.bytes_total, i.actor, i.request_id, e.status AS endpoint_status, e.seal_key_id, e.sealed_owner_dsn
+  i.bytes_total, i.actor, i.request_id, extract(epoch FROM now() - i.created_at)::float8 AS age_seconds,
+  e.status AS endpoint_status, e.plan, e.seal_key_id, e.sealed_owner_dsn
 FROM imports i JOIN endpoints e ON e.id = i.endpoint_id WHERE i.id = $1
 """
 START = """
@@ -129,6 +133,12 @@ async def get(conn: asyncpg.Connection, tenant_id: UUID, endpoint_id: UUID, impo
 
 async def list_for(conn: asyncpg.Connection, tenant_id: UUID, endpoint_id: UUID, limit: int) -> list[Import]:
     return [view(row) for row in await conn.fetch(ALL, endpoint_id, tenant_id, limit)]
+
+
+async def first_for(conn: asyncpg.Connection, tenant_id: UUID, endpoint_id: UUID) -> Import | None:
+    """The endpoint's oldest import: the file it was created with, when it was."""
+    row = await conn.fetchrow(FIRST, endpoint_id, tenant_id)
+    return None if row is None else view(row)
 
 
 async def work(pool: asyncpg.Pool, import_id: UUID) -> asyncpg.Record | None:

@@ -75,7 +75,7 @@ class Endpoint:
     calls_this_month: int = 0
 
 
-def _view(ctx: Context, row: asyncpg.Record | dict[str, Any], calls: int = 0) -> Endpoint:
+def view(ctx: Context, row: asyncpg.Record | dict[str, Any], calls: int = 0) -> Endpoint:
     fields = {k: row[k] for k in VIEW_FIELDS}
     return Endpoint(**fields, mcp_url=f"{ctx.base_url}/e/{row['slug']}/mcp", calls_this_month=calls)
 
@@ -107,25 +107,41 @@ def _slug(name: str) -> str:
 
 async def create(ctx: Context, caller: Caller, name: str, plan: str | None = None, region: str | None = None,
                  *, idempotency_key: str | None = None) -> Endpoint:
+    validate(name, plan, region, idempotency_key)
+    async with transaction(ctx, caller.tenant_id) as conn:
+        await check(conn, caller, Permission.ENDPOINTS)
+        row, _ = await insert(conn, ctx, caller, name, plan, region, idempotency_key=idempotency_key)
+    return view(ctx, row)
+
+
+def validate(name: str, plan: str | None, region: str | None, idempotency_key: str | None) -> None:
     _validate(name, plan, region)
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
         raise InvalidInput("Idempotency-Key must be 1 to 200 characters", code="invalid_idempotency_key")
+
+
+async def insert(conn: asyncpg.Connection, ctx: Context, caller: Caller, name: str, plan: str | None,
+                 region: str | None, *, idempotency_key: str | None,
+                 carries: tuple[str, ...] = ()) -> tuple[asyncpg.Record, bool]:
+    """The endpoint's row, ``provision`` job and audit row in the caller's transaction; True when made now.
+
+    A replayed Idempotency-Key returns the row it made (False); ``carries`` names what else the
+    request held (a file), so the same key with or without one is another body.
+    """
     endpoint_id = uuid.uuid4()
-    async with transaction(ctx, caller.tenant_id) as conn:
-        await check(conn, caller, Permission.ENDPOINTS)
-        plan = await _entitled(conn, caller, plan)
-        request_digest = hashlib.sha256(orjson.dumps([name, plan, region])).digest()
-        row = await conn.fetchrow(INSERT, endpoint_id, caller.tenant_id, _slug(name), name, plan, region,
-                                  ctx.provider_name, idempotency_key, request_digest)
-        if row is None:  # the key was used before: same body replays, another body conflicts
-            row = await conn.fetchrow(BY_KEY, caller.tenant_id, idempotency_key)
-            if row is None or row["request_digest"] != request_digest:
-                raise Conflict("Idempotency-Key was used with a different body", code="idempotency_mismatch")
-            return _view(ctx, row)
-        await enqueue(conn, Kind.PROVISION, {"endpoint_id": str(endpoint_id)}, tenant_id=caller.tenant_id)
-        await audit.record(conn, caller, "endpoint.create", endpoint_id, endpoint_id=endpoint_id,
-                           detail={"plan": plan})
-    return _view(ctx, row)
+    plan = await _entitled(conn, caller, plan)
+    request_digest = hashlib.sha256(orjson.dumps([name, plan, region, *carries])).digest()
+    row = await conn.fetchrow(INSERT, endpoint_id, caller.tenant_id, _slug(name), name, plan, region,
+                              ctx.provider_name, idempotency_key, request_digest)
+    if row is None:  # the key was used before: same body replays, another body conflicts
+        row = await conn.fetchrow(BY_KEY, caller.tenant_id, idempotency_key)
+        if row is None or row["request_digest"] != request_digest:
+            raise Conflict("Idempotency-Key was used with a different body", code="idempotency_mismatch")
+        return row, False
+    await enqueue(conn, Kind.PROVISION, {"endpoint_id": str(endpoint_id)}, tenant_id=caller.tenant_id)
+    await audit.record(conn, caller, "endpoint.create", endpoint_id, endpoint_id=endpoint_id,
+                       detail={"plan": plan})
+    return row, True
 
 
 def _this_month(ctx: Context) -> date:
@@ -153,7 +169,7 @@ async def list_endpoints(ctx: Context, caller: Caller, *, limit: int | None = No
     async with transaction(ctx, caller.tenant_id) as conn:
         rows = await conn.fetch(ALL, caller.tenant_id, *paging.bind(after, limit), EndpointStatus.DELETED)
         counts = await usage.calls(ctx, conn, [r["id"] for r in rows], _this_month(ctx))
-    return [_view(ctx, r, counts[r["id"]]) for r in rows]
+    return [view(ctx, r, counts[r["id"]]) for r in rows]
 
 
 async def get(ctx: Context, caller: Caller, endpoint: Ref) -> Endpoint:
@@ -163,7 +179,7 @@ async def get(ctx: Context, caller: Caller, endpoint: Ref) -> Endpoint:
         if row is None:
             raise NotFound("no such endpoint")
         counts = await usage.calls(ctx, conn, [endpoint_id], _this_month(ctx))
-    return _view(ctx, row, counts[endpoint_id])
+    return view(ctx, row, counts[endpoint_id])
 
 
 async def delete(ctx: Context, caller: Caller, endpoint: Ref) -> Endpoint:
@@ -175,10 +191,10 @@ async def delete(ctx: Context, caller: Caller, endpoint: Ref) -> Endpoint:
         if row is None:
             raise NotFound("no such endpoint")
         if row["status"] in ENDING:
-            return _view(ctx, row)
+            return view(ctx, row)
         moved = await endpoints.start_delete(conn, endpoint_id, ctx.clock())
         await enqueue(conn, Kind.DELETE_ENDPOINT, {"endpoint_id": str(endpoint_id)},
                       tenant_id=caller.tenant_id)
         await audit.record(conn, caller, "endpoint.delete", endpoint_id, endpoint_id=endpoint_id)
     await publish(ctx.redis, *moved.messages)
-    return _view(ctx, {**dict(row), "status": EndpointStatus.DELETING})
+    return view(ctx, {**dict(row), "status": EndpointStatus.DELETING})

@@ -1,5 +1,9 @@
 """The worker's step for one import: load the spooled file into the endpoint's database, then settle the row.
 
+An import whose endpoint is still being provisioned (one created with its
+file) is deferred: the job comes back in ``WAIT_SECONDS`` without using up an
+attempt, for at most ``MAX_WAIT_SECONDS`` after the upload.
+
 Safe to repeat: a finished import is left alone; a crash mid-load rolls the
 endpoint's transaction back and the retried job starts over from the spool
 file; a crash after the load committed is recognised by the table's comment
@@ -20,6 +24,7 @@ import redis.asyncio as aioredis
 
 from control_plane.catalog.endpoints import EndpointStatus
 from control_plane.catalog.invalidation import endpoint_message, publish
+from control_plane.catalog.jobs.failures import Deferred
 from control_plane.imports import corpus, pipeline, scripts, store
 from control_plane.imports.formats.script import Guard, ScriptRefused, ScriptSource
 from control_plane.imports.pipeline import Loaded
@@ -30,6 +35,8 @@ from control_plane.sealing import Sealed, Sealer
 from control_plane.services import audit
 
 SESSION = {"application_name": "berth:import", "statement_timeout": "0"}
+WAIT_SECONDS = 1.0
+MAX_WAIT_SECONDS = 3600.0
 
 
 async def run_import(pool: asyncpg.Pool, sealer: Sealer, redis: aioredis.Redis, import_id: UUID,
@@ -42,6 +49,8 @@ async def run_import(pool: asyncpg.Pool, sealer: Sealer, redis: aioredis.Redis, 
     work = await store.work(pool, import_id)
     if work is None or work["state"] in (State.DONE, State.FAILED):
         return f"import {import_id} is {work['state'] if work else 'gone'}; nothing to do"
+    if work["endpoint_status"] == EndpointStatus.PROVISIONING and work["age_seconds"] < MAX_WAIT_SECONDS:
+        raise Deferred(f"import {import_id} waits for its endpoint to be provisioned", seconds=WAIT_SECONDS)
     if work["endpoint_status"] != EndpointStatus.READY:
         await _fail(pool, import_id, work, BadImport("the endpoint is not ready", code="endpoint_not_ready"))
         return f"import {import_id} failed: its endpoint is {work['endpoint_status']}"

@@ -110,6 +110,12 @@ def table_name(upload: Upload) -> str:
     return safe_name(upload.table or PurePath(upload.filename or "").stem, "data")
 
 
+def read(upload: Upload) -> tuple[Format, Mode, dict[str, Any]]:
+    """What an upload says, checked: its format, its mode and its reading options."""
+    fmt = resolve_format(upload)
+    return fmt, _mode(upload.mode), _options(upload.options, fmt, upload.filename)
+
+
 async def _endpoint_plan(ctx: Context, caller: Caller, endpoint: Ref) -> tuple[UUID, str]:
     async with transaction(ctx, caller.tenant_id) as conn:
         await check(conn, caller, Permission.IMPORTS)
@@ -126,8 +132,7 @@ async def _endpoint_plan(ctx: Context, caller: Caller, endpoint: Ref) -> tuple[U
 async def start(ctx: Context, caller: Caller, endpoint: Ref, upload: Upload, chunks: AsyncIterator[bytes],
                 *, spool_dir: Path, declared_length: int | None = None) -> Import:
     """Spool the body, then record the import and enqueue its job in one transaction."""
-    fmt, mode = resolve_format(upload), _mode(upload.mode)
-    options = _options(upload.options, fmt, upload.filename)
+    fmt, mode, options = read(upload)
     endpoint_id, plan = await _endpoint_plan(ctx, caller, endpoint)
     limit = max_import_bytes(plan)
     if declared_length is not None and declared_length > limit:

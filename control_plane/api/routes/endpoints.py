@@ -1,4 +1,5 @@
-"""/v1/endpoints: create (202, the worker provisions), list, get, settings, delete (202); by id or slug."""
+"""/v1/endpoints: create (202, the worker provisions; with a file: endpoint_files.py), list, get, settings,
+delete (202); by id or slug."""
 
 from __future__ import annotations
 
@@ -10,14 +11,16 @@ from control_plane.api import paging
 from control_plane.api.deps import Ctx, Who
 from control_plane.api.fields import EndpointRef, IdempotencyKey
 from control_plane.api.openapi import AUTH, BODY, QUERY, header, responses
-from control_plane.api.schemas import EndpointIn, EndpointOut, EndpointSettingsIn
+from control_plane.api.routes import endpoint_files
+from control_plane.api.schemas import EndpointFromFileOut, EndpointIn, EndpointOut, EndpointSettingsIn
 from control_plane.services import endpoint_settings, endpoints
 
 router = APIRouter(prefix="/endpoints", tags=["endpoints"])
 
 CREATE_ERRORS = ("invalid_name", "unknown_plan", "invalid_region", "plan_not_allowed", "idempotency_mismatch")
+FILE_ERRORS = ("bad_request", "import_too_large", "unknown_format")  # with a file (multipart) only
 Ref = Annotated[EndpointRef, Path(description="the endpoint's id or slug")]
-LOCATION = header(202, "Location", "the endpoint, to follow its status")
+LOCATION = header(202, "Location", "the endpoint, to follow its status (with a file: its import)")
 
 
 def _located(response: Response, endpoint: endpoints.Endpoint) -> endpoints.Endpoint:
@@ -25,16 +28,25 @@ def _located(response: Response, endpoint: endpoints.Endpoint) -> endpoints.Endp
     return endpoint
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=EndpointOut,
-             operation_id="createEndpoint", summary="Create an endpoint (its database is provisioned next)",
-             responses={**LOCATION, **responses(*BODY, *AUTH, *CREATE_ERRORS)})
 async def create(
     body: EndpointIn, ctx: Ctx, caller: Who, response: Response,
     idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
 ) -> endpoints.Endpoint:
+    """A JSON body makes an empty endpoint. A ``multipart/form-data`` body with the same fields and a
+    ``file`` part (plus ``table``, ``format`` and the CSV options) makes it and loads the file once it
+    is ready: the answer adds ``import``, and ``Location`` names that import. A failed import leaves
+    the endpoint ready and empty, the import listed as failed."""
     made = await endpoints.create(ctx, caller, body.name, body.plan, body.region,
                                   idempotency_key=idempotency_key)
     return _located(response, made)
+
+
+router.add_api_route(
+    "", create, methods=["POST"], status_code=status.HTTP_202_ACCEPTED,
+    response_model=EndpointOut | EndpointFromFileOut, operation_id="createEndpoint",
+    summary="Create an endpoint (its database is provisioned next), optionally from a file",
+    responses={**LOCATION, **responses(*BODY, *AUTH, *CREATE_ERRORS, *FILE_ERRORS)},
+    openapi_extra=endpoint_files.form_body(), route_class_override=endpoint_files.JsonOrForm)
 
 
 @router.get("", response_model=list[EndpointOut], operation_id="listEndpoints",

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response, status
-from pydantic import BaseModel
 
 from control_plane.api.deps import Ctx, Who
-from control_plane.api.fields import NO_NUL, Safe, text
+from control_plane.api.fields import NO_NUL, Safe, TableName, text
 from control_plane.api.openapi import AUTH, QUERY, header, responses
 from control_plane.api.routes.endpoints import Ref
+from control_plane.api.schemas import ImportOut
 from control_plane.imports.store import Format, Import, Mode
 from control_plane.services import imports
 from control_plane.services.imports import MAX_LIST, Delimiter, Encoding, Upload
@@ -24,26 +23,7 @@ router = APIRouter(prefix="/endpoints/{endpoint}/imports", tags=["imports"])
 STREAMED_PATH = re.compile(r"^/v1/endpoints/[^/]+/imports/?$")
 LOCATION = header(202, "Location", "the import, to follow its state")
 
-TableName = Annotated[str, text(min_length=1, max_length=200, pattern=NO_NUL), Safe]
 FileName = Annotated[str, text(min_length=1, max_length=255, pattern=NO_NUL), Safe]
-
-
-class ImportOut(BaseModel):
-    id: UUID
-    endpoint_id: UUID
-    format: Format
-    table_name: str | None
-    mode: Mode
-    state: str
-    bytes_total: int
-    bytes_done: int
-    rows_done: int
-    rows_rejected: int
-    tables: list[dict[str, Any]]
-    errors: list[dict[str, Any]]
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
 
 
 def spool_dir(request: Request) -> Path:

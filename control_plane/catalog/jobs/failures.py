@@ -23,6 +23,17 @@ class PermanentJobError(Exception):
     """The job can never succeed as written (an unknown kind, a malformed payload)."""
 
 
+class Deferred(Exception):
+    """The job cannot start yet (what it needs is still being made): run it again in ``seconds``.
+
+    Not a failure: the attempt is handed back, so waiting never uses up the job's tries.
+    """
+
+    def __init__(self, reason: str, *, seconds: float) -> None:
+        super().__init__(reason)
+        self.seconds = seconds
+
+
 def is_permanent(exc: BaseException) -> bool:
     """Retrying cannot help: the provider said so, or the job itself is malformed."""
     if isinstance(exc, PermanentJobError):

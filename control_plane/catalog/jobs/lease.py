@@ -59,6 +59,12 @@ UPDATE jobs SET status = 'queued', attempts = attempts - 1, locked_by = NULL, lo
   run_at = $4, updated_at = $4
 WHERE {MINE}
 """
+# Not ready to run yet: back in the queue for later, the attempt handed back (see Deferred).
+DEFER = f"""
+UPDATE jobs SET status = 'queued', attempts = attempts - 1, locked_by = NULL, locked_until = NULL,
+  run_at = $4, updated_at = $5
+WHERE {MINE}
+"""
 # Workers died holding it on its last allowed try: it will not be run again.
 ABANDONED = f"""
 UPDATE jobs SET status = 'dead', last_error = $2, locked_by = NULL, locked_until = NULL, updated_at = $1
@@ -124,6 +130,11 @@ class Queue:
     async def release(self, job: Job) -> bool:
         """Hand an unfinished job back for another worker to take at once."""
         return await self._mine(RELEASE, job, self.clock())
+
+    async def defer(self, job: Job, seconds: float) -> bool:
+        """Hand the job back to run again in ``seconds``, without counting this attempt."""
+        now = self.clock()
+        return await self._mine(DEFER, job, now + timedelta(seconds=seconds), now)
 
     async def bury_abandoned(self) -> list[Job]:
         """Mark dead the jobs whose workers died on their last allowed attempt."""

@@ -1,0 +1,152 @@
+"""``POST /v1/endpoints`` as ``multipart/form-data``: the endpoint's fields and a file, in one call.
+
+``JsonOrForm`` is the route class of ``createEndpoint``: a JSON body goes to
+the declared handler unchanged; a form goes to ``create_from_file``, which
+FastAPI hands the request with its body unread. The ``file`` part streams into
+the import spool as it arrives (``api/multipart.py``); the other fields may
+come before or after it and are held to the JSON body's rules plus the
+upload's (``EndpointFormIn``). Answer: 202, the endpoint with its ``import``,
+and ``Location`` naming the import, which is done once the endpoint is
+provisioned and the file loaded (``services/from_file.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Header, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from pydantic import ValidationError
+
+from control_plane.api import multipart
+from control_plane.api.deps import Ctx, Who
+from control_plane.api.fields import IdempotencyKey, TableName
+from control_plane.api.schemas import EndpointFromFileOut, EndpointIn
+from control_plane.errors import InvalidInput
+from control_plane.imports import spool
+from control_plane.imports.store import Format
+from control_plane.services import from_file
+from control_plane.services.from_file import NewEndpoint, Spooled
+from control_plane.services.imports import Delimiter, Encoding, Upload
+
+FILE = "file"
+# The most a form's fields, part headers and boundaries add to its file: a Content-Length over the
+# limit by more than this is refused before a byte is read.
+FORM_OVERHEAD = multipart.MAX_PARTS * (multipart.MAX_FIELD_BYTES + multipart.MAX_HEADER_BYTES + 80)
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+class EndpointFormIn(EndpointIn):
+    table: TableName | None = None
+    format: Format | None = None
+    encoding: Encoding | None = None
+    delimiter: Delimiter | None = None
+    header: bool | None = None
+
+
+def _spool_dir(request: Request) -> Path:
+    directory: Path = request.app.state.import_spool
+    return directory
+
+
+def _file_length(request: Request) -> int | None:
+    declared = request.headers.get("content-length", "")
+    return max(int(declared) - FORM_OVERHEAD, 0) if declared.isdigit() else None
+
+
+def _validated(fields: dict[str, str]) -> EndpointFormIn:
+    try:
+        return EndpointFormIn.model_validate(fields)
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+
+
+async def _read(request: Request, ctx: Ctx, caller: Who) -> tuple[dict[str, str], Spooled, Upload]:
+    """The form's fields and its spooled file; the spool file is removed if the form is refused."""
+    fields: dict[str, str] = {}
+    spooled: Spooled | None = None
+    upload = Upload()
+    try:
+        async for part in multipart.parts(request.stream(), request.headers.get("content-type")):
+            if part.name in fields or (part.name == FILE and spooled is not None):
+                raise InvalidInput(f"the form field {part.name!r} is given twice", code="invalid_request")
+            if part.name != FILE:
+                fields[part.name] = await part.text()
+                continue
+            spooled = await from_file.receive(ctx, caller, part.chunks(), spool_dir=_spool_dir(request),
+                                              declared_length=_file_length(request))
+            upload = Upload(content_type=part.content_type, filename=part.filename)
+        if spooled is None:
+            raise InvalidInput("the form has no file part; send the file as the field 'file'",
+                               code="invalid_request")
+    except BaseException:
+        if spooled is not None:
+            spool.discard(spooled.path)
+        raise
+    return fields, spooled, upload
+
+
+async def create_from_file(
+    request: Request, response: Response, ctx: Ctx, caller: Who,
+    idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
+) -> dict[str, Any]:
+    fields, spooled, upload = await _read(request, ctx, caller)
+    try:
+        form = _validated(fields)
+    except BaseException:
+        spool.discard(spooled.path)
+        raise
+    options = {"encoding": form.encoding, "delimiter": form.delimiter, "header": form.header}
+    given = Upload(form.format, upload.content_type, upload.filename, form.table, options=options)
+    new = NewEndpoint(form.name, form.plan, form.region, idempotency_key)
+    made = await from_file.create(ctx, caller, new, given, spooled)
+    imported = made.first_import
+    response.headers["Location"] = f"/v1/endpoints/{imported.endpoint_id}/imports/{imported.id}"
+    return {**asdict(made.endpoint), "import": imported}
+
+
+class JsonOrForm(APIRoute):
+    """A JSON body to the declared handler as before; ``multipart/form-data`` to ``create_from_file``."""
+
+    def get_route_handler(self) -> Handler:
+        as_json = super().get_route_handler()
+        as_form = APIRoute(self.path, create_from_file, methods=["POST"], status_code=202,
+                           response_model=EndpointFromFileOut).get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            if multipart.is_form(request.headers.get("content-type")):
+                return await as_form(request)
+            return await as_json(request)
+
+        return handler
+
+
+def _inline(schema: Any, defs: dict[str, Any]) -> Any:
+    """``schema`` with its ``$defs`` references written out and its null alternatives dropped."""
+    if isinstance(schema, list):
+        return [_inline(s, defs) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if "$ref" in schema:
+        return _inline(defs[schema["$ref"].rsplit("/", 1)[-1]], defs)
+    if "anyOf" in schema:
+        kept = [s for s in schema["anyOf"] if s != {"type": "null"}]
+        if len(kept) == 1:
+            return _inline({**{k: v for k, v in schema.items() if k != "anyOf"}, **kept[0]}, defs)
+    return {k: _inline(v, defs) for k, v in schema.items() if k != "$defs"}
+
+
+def form_body() -> dict[str, Any]:
+    """The operation's ``multipart/form-data`` request body, beside its JSON one (``openapi_extra``)."""
+    schema = EndpointFormIn.model_json_schema()
+    shown = _inline(schema, schema.get("$defs", {}))
+    shown["properties"] = {**shown["properties"], FILE: {
+        "type": "string", "format": "binary",
+        "description": "the file, loaded into a table once the endpoint is ready (the plan's import limit)"}}
+    shown["required"] = [*shown.get("required", []), FILE]
+    shown.pop("title", None)
+    return {"requestBody": {"content": {"multipart/form-data": {"schema": shown}}}}
