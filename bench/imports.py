@@ -86,16 +86,18 @@ def generate(folder: Path, megabytes: int) -> dict[str, Path]:
 
 async def _berth(dsn: str, fmt: str, path: Path, table: str) -> int:
     from control_plane.imports import pipeline
+    from control_plane.imports.limits import PlanLimits
     from control_plane.imports.sources import open_sources
     from control_plane.imports.store import Format, Mode
 
     async def report(done: int, rows: int) -> None:
         return None
 
-    planned = await pipeline.plan(open_sources(Format(fmt), path, table, {}), Mode.CREATE)
+    limits = PlanLimits.of("scale")  # the benchmark's 1 GB file holds 10 million rows
+    planned = await pipeline.plan(open_sources(Format(fmt), path, table, {}), Mode.CREATE, limits)
     conn = await asyncpg.connect(dsn)
     try:
-        return (await pipeline.load(conn, planned, str(uuid.uuid4()), report)).rows
+        return (await pipeline.load(conn, planned, str(uuid.uuid4()), report, limits=limits)).rows
     finally:
         await conn.close()
 

@@ -226,6 +226,8 @@ CATALOGUE: tuple[Code, ...] = (
     Code("bad_value", 422, "an import failed: a value that does not fit its column"),
     Code("spool_missing", 422, "an import failed: the uploaded file is no longer in the spool"),
     Code("import_gave_up", 422, "an import failed: the worker gave up after its retries"),
+    Code("too_many_rows", 422, "an import failed: more rows than the plan allows per import (named)"),
+    Code("too_many_tables", 422, "an import failed: more tables than the plan allows per endpoint (named)"),
     Code("statement_refused", 422, "an import failed: a SQL script's statement the write guard refuses"),
     Code("statement_failed", 422, "an import failed: the database refused a statement of a SQL script"),
     Code("unterminated_copy", 422, "an import failed: COPY ... FROM stdin data without its closing \\. line"),

@@ -20,6 +20,7 @@ import asyncpg
 
 from control_plane.imports import loader
 from control_plane.imports.formats.documents import Document, documents
+from control_plane.imports.limits import PlanLimits
 from control_plane.imports.pipeline import Loaded, Report
 from control_plane.imports.problems import BadImport
 from control_plane.imports.store import Mode
@@ -68,7 +69,7 @@ Rows = dict[str, list[tuple[object, ...]]]
 
 
 async def load(conn: asyncpg.Connection, path: Path, name: str, mode: Mode, import_id: str,
-               report: Report) -> Loaded:
+               report: Report, *, limits: PlanLimits) -> Loaded:
     """Every document of the file in one transaction; any failure leaves the endpoint as it was."""
     rows = await loader.marked_rows(conn, "documents", import_id)
     if rows is not None:
@@ -84,6 +85,7 @@ async def load(conn: asyncpg.Connection, path: Path, name: str, mode: Mode, impo
             await report(0, counts["documents"])
         if not counts["documents"]:
             raise BadImport("the file holds no document", code="empty_file")
+        await limits.check(conn, counts["documents"])
         for table in TABLES:
             await conn.execute(f"ANALYZE {table}")
         await loader.mark(conn, "documents", import_id, counts["documents"])

@@ -23,6 +23,7 @@ from control_plane.imports import as_csv, loader
 from control_plane.imports.converters import Convert, converter
 from control_plane.imports.formats.base import AsWritten, Row, Shape, TableSource
 from control_plane.imports.inference import resolve
+from control_plane.imports.limits import PlanLimits
 from control_plane.imports.loader import Column, Target
 from control_plane.imports.names import column_names
 from control_plane.imports.problems import BadImport
@@ -45,9 +46,10 @@ class Loaded:
     rows: int
 
 
-async def plan(sources: list[tuple[str, TableSource]], mode: Mode) -> list[Planned]:
-    """Scan every table (in a thread) and settle its columns and types."""
-    planned = []
+async def plan(sources: list[tuple[str, TableSource]], mode: Mode, limits: PlanLimits) -> list[Planned]:
+    """Scan every table (in a thread) and settle its columns and types; more rows than the plan allows
+    per import is a ``BadImport`` before the endpoint's database is touched."""
+    planned: list[Planned] = []
     for table, source in sources:
         shape = await asyncio.to_thread(source.scan)
         names = column_names(shape.headers)
@@ -56,11 +58,14 @@ async def plan(sources: list[tuple[str, TableSource]], mode: Mode) -> list[Plann
         described = zip(names, types, shape.headers, shape.stats, strict=True)
         columns = [Column(name, kind, header, stats, declared) for name, kind, header, stats in described]
         planned.append(Planned(source, shape, Target(table, mode, columns)))
+        limits.check_rows(sum(p.shape.rows for p in planned))
     return planned
 
 
-async def load(conn: asyncpg.Connection, planned: list[Planned], import_id: str, report: Report) -> Loaded:
-    """Everything in one transaction; nothing is left behind when any part fails."""
+async def load(conn: asyncpg.Connection, planned: list[Planned], import_id: str, report: Report, *,
+               limits: PlanLimits) -> Loaded:
+    """Everything in one transaction, held to the plan's limits before it commits; nothing is left behind
+    when any part fails."""
     done = await _already_loaded(conn, planned, import_id)
     if done is not None:
         return done
@@ -73,6 +78,7 @@ async def load(conn: asyncpg.Connection, planned: list[Planned], import_id: str,
             await loader.mark(conn, item.target.table, import_id, rows)
             total += rows
             tables.append(_described(item.target, types, rows))
+        await limits.check(conn, total)
     return Loaded(tables, total)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import asyncpg
 
 from control_plane.imports.formats.script import CopyIn, ScriptShape, ScriptSource, Step
+from control_plane.imports.limits import PlanLimits
 from control_plane.imports.names import quote_ident
 from control_plane.imports.pipeline import Loaded, Report
 from control_plane.imports.problems import BadImport
@@ -39,7 +40,7 @@ STATEMENTS_PER_REPORT = 500
 
 
 async def replay(conn: asyncpg.Connection, source: ScriptSource, shape: ScriptShape, import_id: str,
-                 report: Report) -> Loaded:
+                 report: Report, *, limits: PlanLimits) -> Loaded:
     """Run the script's steps in one transaction; a refusal by the database is a ``BadImport``."""
     done = await _already_loaded(conn, import_id)
     if done is not None:
@@ -52,6 +53,7 @@ async def replay(conn: asyncpg.Connection, source: ScriptSource, shape: ScriptSh
         for table in tables:
             await conn.execute(f"ANALYZE {table.pop('qualified')}")
         rows = sum(t["rows"] for t in tables)
+        await limits.check(conn, rows)
         await conn.execute(await conn.fetchval(MARK, f"{MARK_PREFIX}{import_id}: {rows} rows"))
     return Loaded(tables, rows)
 

@@ -27,6 +27,7 @@ from control_plane.catalog.invalidation import endpoint_message, publish
 from control_plane.catalog.jobs.failures import Deferred
 from control_plane.imports import corpus, pipeline, scripts, store
 from control_plane.imports.formats.script import Guard, ScriptRefused, ScriptSource
+from control_plane.imports.limits import PlanLimits
 from control_plane.imports.pipeline import Loaded
 from control_plane.imports.problems import BadImport
 from control_plane.imports.sources import open_sources
@@ -81,10 +82,10 @@ async def _load(pool: asyncpg.Pool, sealer: Sealer, import_id: UUID, work: async
         await store.progress(pool, import_id, bytes_done, rows_done)
 
     sources = open_sources(fmt, path, work["table_name"], work["options"])
-    planned = await pipeline.plan(sources, Mode(work["mode"]))
+    planned = await pipeline.plan(sources, Mode(work["mode"]), _limits(work))
     conn = await _owner(sealer, work)
     try:
-        return await pipeline.load(conn, planned, str(import_id), report)
+        return await pipeline.load(conn, planned, str(import_id), report, limits=_limits(work))
     finally:
         await conn.close()
 
@@ -99,7 +100,7 @@ async def _load_script(pool: asyncpg.Pool, sealer: Sealer, import_id: UUID, work
 
     conn = await _owner(sealer, work)
     try:
-        return await scripts.replay(conn, source, shape, str(import_id), report)
+        return await scripts.replay(conn, source, shape, str(import_id), report, limits=_limits(work))
     finally:
         await conn.close()
 
@@ -114,7 +115,8 @@ async def _load_corpus(pool: asyncpg.Pool, sealer: Sealer, import_id: UUID, work
 
     conn = await _owner(sealer, work)
     try:
-        return await corpus.load(conn, path, name, Mode(work["mode"]), str(import_id), report)
+        return await corpus.load(conn, path, name, Mode(work["mode"]), str(import_id), report,
+                                 limits=_limits(work))
     finally:
         await conn.close()
 
@@ -122,6 +124,10 @@ async def _load_corpus(pool: asyncpg.Pool, sealer: Sealer, import_id: UUID, work
 async def _owner(sealer: Sealer, work: asyncpg.Record) -> asyncpg.Connection:
     dsn = sealer.open_dsn(Sealed(work["seal_key_id"], work["sealed_owner_dsn"]), work["endpoint_id"], "owner")
     return await asyncpg.connect(dsn, server_settings=SESSION)
+
+
+def _limits(work: asyncpg.Record) -> PlanLimits:
+    return PlanLimits.of(work["plan"])
 
 
 def _no_guard(sql: str) -> str:

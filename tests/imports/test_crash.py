@@ -9,6 +9,7 @@ import asyncpg
 import pytest
 
 from control_plane.imports import pipeline
+from control_plane.imports.limits import PlanLimits
 from control_plane.imports.problems import BadImport
 from control_plane.imports.sources import open_sources
 from control_plane.imports.store import Format, Mode
@@ -30,10 +31,11 @@ async def nothing(bytes_done: int, rows_done: int) -> None:
 
 async def load(berth: Berth, path: Path, mode: Mode, import_id: str,
                report: pipeline.Report = nothing) -> pipeline.Loaded:
-    planned = await pipeline.plan(open_sources(Format.CSV, path, "gear", {}), mode)
+    limits = PlanLimits.of("free")
+    planned = await pipeline.plan(open_sources(Format.CSV, path, "gear", {}), mode, limits)
     conn = await asyncpg.connect(berth.owner_dsn)
     try:
-        return await pipeline.load(conn, planned, import_id, report)
+        return await pipeline.load(conn, planned, import_id, report, limits=limits)
     finally:
         await conn.close()
 
