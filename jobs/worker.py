@@ -28,6 +28,7 @@ from control_plane.catalog.installation import installation_id
 from control_plane.catalog.jobs import Kind
 from control_plane.catalog.jobs.failures import describe
 from control_plane.catalog.jobs.lease import Queue, utc_now
+from control_plane.imports.spool import spool_dir
 from control_plane.observability.metrics import Metrics
 from control_plane.providers.factory import build_provider
 from control_plane.providers.measured import measured
@@ -40,7 +41,8 @@ from jobs.runner import Runner
 log = logging.getLogger("berth.worker")
 
 WAKE_CHANNEL = "berth_jobs"
-PERIODIC: Mapping[Kind, float] = {Kind.FLUSH_USAGE: 30.0, Kind.RECONCILE: 300.0, Kind.PRUNE_JOBS: 3600.0}
+PERIODIC: Mapping[Kind, float] = {Kind.FLUSH_USAGE: 30.0, Kind.RECONCILE: 300.0, Kind.PRUNE_JOBS: 3600.0,
+                                  Kind.SWEEP_SPOOL: 600.0}
 POLL_SECONDS = 1.0
 STOP_GRACE_SECONDS = 10.0
 
@@ -129,7 +131,8 @@ async def running(settings: Settings, *, periodic: Mapping[Kind, float] = PERIOD
         await stack.enter_async_context(listening(pool, wake))
         sealer = Sealer.from_setting(settings.secret("seal_keys"))
         resources = Resources(pool, provider, sealer, redis, utc_now,
-                              orphan_grace=timedelta(hours=settings.orphan_grace_hours))
+                              orphan_grace=timedelta(hours=settings.orphan_grace_hours),
+                              spool=spool_dir(settings.data_dir))
         worker = Worker(Runner(Queue(pool, worker_id()), resources), wake=wake, periodic=periodic)
         stop = asyncio.Event()
         task = asyncio.create_task(worker.run(stop))

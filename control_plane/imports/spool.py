@@ -4,6 +4,12 @@ The body is never held whole: each chunk is appended to ``<id>.part`` and the
 file becomes ``<id>.upload`` only when the body ended within its limit. The API
 and the worker must see the same directory (``BERTH_DATA_DIR/imports``): one
 host, or a volume both mount.
+
+A process that dies mid-upload leaves its ``.part`` (no import row exists
+yet: the row is written once the file is whole); one that dies between the
+rename and the row, or after a load but before removing the file, leaves an
+``.upload``. ``untouched`` finds both for the worker's sweep
+(``import_runs.sweep_spool``).
 """
 
 from __future__ import annotations
@@ -65,3 +71,16 @@ async def receive(directory: Path, import_id: UUID, chunks: AsyncIterator[bytes]
 
 def discard(path: Path) -> None:
     path.unlink(missing_ok=True)
+
+
+def untouched(directory: Path, before: float) -> list[tuple[UUID, Path]]:
+    """Spool files (``<id>.part``, ``<id>.upload``) not written since ``before`` (seconds since the epoch)."""
+    found: list[tuple[UUID, Path]] = []
+    for path in directory.glob("*.*") if directory.is_dir() else []:
+        try:
+            import_id, written = UUID(path.stem), path.stat().st_mtime
+        except (ValueError, FileNotFoundError):
+            continue  # not ours, or removed meanwhile
+        if path.suffix in (".part", ".upload") and written < before:
+            found.append((import_id, path))
+    return found

@@ -63,6 +63,7 @@ SELECT i.tenant_id, i.endpoint_id, i.format, i.table_name, i.mode, i.options, i.
   e.status AS endpoint_status, e.plan, e.seal_key_id, e.sealed_owner_dsn
 FROM imports i JOIN endpoints e ON e.id = i.endpoint_id WHERE i.id = $1
 """
+TO_LOAD = "SELECT id FROM imports WHERE id = ANY($1::uuid[]) AND state IN ('queued', 'loading')"
 START = """
 UPDATE imports SET state = 'loading', started_at = coalesce(started_at, now()), bytes_done = 0, rows_done = 0,
   updated_at = now()
@@ -144,6 +145,11 @@ async def first_for(conn: asyncpg.Connection, tenant_id: UUID, endpoint_id: UUID
 async def work(pool: asyncpg.Pool, import_id: UUID) -> asyncpg.Record | None:
     """What the worker needs to load one import, the endpoint's sealed owner DSN included."""
     return await pool.fetchrow(WORK, import_id)
+
+
+async def still_to_load(pool: asyncpg.Pool, import_ids: list[UUID]) -> set[UUID]:
+    """Those of ``import_ids`` whose rows are queued or loading: their spool files are still needed."""
+    return {row["id"] for row in await pool.fetch(TO_LOAD, import_ids)}
 
 
 async def start(pool: asyncpg.Pool, import_id: UUID) -> bool:

@@ -15,6 +15,7 @@ retries.
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -25,7 +26,7 @@ import redis.asyncio as aioredis
 from control_plane.catalog.endpoints import EndpointStatus
 from control_plane.catalog.invalidation import endpoint_message, publish
 from control_plane.catalog.jobs.failures import Deferred
-from control_plane.imports import corpus, pipeline, scripts, store
+from control_plane.imports import corpus, pipeline, scripts, spool, store
 from control_plane.imports.formats.script import Guard, ScriptRefused, ScriptSource
 from control_plane.imports.limits import PlanLimits
 from control_plane.imports.pipeline import Loaded
@@ -159,6 +160,21 @@ async def _audit(conn: asyncpg.Connection, import_id: UUID, work: asyncpg.Record
                  detail: dict[str, Any]) -> None:
     await audit.write(conn, work["tenant_id"], work["actor"], "endpoint.import", import_id, outcome=outcome,
                       request_id=work["request_id"], endpoint_id=work["endpoint_id"], detail=detail)
+
+
+async def sweep_spool(pool: asyncpg.Pool, directory: Path, before: datetime) -> str:
+    """Remove spool files untouched since ``before`` unless their import is still to load; says how many.
+
+    A live upload writes its ``.part`` with every chunk, and a queued or loading import keeps its
+    ``.upload`` however old; anything else (an upload whose process died, a file whose import row
+    never committed or already finished) is left over.
+    """
+    stale = await asyncio.to_thread(spool.untouched, directory, before.timestamp())
+    live = await store.still_to_load(pool, [import_id for import_id, _ in stale])
+    gone = [path for import_id, path in stale if import_id not in live]
+    for path in gone:
+        await asyncio.to_thread(spool.discard, path)
+    return f"removed {len(gone)} of {len(stale)} spool files untouched since {before:%Y-%m-%d %H:%M}"
 
 
 def _discard(spool_path: str | None) -> None:

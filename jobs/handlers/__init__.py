@@ -6,7 +6,7 @@ from control_plane.catalog.jobs import Kind
 from jobs.handlers.account import DELETE_ACCOUNT
 from jobs.handlers.base import Handler, Progress, Resources
 from jobs.handlers.endpoints import DELETE_ENDPOINT, PROVISION
-from jobs.handlers.imports import IMPORT
+from jobs.handlers.imports import IMPORT, SWEEP_SPOOL
 from jobs.handlers.prune import PRUNE_JOBS
 from jobs.handlers.reconcile import RECONCILE
 from jobs.handlers.usage import FLUSH_USAGE
@@ -21,4 +21,5 @@ HANDLERS: dict[str, Handler] = {
     Kind.FLUSH_USAGE: FLUSH_USAGE,
     Kind.IMPORT: IMPORT,
     Kind.PRUNE_JOBS: PRUNE_JOBS,  # the worker's own housekeeping, never enqueued by the API
+    Kind.SWEEP_SPOOL: SWEEP_SPOOL,  # the same
 }

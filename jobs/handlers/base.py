@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -23,7 +24,9 @@ Progress = Callable[[dict[str, Any]], Awaitable[None]]
 class Resources:
     """One worker's connections: the ``berth_worker`` catalog pool, the provider, Redis, the sealer.
 
-    ``orphan_grace`` is how long a quarantined orphan database is kept before the reconciler drops it.
+    ``orphan_grace`` is how long a quarantined orphan database is kept before the reconciler drops it;
+    ``spool`` is the import spool directory (shared with the API and the gateway) and ``spool_grace``
+    how long a spool file may go unwritten before the sweep calls it left over.
     """
 
     pool: asyncpg.Pool
@@ -32,6 +35,8 @@ class Resources:
     redis: aioredis.Redis
     clock: Clock
     orphan_grace: timedelta = timedelta(hours=24)
+    spool: Path | None = None
+    spool_grace: timedelta = timedelta(hours=1)
 
 
 Run = Callable[[Resources, Job, Progress], Coroutine[Any, Any, list[str]]]

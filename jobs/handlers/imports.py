@@ -1,4 +1,4 @@
-"""The handler for ``import``: load one spooled file (steps in control_plane.services.import_runs)."""
+"""The handlers for ``import`` (load one spooled file) and ``sweep_spool`` (steps in services.import_runs)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from uuid import UUID
 from control_plane.catalog.jobs import Job
 from control_plane.imports import store
 from control_plane.imports.problems import BadImport
-from control_plane.services.import_runs import run_import
+from control_plane.services.import_runs import run_import, sweep_spool
 from data_plane.sqlguard import check
 from jobs.handlers.base import Handler, Progress, Resources
 
@@ -32,4 +32,12 @@ async def load_dead(res: Resources, job: Job, error: str) -> None:
     await store.failed(res.pool, import_of(job), [reason.as_json()])
 
 
+async def sweep(res: Resources, job: Job, progress: Progress) -> list[str]:
+    """Spool files left by uploads that died or imports that finished without removing them."""
+    if res.spool is None:
+        return ["no spool directory to sweep"]
+    return [await sweep_spool(res.pool, res.spool, res.clock() - res.spool_grace)]
+
+
 IMPORT = Handler(load, load_dead)
+SWEEP_SPOOL = Handler(sweep)

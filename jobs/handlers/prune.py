@@ -9,7 +9,7 @@ from control_plane.catalog.jobs import Job, Kind, operator
 from control_plane.services import signups
 from jobs.handlers.base import Handler, Progress, Resources
 
-PERIODIC_KINDS = [Kind.FLUSH_USAGE.value, Kind.RECONCILE.value, Kind.PRUNE_JOBS.value]
+PERIODIC_KINDS = [Kind.FLUSH_USAGE.value, Kind.RECONCILE.value, Kind.PRUNE_JOBS.value, Kind.SWEEP_SPOOL.value]
 PERIODIC_KEEP = timedelta(days=1)
 PERIODIC_DEAD_KEEP = timedelta(days=7)
 DONE_KEEP = timedelta(days=30)

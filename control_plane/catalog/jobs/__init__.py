@@ -15,6 +15,7 @@ Kinds and payloads:
     flush_usage      {}
     prune_jobs       {}   (the worker's own housekeeping)
     import           {"import_id": str}
+    sweep_spool      {}   (the worker's own housekeeping: spool files left by interrupted uploads)
 """
 
 from control_plane.catalog.jobs.kinds import FINISHED, WAITING, Job, Kind, Status

@@ -19,6 +19,7 @@ class Kind(StrEnum):
     FLUSH_USAGE = "flush_usage"
     PRUNE_JOBS = "prune_jobs"
     IMPORT = "import"
+    SWEEP_SPOOL = "sweep_spool"
 
 
 class Status(StrEnum):
