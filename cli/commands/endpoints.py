@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from pathlib import Path
 from uuid import UUID
 
 import typer
 
-from cli.commands.imports import import_command
+from cli.commands.imports import file_chunks, import_command
 from cli.context import Operator
 from cli.operate import confirm, run
 from cli.output import emit, emit_one
+from control_plane.imports.spool import spool_dir
 from control_plane.services import endpoint_settings, endpoints, operator
+from control_plane.services import from_file as from_file_service
+from control_plane.services.from_file import NewEndpoint
+from control_plane.services.imports import Upload
 
 app = typer.Typer(help="Tenant endpoints and their databases.", no_args_is_help=True)
 ALL_COLUMNS = ("id", "tenant_id", "slug", "name", "plan", "status", "created_at")
@@ -54,12 +59,24 @@ def create_command(
     name: str,
     tenant: UUID = typer.Option(..., "--tenant", help="The owning tenant."),
     plan: str = typer.Option(None, "--plan", help="free, pro or scale (default free)."),
+    from_file: Path = typer.Option(None, "--from-file", exists=True, dir_okay=False, readable=True,
+                                   help="Load this file into it once it is ready (its first import)."),
+    table: str = typer.Option(None, "--table", help="With --from-file: its table (default: the file name)."),
     as_json: bool = JSON,
 ) -> None:
-    """A new endpoint; a provision job creates its database (see `berth jobs list`)."""
+    """A new endpoint; a provision job creates its database (see `berth jobs list`), then an import job
+    loads --from-file into it (a failed import leaves the endpoint ready and empty)."""
 
     async def work(op: Operator) -> dict[str, object]:
-        return asdict(await endpoints.create(op.services, op.caller(tenant), name, plan))
+        caller = op.caller(tenant)
+        if from_file is None:
+            return asdict(await endpoints.create(op.services, caller, name, plan))
+        spooled = await from_file_service.receive(op.services, caller, file_chunks(from_file),
+                                                  spool_dir=spool_dir(op.settings.data_dir))
+        upload = Upload(filename=from_file.name, table=table)
+        made = await from_file_service.create(op.services, caller, NewEndpoint(name, plan), upload, spooled)
+        return {**asdict(made.endpoint), "import_id": made.first_import.id,
+                "import_state": made.first_import.state}
 
     emit_one(run(ctx, work), as_json=as_json)
 

@@ -30,7 +30,7 @@ POLL_SECONDS = 0.2
 COLUMNS = ("table", "column", "type", "source")
 
 
-async def _chunks(path: Path, advance: Callable[[int], None]) -> AsyncIterator[bytes]:
+async def file_chunks(path: Path, advance: Callable[[int], None] = lambda _: None) -> AsyncIterator[bytes]:
     handle = await asyncio.to_thread(path.open, "rb")
     try:
         while chunk := await asyncio.to_thread(handle.read, CHUNK):
@@ -79,7 +79,7 @@ def import_command(
         with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task("uploading", total=size)
             made = await imports.start(op.services, op.caller(found.tenant_id), found.id, upload,
-                                       _chunks(file, lambda n: bar.advance(task, n)),
+                                       file_chunks(file, lambda n: bar.advance(task, n)),
                                        spool_dir=spool_dir(op.settings.data_dir))
             bar.update(task, completed=0, description="waiting for the worker")
             return await _follow(op, found, made, bar, task, timeout)

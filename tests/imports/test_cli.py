@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from pathlib import Path
 
+import asyncpg
 from typer.testing import CliRunner
 
 from cli.main import app
 from control_plane.settings import Settings
-from tests.imports.conftest import Berth
+from tests.imports.conftest import Berth, until
 
+TENANT = "SELECT tenant_id FROM endpoints WHERE id = $1"
+STATUS = "SELECT status FROM endpoints WHERE id = $1"
 SECRETS = ("database_url", "redis_url", "token_pepper", "jwt_secret", "seal_keys", "local_servers")
 
 
@@ -50,3 +54,27 @@ async def test_json_output(berth: Berth, settings: Settings, tmp_path: Path) -> 
     shown = json.loads(result.output.strip().splitlines()[-1])
     assert shown["rows"] == 2 and shown["tables"][0]["name"] == "crew"
     assert [c["type"] for c in shown["tables"][0]["columns"]] == ["text", "jsonb", "smallint"]
+
+
+async def test_create_an_endpoint_from_a_file(berth: Berth, settings: Settings, tmp_path: Path,
+                                              catalog: asyncpg.Connection,
+                                              data_files: dict[str, Path]) -> None:
+    tenant = await catalog.fetchval(TENANT, uuid.UUID(berth.endpoint_id))
+    args = ["endpoints", "create", "birds", "--tenant", str(tenant), "--from-file",
+            str(data_files["penguins"]), "--table", "penguins", "--json"]
+    result = await asyncio.to_thread(CliRunner().invoke, app, args, env=env(settings, tmp_path))
+    assert result.exit_code == 0, result.output
+    made = json.loads(result.output)
+    assert made["name"] == "birds" and made["import_state"] == "queued"
+    url = f"/v1/endpoints/{made['id']}/imports/{made['import_id']}"
+    try:
+        async def state() -> str:
+            return str((await berth.client.get(url, headers=berth.headers)).json()["state"])
+
+        await until(state, ("done", "failed"), "the endpoint's first import")
+        done = (await berth.client.get(url, headers=berth.headers)).json()
+        assert done["state"] == "done" and done["rows_done"] == 344, done
+        assert done["tables"][0]["name"] == "penguins"
+    finally:
+        await berth.client.delete(f"/v1/endpoints/{made['id']}", headers=berth.headers)
+        await until(lambda: catalog.fetchval(STATUS, uuid.UUID(made["id"])), ("deleted",), "deletion")
