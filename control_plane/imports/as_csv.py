@@ -37,6 +37,7 @@ def batch(rows: Iterator[list[Any]], size: int) -> tuple[bytes, int]:
     """The next ``size`` rows as UTF-8 CSV, and how many there were."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
-    taken = [[_NULL if cell is None else cell for cell in row] for row in islice(rows, size)]
+    # A row without a null (most rows) is passed as it is: ``None in row`` is one C loop, not one per cell.
+    taken = [r if None not in r else [_NULL if c is None else c for c in r] for r in islice(rows, size)]
     writer.writerows(taken)
     return buffer.getvalue().encode(), len(taken)
