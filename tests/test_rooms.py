@@ -34,7 +34,7 @@ OTHER_SENSES = {
     ("cli/commands/oauth.py", "revoked"): "a key of the command's JSON output",
     ("cli/commands/tokens.py", "revoked"): "a key of the command's JSON output",
     ("cli/server.py", "ready"): "the readiness probe's answer",
-    ("control_plane/api/multipart.py", "done"): "the multipart reader's end-of-body event",
+    ("control_plane/web/multipart.py", "done"): "the multipart reader's end-of-body event",
     ("control_plane/api/routes/magic_link.py", "accepted"): "the answer to a sign-in link request",
     ("control_plane/oauth/grants.py", "revoked"): "the default reason written to revoked_why",
     ("control_plane/providers/neon.py", "failed"): "Neon's own operation statuses",

@@ -62,11 +62,21 @@ def remember(request: Request, response: Response, web: Web) -> None:
 
 def check(request: Request, web: Web, submitted: object) -> None:
     """Refuse a POST from another site or without this browser's token."""
+    check_origin(request, web)
+    check_token(request, web, submitted)
+
+
+def check_origin(request: Request, web: Web) -> None:
+    """Refuse a POST whose ``Origin`` or ``Sec-Fetch-Site`` says it came from another site (no body read)."""
     origin = request.headers.get("origin")
     if origin is not None and origin != _origin(web.settings.base_url):
         raise Forbidden("this form was sent from another site", code="csrf_failed")
     if request.headers.get("sec-fetch-site") == "cross-site":
         raise Forbidden("this form was sent from another site", code="csrf_failed")
+
+
+def check_token(request: Request, web: Web, submitted: object) -> None:
+    """Refuse a form without this browser's token."""
     binding = request.cookies.get(session.cookie_name(web, NAME))
     expected = _mac(web, binding, session.value_of(request, web)) if binding else None
     if expected is None or not isinstance(submitted, str) or not hmac.compare_digest(expected, submitted):

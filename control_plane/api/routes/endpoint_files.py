@@ -3,7 +3,7 @@
 ``JsonOrForm`` is the route class of ``createEndpoint``: a JSON body goes to
 the declared handler unchanged; a form goes to ``create_from_file``, which
 FastAPI hands the request with its body unread. The ``file`` part streams into
-the import spool as it arrives (``api/multipart.py``); the other fields may
+the import spool as it arrives (``web/multipart.py``); the other fields may
 come before or after it and are held to the JSON body's rules plus the
 upload's (``EndpointFormIn``). Answer: 202, the endpoint with its ``import``,
 and ``Location`` naming the import, which is done once the endpoint is
@@ -22,7 +22,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
 
-from control_plane.api import multipart
 from control_plane.api.deps import Ctx, Who
 from control_plane.api.fields import IdempotencyKey, TableName
 from control_plane.api.schemas import EndpointFromFileOut, EndpointIn
@@ -32,11 +31,9 @@ from control_plane.imports.store import Format
 from control_plane.services import from_file
 from control_plane.services.from_file import NewEndpoint, Spooled
 from control_plane.services.imports import Delimiter, Encoding, Upload
+from control_plane.web import multipart
 
 FILE = "file"
-# The most a form's fields, part headers and boundaries add to its file: a Content-Length over the
-# limit by more than this is refused before a byte is read.
-FORM_OVERHEAD = multipart.MAX_PARTS * (multipart.MAX_FIELD_BYTES + multipart.MAX_HEADER_BYTES + 80)
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
@@ -51,11 +48,6 @@ class EndpointFormIn(EndpointIn):
 def _spool_dir(request: Request) -> Path:
     directory: Path = request.app.state.import_spool
     return directory
-
-
-def _file_length(request: Request) -> int | None:
-    declared = request.headers.get("content-length", "")
-    return max(int(declared) - FORM_OVERHEAD, 0) if declared.isdigit() else None
 
 
 def _validated(fields: dict[str, str]) -> EndpointFormIn:
@@ -77,8 +69,9 @@ async def _read(request: Request, ctx: Ctx, caller: Who) -> tuple[dict[str, str]
             if part.name != FILE:
                 fields[part.name] = await part.text()
                 continue
+            declared = multipart.file_length(request.headers.get("content-length"))
             spooled = await from_file.receive(ctx, caller, part.chunks(), spool_dir=_spool_dir(request),
-                                              declared_length=_file_length(request))
+                                              declared_length=declared)
             upload = Upload(content_type=part.content_type, filename=part.filename)
         if spooled is None:
             raise InvalidInput("the form has no file part; send the file as the field 'file'",

@@ -45,6 +45,10 @@ class Visit:
         value = self.form.get(name) if self.form is not None else None
         return value.strip() if isinstance(value, str) else ""
 
+    def check_csrf(self, submitted: str | None) -> None:
+        """For a handler that reads its own form (``guarded(..., streamed=True)``): its token, checked."""
+        csrf.check_token(self.request, self.web, submitted)
+
     def show(self, template: str, status: int = 200, **values: object) -> Response:
         return show(self.request, self.web, template, status, email=self.email, **values)
 
@@ -110,16 +114,22 @@ def _back_here(request: Request) -> str:
     return session.login_url(f"{request.url.path}{query}" if request.method == "GET" else "/app")
 
 
-async def guarded(request: Request, handler: Handler) -> Response:
-    """Run ``handler`` for the signed-in user; POSTs must carry this browser's CSRF token."""
+async def guarded(request: Request, handler: Handler, *, streamed: bool = False) -> Response:
+    """Run ``handler`` for the signed-in user; POSTs must carry this browser's CSRF token.
+
+    ``streamed``: the handler reads the POST's body itself (a file, as it arrives) and must pass the
+    form's token to ``Visit.check_csrf`` before it changes anything; only the origin is checked here.
+    """
     web = web_of(request)
     found = await session.current(request, web)
     if found is None:
         return render.see_other(_back_here(request))
     try:
-        form = await request.form() if request.method == "POST" else None
+        form = await request.form() if request.method == "POST" and not streamed else None
         if form is not None:
             csrf.check(request, web, form.get(csrf.FIELD))
+        elif request.method == "POST":
+            csrf.check_origin(request, web)
         caller = await caller_for(ctx_of(request), found, getattr(request.state, "request_id", None),
                                   chosen_tenant(request, web))
         return await handler(Visit(request, web, ctx_of(request), caller, found.email, form))

@@ -1,4 +1,4 @@
-"""The endpoints list, creating one (from a name or a file), its page, its settings, deleting it."""
+"""The endpoints list, an endpoint's page, its settings, deleting it (creating one: ``new_endpoint.py``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import date
 
 from fastapi import APIRouter, Request
-from starlette.datastructures import UploadFile
 from starlette.responses import JSONResponse, Response
 
 from control_plane.catalog.endpoints import ENDING
@@ -17,7 +16,6 @@ from control_plane.oauth import grants
 from control_plane.plans import PLANS
 from control_plane.services import endpoint_settings, endpoint_tokens, endpoints, imports, sharing
 from control_plane.services.endpoint_settings import EndpointSettings
-from control_plane.web.dashboard import pending
 from control_plane.web.dashboard.access import Visit, guarded
 from control_plane.web.dashboard.connect import snippets
 from control_plane.web.render import see_other
@@ -34,18 +32,16 @@ def quota(plan: str) -> int | None:
 async def endpoint_view(visit: Visit, ref: str, status: int = 200, **extra: object) -> Response:
     """The endpoint page; ``extra`` carries what a POST shows once (a new token, a notice)."""
     found = await endpoints.get(visit.ctx, visit.caller, ref)
-    await pending.start_when_ready(visit, found)
     live = found.status not in ENDING
     history = await imports.list_imports(visit.ctx, visit.caller, found.id, limit=HISTORY)
-    waiting = pending.waiting(visit, found.id)
     return visit.show(
         "app/endpoint.html", status, endpoint=found, quota=quota(found.plan), snippets=snippets(found.slug,
                                                                                               found.mcp_url),
         tokens=await endpoint_tokens.list_tokens(visit.ctx, visit.caller, found.id) if live else [],
-        imports=history, signature=signature(found.status, waiting, history),
+        imports=history, signature=signature(found.status, history),
         settings=await endpoint_settings.read(visit.ctx, visit.caller, found.id),
         apps=[g for g in await grants.list_grants(visit.ctx, visit.caller) if g.endpoint_id == found.id],
-        waiting=waiting, **({"new_token": None, "notice": None} | extra))
+        **({"new_token": None, "notice": None} | extra))
 
 
 @router.get("/")
@@ -53,33 +49,20 @@ async def home() -> Response:
     return see_other("/app")
 
 
+async def list_view(visit: Visit, status: int = 200, **extra: object) -> Response:
+    """The endpoints list; ``extra`` carries the create form's refusal (``error``) and the ``name`` typed."""
+    found = await endpoints.list_endpoints(visit.ctx, visit.caller)
+    incoming = [s for s in await sharing.list_shares(visit.ctx, visit.caller)
+                if s.direction == "incoming" and s.status in OPEN_SHARES]
+    return visit.show("app/endpoints.html", status, endpoints=found,
+                      quotas={e.id: quota(e.plan) for e in found}, month=date.today().strftime("%B %Y"),
+                      shared=incoming,
+                      **({"error": None, "name": ""} | extra))
+
+
 @router.get("/app")
 async def endpoint_list(request: Request) -> Response:
-    async def run(visit: Visit) -> Response:
-        found = await endpoints.list_endpoints(visit.ctx, visit.caller)
-        incoming = [s for s in await sharing.list_shares(visit.ctx, visit.caller)
-                    if s.direction == "incoming" and s.status in OPEN_SHARES]
-        return visit.show("app/endpoints.html", endpoints=found, quotas={e.id: quota(e.plan) for e in found},
-                          month=date.today().strftime("%B %Y"), shared=incoming)
-    return await guarded(request, run)
-
-
-def _upload(visit: Visit) -> UploadFile | None:
-    value = visit.form.get("file") if visit.form is not None else None
-    return value if isinstance(value, UploadFile) and value.filename else None
-
-
-@router.post("/app/endpoints")
-async def create(request: Request) -> Response:
-    async def run(visit: Visit) -> Response:
-        upload = _upload(visit)
-        if upload is not None:
-            imports.resolve_format(imports.Upload(content_type=upload.content_type, filename=upload.filename))
-        made = await endpoints.create(visit.ctx, visit.caller, visit.text("name"))
-        if upload is not None:
-            await pending.keep(visit, made, upload)
-        return see_other(f"/app/endpoints/{made.slug}")
-    return await guarded(request, run)
+    return await guarded(request, list_view)
 
 
 @router.get("/app/endpoints/{ref}")
@@ -89,14 +72,14 @@ async def endpoint_page(request: Request, ref: str) -> Response:
     return await guarded(request, run)
 
 
-def signature(status: str, waiting: str | None, history: Sequence[Import]) -> str:
+def signature(status: str, history: Sequence[Import]) -> str:
     """What the page shows, as its script computes it from state.json: a change means reload.
 
     Rendered into the page, so an import that finishes before the script's first poll still counts
     as a change from what the page shows.
     """
     recent = [f"{i.id}:{i.state}" for i in history[:STATE_IMPORTS]]
-    return "|".join([status, waiting or "", *recent])
+    return "|".join([status, *recent])
 
 
 @router.get("/app/endpoints/{ref}/state.json")
@@ -104,10 +87,9 @@ async def state(request: Request, ref: str) -> Response:
     """What the page's script polls: the endpoint's status and its latest imports' progress."""
     async def run(visit: Visit) -> Response:
         found = await endpoints.get(visit.ctx, visit.caller, ref)
-        await pending.start_when_ready(visit, found)
         recent = await imports.list_imports(visit.ctx, visit.caller, found.id, limit=STATE_IMPORTS)
         return JSONResponse({
-            "status": found.status, "waiting": pending.waiting(visit, found.id),
+            "status": found.status,
             "imports": [{"id": str(i.id), "state": i.state, "bytes_total": i.bytes_total,
                          "bytes_done": i.bytes_done, "rows_done": i.rows_done} for i in recent],
         }, headers={"Cache-Control": "no-store"})

@@ -10,6 +10,7 @@ from control_plane.web.dashboard import (
     assets,
     endpoints,
     invitation,
+    new_endpoint,
     shares,
     signup,
     team,
@@ -23,7 +24,8 @@ UPLOAD_PATHS = uploads.UPLOAD_PATHS
 
 def router() -> APIRouter:
     made = APIRouter(include_in_schema=False)
-    modules = (assets, signup, endpoints, tokens, uploads, tools, activity, account, team, shares, invitation)
+    modules = (assets, signup, endpoints, new_endpoint, tokens, uploads, tools, activity, account, team,
+               shares, invitation)
     for module in modules:
         made.include_router(module.router)
     return made

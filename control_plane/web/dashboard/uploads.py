@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 from fastapi import APIRouter, Request
 from starlette.datastructures import UploadFile
@@ -11,13 +13,23 @@ from starlette.responses import JSONResponse, Response
 from control_plane.errors import InvalidInput
 from control_plane.services import imports
 from control_plane.web.dashboard.access import Visit, guarded, wants_json
-from control_plane.web.dashboard.pending import chunks_of, spool_of
 from control_plane.web.render import see_other
 
 router = APIRouter(include_in_schema=False)
 # Uploads carry the plan's own limit (checked while spooling), not the general body cap.
 UPLOAD_PATHS = re.compile(r"^/app/endpoints(/[^/]+/imports)?/?$")
 MODES = ("create", "replace", "append")
+CHUNK = 256 * 1024
+
+
+def spool_of(request: Request) -> Path:
+    directory: Path = request.app.state.import_spool
+    return directory
+
+
+async def chunks_of(upload: UploadFile) -> AsyncIterator[bytes]:
+    while chunk := await upload.read(CHUNK):
+        yield chunk
 
 
 def _file(visit: Visit) -> UploadFile:

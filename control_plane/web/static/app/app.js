@@ -42,7 +42,7 @@ function confirmations() {
 }
 
 function signature(state) {
-  return [state.status, state.waiting || "", ...state.imports.map((i) => i.id + ":" + i.state)].join("|");
+  return [state.status, ...state.imports.map((i) => i.id + ":" + i.state)].join("|");
 }
 
 function follow(before) {

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import ClientDisconnect
 
 from control_plane.errors import BadRequest, InvalidInput, UnsupportedMediaType
 
@@ -25,6 +26,9 @@ FORM = "multipart/form-data"
 MAX_PARTS = 32
 MAX_FIELD_BYTES = 4096
 MAX_HEADER_BYTES = 8192
+# The most a form's fields, part headers and boundaries add to its file: a Content-Length over a file
+# limit by more than this is refused before a byte is read.
+FORM_OVERHEAD = MAX_PARTS * (MAX_FIELD_BYTES + MAX_HEADER_BYTES + 80)
 
 
 def is_form(content_type: str | None) -> bool:
@@ -37,6 +41,46 @@ def boundary_of(content_type: str | None) -> bytes:
     if media.decode("latin-1").lower() != FORM or not 1 <= len(boundary) <= 70:
         raise UnsupportedMediaType("send multipart/form-data with a boundary", code="unsupported_media_type")
     return boundary
+
+
+def file_length(content_length: str | None) -> int | None:
+    """The least the file of a form declaring ``content_length`` bytes holds; None when not declared."""
+    declared = content_length or ""
+    return max(int(declared) - FORM_OVERHEAD, 0) if declared.isdigit() else None
+
+
+class Body:
+    """A request's body as it arrives, which a reader may leave part-way and ``drain`` afterwards."""
+
+    def __init__(self, stream: AsyncIterator[bytes]) -> None:
+        self._stream = stream
+        self.ended = False
+
+    def __aiter__(self) -> Body:
+        return self
+
+    async def __anext__(self) -> bytes:
+        try:
+            return await anext(self._stream)
+        except StopAsyncIteration:
+            self.ended = True
+            raise
+
+    async def drain(self, most: int) -> bool:
+        """Read and drop what is left, at most ``most`` bytes; True when the body ended within them.
+
+        A browser still sending a form when the server answers and closes the connection shows a
+        connection error instead of the answer, so a refusal read mid-upload drains before answering.
+        """
+        dropped = 0
+        try:
+            async for chunk in self:
+                dropped += len(chunk)
+                if dropped > most:
+                    return False
+        except ClientDisconnect:
+            return False
+        return True
 
 
 @dataclass
