@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
-from starlette.requests import ClientDisconnect
 
 from control_plane.errors import BadRequest, InvalidInput, UnsupportedMediaType
 
@@ -47,40 +46,6 @@ def file_length(content_length: str | None) -> int | None:
     """The least the file of a form declaring ``content_length`` bytes holds; None when not declared."""
     declared = content_length or ""
     return max(int(declared) - FORM_OVERHEAD, 0) if declared.isdigit() else None
-
-
-class Body:
-    """A request's body as it arrives, which a reader may leave part-way and ``drain`` afterwards."""
-
-    def __init__(self, stream: AsyncIterator[bytes]) -> None:
-        self._stream = stream
-        self.ended = False
-
-    def __aiter__(self) -> Body:
-        return self
-
-    async def __anext__(self) -> bytes:
-        try:
-            return await anext(self._stream)
-        except StopAsyncIteration:
-            self.ended = True
-            raise
-
-    async def drain(self, most: int) -> bool:
-        """Read and drop what is left, at most ``most`` bytes; True when the body ended within them.
-
-        A browser still sending a form when the server answers and closes the connection shows a
-        connection error instead of the answer, so a refusal read mid-upload drains before answering.
-        """
-        dropped = 0
-        try:
-            async for chunk in self:
-                dropped += len(chunk)
-                if dropped > most:
-                    return False
-        except ClientDisconnect:
-            return False
-        return True
 
 
 @dataclass

@@ -9,9 +9,9 @@ Then one transaction makes the endpoint, its first import and both jobs; the end
 that import like any other.
 
 A refusal (the file over the plan's limit, a bad name, a file of no known format) shows the form
-again with the reason, nothing made and no spool file kept. The rest of the upload is read and
-dropped first (up to ``DRAIN_BYTES``): a browser still sending its file when the server answers
-and closes the connection shows a connection error instead of the page.
+again with the reason, nothing made and no spool file kept. It may come while the browser is still
+sending its file: uvicorn reads and drops the rest of a body the app left unread and keeps the
+connection, so the browser finishes sending and shows the page (not a connection error).
 """
 
 from __future__ import annotations
@@ -31,16 +31,14 @@ from control_plane.web.render import see_other
 
 router = APIRouter(include_in_schema=False)
 FILE = "file"
-DRAIN_BYTES = 1024 * 1024 * 1024
 
 
-async def _read(visit: Visit, body: multipart.Body,
-                fields: dict[str, str]) -> tuple[imports.Upload, Spooled | None]:
+async def _read(visit: Visit, fields: dict[str, str]) -> tuple[imports.Upload, Spooled | None]:
     """Fill ``fields`` and spool the file, if one was chosen; the spool file is removed on any refusal."""
     request = visit.request
     upload, spooled, checked = imports.Upload(), None, False
     try:
-        async for part in multipart.parts(body, request.headers.get("content-type")):
+        async for part in multipart.parts(request.stream(), request.headers.get("content-type")):
             if part.name in fields or (part.name == FILE and upload.filename):
                 raise InvalidInput(f"the form field {part.name!r} is given twice", code="invalid_request")
             if part.name != FILE:
@@ -52,7 +50,7 @@ async def _read(visit: Visit, body: multipart.Body,
             if not part.filename:
                 continue  # no file chosen: the browser sends an empty part with an empty file name
             upload = imports.Upload(content_type=part.content_type, filename=part.filename)
-            imports.resolve_format(upload)  # a file of no known format is refused before it is sent whole
+            imports.resolve_format(upload)  # a file of no known format is refused before it is spooled
             spooled = await from_file.receive(
                 visit.ctx, visit.caller, part.chunks(), spool_dir=spool_of(request),
                 declared_length=multipart.file_length(request.headers.get("content-length")))
@@ -65,9 +63,9 @@ async def _read(visit: Visit, body: multipart.Body,
     return upload, spooled
 
 
-async def _make(visit: Visit, body: multipart.Body, fields: dict[str, str]) -> str:
+async def _make(visit: Visit, fields: dict[str, str]) -> str:
     """The new endpoint's slug."""
-    upload, spooled = await _read(visit, body, fields)
+    upload, spooled = await _read(visit, fields)
     name = fields.get("name", "").strip()
     if spooled is None:
         return (await endpoints.create(visit.ctx, visit.caller, name)).slug
@@ -78,13 +76,10 @@ async def _make(visit: Visit, body: multipart.Body, fields: dict[str, str]) -> s
 @router.post("/app/endpoints")
 async def create(request: Request) -> Response:
     async def run(visit: Visit) -> Response:
-        body, fields = multipart.Body(request.stream()), dict[str, str]()
+        fields: dict[str, str] = {}
         try:
-            slug = await _make(visit, body, fields)
+            slug = await _make(visit, fields)
         except BerthError as exc:
-            declared = request.headers.get("content-length", "")
-            if not body.ended and (not declared.isdigit() or int(declared) <= DRAIN_BYTES):
-                await body.drain(DRAIN_BYTES)
             if isinstance(exc, Forbidden):
                 raise  # another site's form, an expired token, a role that may not: the problem page
             return await list_view(visit, exc.status, error=sentence(exc.message),
