@@ -56,8 +56,7 @@ async def list_view(visit: Visit, status: int = 200, **extra: object) -> Respons
                 if s.direction == "incoming" and s.status in OPEN_SHARES]
     return visit.show("app/endpoints.html", status, endpoints=found,
                       quotas={e.id: quota(e.plan) for e in found}, month=date.today().strftime("%B %Y"),
-                      shared=incoming,
-                      **({"error": None, "name": ""} | extra))
+                      shared=incoming, **({"error": None, "name": ""} | extra))
 
 
 @router.get("/app")
