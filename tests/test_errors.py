@@ -1,4 +1,4 @@
-"""One class per error code: unique codes read off the classes, headers from the class, one body, docs that match."""
+"""One class per error code: unique codes read off the classes, headers from the class, one body."""
 
 from __future__ import annotations
 
@@ -100,7 +100,8 @@ def test_headers_come_from_the_class() -> None:
 
 
 def test_one_body_for_every_renderer_and_rfc_6749_for_oauth() -> None:
-    assert body(NotFound("no such endpoint")) == {"error": {"code": "not_found", "message": "no such endpoint"}}
+    assert body(NotFound("no such endpoint")) == {
+        "error": {"code": "not_found", "message": "no such endpoint"}}
     fields = [{"field": "name", "message": "too long"}]
     assert body(InvalidInput("name: too long", fields=fields)) == {
         "error": {"code": "invalid_request", "message": "name: too long", "fields": fields}}
