@@ -27,6 +27,7 @@ from control_plane.services.identity import (
 FIND_KEY = "SELECT id, tenant_id, user_id, revoked_at FROM berth_find_api_key($1)"
 TOUCH_KEY = "UPDATE api_keys SET last_used_at = $2 WHERE id = $1"
 
+# One sentence for every bad credential: the answer must not say which part (key, tenant, expiry) failed.
 BAD = "invalid or expired credentials"
 
 

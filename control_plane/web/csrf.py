@@ -63,6 +63,7 @@ def remember(request: Request, response: Response, web: Web) -> None:
 def check(request: Request, web: Web, submitted: object) -> None:
     """Refuse a POST from another site or without this browser's token."""
     origin = request.headers.get("origin")
+    # Either header alone shows a cross-site form; the token check below catches a client that sends neither.
     if origin is not None and origin != _origin(web.settings.base_url):
         raise CsrfFailed("this form was sent from another site")
     if request.headers.get("sec-fetch-site") == "cross-site":
