@@ -4,7 +4,8 @@
     ├── BadRequest (400)                the request cannot be served as sent
     │   ├── InvalidInput (422)          a field breaks a rule; the caller can fix it
     │   │   └── BadImport (422)         why an import failed, with the line; kept in its error list
-    │   ├── PayloadTooLarge (413), UnsupportedMediaType (415), NotAcceptable (406), MethodNotAllowed (405)
+    │   ├── InvalidJson (400), MethodNotAllowed (405), NotAcceptable (406), PayloadTooLarge (413),
+    │   │   UnsupportedMediaType (415)
     │   └── OAuthError (400)            an OAuth refusal, named as RFC 6749 / 7591 / 8707 name it
     ├── Unauthorized (401)              no or bad credentials; carries the Bearer challenge
     ├── Forbidden (403)                 credentials fine, not allowed
@@ -688,6 +689,7 @@ def _rows(kinds: Iterator[type[BerthError]]) -> tuple[Code, ...]:
     return tuple(Code(k.code, k.status, k.__doc__ or "", k.__name__) for k in kinds if "code" in vars(k))
 
 
+# Read once, at import: only the classes above count (a test refuses a code named in any other module).
 CATALOGUE: tuple[Code, ...] = _rows(k for k in _tree(BerthError) if not issubclass(k, OAuthError))
 OAUTH_CATALOGUE: tuple[Code, ...] = _rows(_tree(OAuthError))
 BY_CODE: Mapping[str, Code] = MappingProxyType({c.code: c for c in CATALOGUE})
