@@ -21,6 +21,7 @@ import asyncpg
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from control_plane import errors
 from control_plane.catalog import redis_connect
 from control_plane.settings import Settings
 
@@ -115,7 +116,7 @@ class RootApp:
             return
         app = self._pick(path)
         if app is None:
-            await _send_json(send, 404, {"error": {"code": "not_found", "message": "no such path"}})
+            await _send_json(send, 404, errors.body(errors.NotFound("no such path")))
             return
         await app(scope, receive, send)
 

@@ -24,7 +24,14 @@ from typing import TYPE_CHECKING
 import asyncpg
 from starlette.types import Receive, Scope, Send
 
-from control_plane.errors import BerthError, Forbidden, NotFound, Unauthorized
+from control_plane.errors import (
+    BerthError,
+    MethodNotAllowed,
+    NotAcceptable,
+    NotFound,
+    OriginNotAllowed,
+    Unauthorized,
+)
 from control_plane.settings import Settings
 from data_plane import catalog, discovery, jsonrpc, watch, wire
 from data_plane.auth import Grant, bearer, public_grant
@@ -40,8 +47,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 FindPublic = Callable[[str], Awaitable[asyncpg.Record | None]]
 ROUTING_HEADERS = (b"mcp-protocol-version", b"mcp-method", b"mcp-name")
-NOT_ALLOWED = [(b"allow", b"POST")]
-GET_ONLY = [(b"allow", b"GET")]
 TEXT = [(b"content-type", b"text/plain; charset=utf-8")]
 DOCUMENTS = {"llms.txt": "llms.txt", ".well-known/llms.txt": "llms.txt", "manifest.json": "manifest.json"}
 FLUSH_EVERY = 0.5
@@ -86,7 +91,7 @@ class Gateway:
         slug, _, rest = scope["path"].removeprefix("/e/").partition("/")
         on_endpoint = scope["path"].startswith("/e/") and slug
         if not (on_endpoint and (rest == "mcp" or rest in DOCUMENTS)):
-            await wire.render_error(send, NotFound("no such path", code="not_found"))
+            await wire.render_error(send, NotFound("no such path"))
             return
         try:
             if rest == "mcp":
@@ -103,7 +108,7 @@ class Gateway:
         """The support path: only a ``bsup_`` credential, checked against the catalog on every request."""
         slug, _, rest = scope["path"].removeprefix(SUPPORT_ROOT).partition("/")
         if not slug or rest != "mcp":
-            await wire.render_error(send, NotFound("no such path", code="not_found"))
+            await wire.render_error(send, NotFound("no such path"))
             return
         try:
             await self.mcp(scope, receive, send, slug, self.resources.support.check, SUPPORT_CHALLENGE)
@@ -115,13 +120,13 @@ class Gateway:
     async def mcp(self, scope: Scope, receive: Receive, send: Send, slug: str,
                   check: Check | None = None, challenge: bytes | None = None) -> None:
         if scope["method"] != "POST":
-            await wire.respond(send, 405, wire.error_body("method_not_allowed", "POST only"), NOT_ALLOWED)
+            await wire.render_error(send, MethodNotAllowed("POST only", allow="POST"))
             return
         headers = scope["headers"]
         origin = wire.header(headers, b"origin")
         try:
             if origin is not None and origin.decode("latin-1") not in self.origins:
-                raise Forbidden("this Origin may not call the endpoint", code="origin_not_allowed")
+                raise OriginNotAllowed("this Origin may not call the endpoint")
             credential = bearer(wire.header(headers, b"authorization"))
             grant = await (check or self.resources.auth.check)(credential, slug)
             body = await wire.read_body(receive, self.max_body)
@@ -143,7 +148,7 @@ class Gateway:
 
     async def resource_metadata(self, scope: Scope, send: Send, slug: str) -> None:
         if scope["method"] not in ("GET", "HEAD"):
-            await wire.respond(send, 405, wire.error_body("method_not_allowed", "GET only"), GET_ONLY)
+            await wire.render_error(send, MethodNotAllowed("GET only", allow="GET"))
             return
         cors = [(b"access-control-allow-origin", b"*"), (b"cache-control", b"public, max-age=300")]
         await wire.respond(send, 200, discovery.document(self.base_url, self.issuer, slug), cors)
@@ -151,7 +156,7 @@ class Gateway:
     async def docs(self, scope: Scope, send: Send, slug: str, name: str) -> None:
         """The endpoint's manifest or llms.txt, for a token of the endpoint."""
         if scope["method"] != "GET":
-            await wire.respond(send, 405, wire.error_body("method_not_allowed", "GET only"), GET_ONLY)
+            await wire.render_error(send, MethodNotAllowed("GET only", allow="GET"))
             return
         authorization = wire.header(scope["headers"], b"authorization")
         try:
@@ -208,7 +213,7 @@ class Gateway:
             return await self.methods.modern(grant, message)
         accept = wire.header(headers, b"accept") or b""
         if b"text/event-stream" not in accept:
-            raise wire.NotAcceptable("subscriptions/listen answers as text/event-stream")
+            raise NotAcceptable("subscriptions/listen answers as text/event-stream")
         await listen(message, receive, send, self.stopping, self.keepalive,
                      changes=lambda: watch.schema_changed(self.resources.calls, grant))
         return None

@@ -18,7 +18,7 @@ import asyncpg
 
 from control_plane import tokens
 from control_plane.catalog.endpoints import EndpointStatus
-from control_plane.errors import Unauthorized, Unavailable
+from control_plane.errors import InvalidToken, Unavailable
 from control_plane.observability.context import note_caller
 from control_plane.sealing import Sealed
 from data_plane import catalog
@@ -63,10 +63,10 @@ class Entry:
 def bearer(value: bytes | None) -> str:
     """The token from an ``Authorization: Bearer ...`` value; malformed is Unauthorized."""
     if value is None:
-        raise Unauthorized("an Authorization: Bearer token is required", code="invalid_token")
+        raise InvalidToken("an Authorization: Bearer token is required")
     scheme, _, token = value.decode("latin-1").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("an Authorization: Bearer token is required", code="invalid_token")
+        raise InvalidToken("an Authorization: Bearer token is required")
     return token.strip()
 
 
@@ -135,15 +135,15 @@ class Authenticator:
             self.hits += 1
         grant = entry.grant
         if grant is None or not entry.usable or grant.slug != slug:
-            raise Unauthorized("the token is not valid for this endpoint", code="invalid_token")
+            raise InvalidToken("the token is not valid for this endpoint")
         if entry.expires_at is not None and entry.expires_at <= now:
-            raise Unauthorized("the token has expired", code="invalid_token")
+            raise InvalidToken("the token has expired")
         note_caller(grant.tenant_id, grant.endpoint_id)
         return grant
 
     async def _refresh(self, token: str, stale: Entry | None, now: float) -> Entry:
         if not tokens.is_well_formed(token, tokens.ENDPOINT_PREFIX):
-            raise Unauthorized("the token is not valid for this endpoint", code="invalid_token")
+            raise InvalidToken("the token is not valid for this endpoint")
         task = self._inflight.get(token)
         if task is None:  # one lookup however many calls of a new token arrive together
             task = asyncio.create_task(self._fetch(token, stale, now))

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 import asyncpg
 
-from control_plane.errors import Forbidden, Unavailable
+from control_plane.errors import EndpointUnavailable, InsufficientScope, Unavailable
 from control_plane.observability.context import current_request_id
 from control_plane.observability.metrics import Metrics
 from data_plane.audit import AuditBuffer, args_digest
@@ -75,7 +75,7 @@ class Calls:
         """The endpoint's schema and tools as this grant sees them, from the per-schema-version cache;
         Unavailable when its database cannot be read and nothing is cached (or no cache is set up)."""
         if self.schemas is None:
-            raise Unavailable("the endpoint's schema is not available here", code="endpoint_unavailable")
+            raise EndpointUnavailable("the endpoint's schema is not available here")
         if pool is None:
             pool = await self.pools.get(grant)
         return await self.schemas.get(grant.endpoint_id, grant.can_write, _settings(grant), pool)
@@ -93,7 +93,7 @@ class Calls:
         importing = self.imports is not None and self.imports.handles(name)
         if (importing or self.tools.is_write_tool(name)) and not grant.can_write:
             self._record(grant, name, arguments, "denied", 0.0, 0)
-            raise Forbidden(f"{name} needs a token with the mcp:write scope", code="insufficient_scope")
+            raise InsufficientScope(f"{name} needs a token with the mcp:write scope")
         decision = await self.limiter.hit(grant.endpoint_id, grant.plan)
         if not decision.allowed:
             if self.metrics is not None:
@@ -146,7 +146,7 @@ class Calls:
             async with asyncio.timeout(ACQUIRE_TIMEOUT):
                 conn = await pool.acquire()
         except POOL_ERRORS as exc:
-            raise Unavailable("the endpoint's database is unreachable", code="endpoint_unavailable") from exc
+            raise EndpointUnavailable("the endpoint's database is unreachable") from exc
         try:
             if made is not None:
                 return await generated.call(made, arguments, conn, self.limits)
@@ -158,7 +158,7 @@ class Calls:
         except ToolArgumentError as exc:
             raise RpcError(INVALID_PARAMS, f"Invalid arguments for {name}: {exc}") from exc
         except POOL_ERRORS as exc:
-            raise Unavailable("the endpoint's database is unreachable", code="endpoint_unavailable") from exc
+            raise EndpointUnavailable("the endpoint's database is unreachable") from exc
         finally:
             with contextlib.suppress(*POOL_ERRORS):  # a pool terminated meanwhile has let it go already
                 await pool.release(conn)

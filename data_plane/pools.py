@@ -20,7 +20,7 @@ from uuid import UUID
 import asyncpg
 
 from control_plane.dsn import for_asyncpg
-from control_plane.errors import Unauthorized, Unavailable
+from control_plane.errors import EndpointUnavailable, InvalidToken
 from control_plane.sealing import DsnPurpose, Sealer, SealError
 from data_plane.auth import Grant
 from data_plane.tools.contract import QueryLimits
@@ -117,7 +117,7 @@ class Pools:
         key = (grant.endpoint_id, grant.can_write)
         if self._invalidated.get(grant.endpoint_id, 0.0) >= grant.seen_at:
             # the grant was read before the endpoint was invalidated: a call in flight must not reopen it
-            raise Unauthorized("the token is not valid for this endpoint", code="invalid_token")
+            raise InvalidToken("the token is not valid for this endpoint")
         slot = self._open.get(key)
         if slot is not None:
             slot.last_used = self._clock()
@@ -141,12 +141,11 @@ class Pools:
         purpose: DsnPurpose = "owner" if grant.can_write else "reader"
         sealed = grant.owner_dsn if grant.can_write else grant.reader_dsn
         if sealed is None:
-            raise Unavailable("the endpoint has no database yet", code="endpoint_unavailable")
+            raise EndpointUnavailable("the endpoint has no database yet")
         try:
             return self._sealer.open_dsn(sealed, grant.endpoint_id, purpose)
         except SealError as exc:
-            raise Unavailable("the endpoint's connection cannot be opened",
-                              code="endpoint_unavailable") from exc
+            raise EndpointUnavailable("the endpoint's connection cannot be opened") from exc
 
     async def _connect_with_retries(self, dsn: str, *, read_only: bool) -> asyncpg.Pool:
         for delay in (*RETRY_DELAYS, None):
@@ -154,12 +153,10 @@ class Pools:
                 return await self._connect(dsn, self._limits.max_size, read_only)
             except COLD_START_ERRORS as exc:
                 if delay is None:
-                    raise Unavailable("the endpoint's database is unreachable",
-                                      code="endpoint_unavailable") from exc
+                    raise EndpointUnavailable("the endpoint's database is unreachable") from exc
                 await asyncio.sleep(delay)
             except asyncpg.PostgresError as exc:
-                raise Unavailable("the endpoint's database refused the connection",
-                                  code="endpoint_unavailable") from exc
+                raise EndpointUnavailable("the endpoint's database refused the connection") from exc
         raise AssertionError("unreachable")
 
     def _make_room(self) -> None:

@@ -19,7 +19,7 @@ import asyncpg
 from control_plane import tokens
 from control_plane.catalog.endpoints import EndpointStatus
 from control_plane.catalog.tenancy import SupportStatus
-from control_plane.errors import NotFound, Unauthorized
+from control_plane.errors import InvalidToken, NotFound, Unauthorized
 from control_plane.observability.context import note_caller
 from control_plane.sealing import Sealed
 from data_plane.auth import DEFAULT_TOOL_CAP, Grant
@@ -29,8 +29,7 @@ CHALLENGE = b'Bearer realm="berth-support", error="invalid_token"'
 
 
 def _refused() -> Unauthorized:
-    return Unauthorized("a support credential that is approved and unexpired is required",
-                        code="invalid_token")
+    return InvalidToken("a support credential that is approved and unexpired is required")
 
 
 class SupportAuth:
@@ -52,7 +51,7 @@ class SupportAuth:
         if row is None or row["access"] != SupportStatus.APPROVED or row["expires_at"].timestamp() <= now:
             raise _refused()
         if row["id"] is None or row["status"] != EndpointStatus.READY:
-            raise NotFound("no such endpoint", code="not_found")
+            raise NotFound("no such endpoint")
         note_caller(row["tenant_id"], row["id"])
         reader = Sealed(row["seal_key_id"], row["sealed_reader_dsn"]) if row["seal_key_id"] else None
         tool_cap = row["tool_cap"] if row["tool_cap"] is not None else DEFAULT_TOOL_CAP

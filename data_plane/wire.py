@@ -1,9 +1,10 @@
 """HTTP on raw ASGI for the gateway: read a bounded body, send JSON, and render Berth errors.
 
-This is the data plane's one error renderer: a ``BerthError`` becomes an HTTP
-status and ``{"error": {"code", "message"}}`` here and nowhere else; a 401 on
-an MCP URL is a JSON-RPC error object (``unauthorized``), so SDK clients show
-Berth's message, with the Bearer challenge naming the endpoint's metadata.
+This is the data plane's one error renderer: a ``BerthError`` becomes its HTTP
+status, its headers and ``control_plane.errors.body`` here and nowhere else; a
+401 on an MCP URL is a JSON-RPC error object (``unauthorized``) carrying that
+same body's error in ``data``, so SDK clients show Berth's message, with the
+Bearer challenge naming the endpoint's metadata.
 """
 
 from __future__ import annotations
@@ -13,20 +14,11 @@ from collections.abc import Iterable
 import orjson
 from starlette.types import Receive, Send
 
-from control_plane.errors import BadRequest, BerthError, PayloadTooLarge, RateLimited, Unauthorized
+from control_plane.errors import BerthError, PayloadTooLarge, Unauthorized, body
 
 Headers = list[tuple[bytes, bytes]]
 JSON = (b"content-type", b"application/json")
-CHALLENGE = (b"www-authenticate", b'Bearer realm="berth", error="invalid_token"')
 UNAUTHORIZED_RPC = -32001  # the JSON-RPC code servers commonly use for "authentication required"
-INSUFFICIENT = (b"www-authenticate", b'Bearer realm="berth", error="insufficient_scope", scope="mcp:write"')
-
-
-class NotAcceptable(BadRequest):
-    """The client's Accept header rules out the only way the gateway can answer."""
-
-    code = "not_acceptable"
-    status = 406
 
 
 def header(raw: Iterable[tuple[bytes, bytes]], name: bytes) -> bytes | None:
@@ -67,33 +59,24 @@ async def respond(send: Send, status: int, body: bytes, headers: Headers | None 
     await send({"type": "http.response.body", "body": body})
 
 
-def error_body(code: str, message: str) -> bytes:
-    return orjson.dumps({"error": {"code": code, "message": message}})
-
-
 def error_headers(exc: BerthError, challenge: bytes | None = None) -> Headers:
-    """Headers an error owes its client: the Bearer challenge, or when to retry."""
-    if isinstance(exc, Unauthorized):
-        return [(CHALLENGE[0], challenge)] if challenge else [CHALLENGE]
-    if isinstance(exc, RateLimited):
-        return [(b"retry-after", str(exc.retry_after).encode())]
-    if exc.code == "insufficient_scope":
-        return [INSUFFICIENT]
-    if exc.status == 503:
-        return [(b"retry-after", b"1")]
-    return []
+    """The headers the error's class owes its client; ``challenge`` replaces a 401's, naming the endpoint."""
+    found = [(name.lower().encode(), value.encode()) for name, value in exc.headers().items()]
+    if challenge is not None and isinstance(exc, Unauthorized):
+        return [(n, challenge if n == b"www-authenticate" else v) for n, v in found]
+    return found
 
 
 async def render_error(send: Send, exc: BerthError, extra: Headers | None = None, *,
                        challenge: bytes | None = None) -> None:
     """The data plane's error renderer: status, JSON body, and the headers the error implies."""
     headers = error_headers(exc, challenge) + (extra or [])
-    await respond(send, exc.status, error_body(exc.code, exc.message), headers)
+    await respond(send, exc.status, orjson.dumps(body(exc)), headers)
 
 
 def rpc_error_body(exc: BerthError, request_id: object) -> bytes:
-    """A JSON-RPC error object for a refusal before any method ran; Berth's code rides in ``data``."""
-    error = {"code": UNAUTHORIZED_RPC, "message": exc.message, "data": {"code": exc.code}}
+    """A JSON-RPC error object for a refusal before any method ran; Berth's error rides in ``data``."""
+    error = {"code": UNAUTHORIZED_RPC, "message": exc.message, "data": body(exc)["error"]}
     return orjson.dumps({"jsonrpc": "2.0", "id": request_id, "error": error})
 
 

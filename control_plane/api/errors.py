@@ -20,21 +20,25 @@ from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from control_plane.errors import BerthError, RateLimited, Unauthorized
+from control_plane.errors import (
+    BadRequest,
+    BerthError,
+    InvalidInput,
+    InvalidJson,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    body,
+)
 
 log = logging.getLogger("berth.api")
 
-HTTP_CODES = {400: "invalid_json", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
-              415: "unsupported_media_type"}
+# Starlette's own refusals, by status; any other 4xx is bad_request and any 5xx internal.
+HTTP_ERRORS: dict[int, type[BerthError]] = {400: InvalidJson, 404: NotFound, 413: PayloadTooLarge,
+                                            415: UnsupportedMediaType}
 METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
 BODY_NOT_OBJECT = frozenset({"model_attributes_type", "dict_type"})
-
-
-def error_body(code: str, message: str, fields: list[dict[str, str]] | None = None) -> dict[str, Any]:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if fields:
-        error["fields"] = fields
-    return {"error": error}
 
 
 def printable(text: str, limit: int = 200) -> str:
@@ -49,14 +53,10 @@ def request_id_of(request: Request) -> str:
 
 async def on_berth_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, BerthError)
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
-    if isinstance(exc, Unauthorized):
-        headers = {"WWW-Authenticate": 'Bearer realm="berth"'}
     if exc.status >= 500:
-        headers = {"Retry-After": "1"} if exc.status == 503 else None
         log.warning("%s %s answered %d %s (request %s)", request.method, request.url.path, exc.status,
                     exc.code, request_id_of(request))
-    return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status, headers=headers)
+    return JSONResponse(body(exc), status_code=exc.status, headers=exc.headers() or None)
 
 
 def _field(loc: Sequence[int | str]) -> str:
@@ -67,12 +67,12 @@ def _unreadable_body(request: Request, errors: Sequence[Any]) -> JSONResponse | 
     """Invalid JSON is 400; a body sent as anything but JSON is 415 with a message that says so."""
     first = errors[0] if errors else {}
     if first.get("type") == "json_invalid":
-        return JSONResponse(error_body("invalid_json", "the body is not valid JSON"), status_code=400)
+        return _answer(InvalidJson("the body is not valid JSON"))
     if tuple(first.get("loc", ())) == ("body",) and isinstance(first.get("input"), bytes | bytearray):
         given = request.headers.get("content-type")
         told = f"is sent as {printable(given, 80)!r}" if given else "has no Content-Type header"
         message = f"the body {told}; send it as JSON with Content-Type: application/json"
-        return JSONResponse(error_body("unsupported_media_type", message), status_code=415)
+        return _answer(UnsupportedMediaType(message))
     return None
 
 
@@ -85,17 +85,23 @@ async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     fields = [{"field": _field(e.get("loc", ())) or "body", "message": printable(str(e.get("msg", "")))}
               for e in errors]
     message = "; ".join(f"{f['field']}: {f['message']}" for f in fields) or "invalid request"
-    return JSONResponse(error_body("invalid_request", message, fields), status_code=422)
+    return _answer(InvalidInput(message, fields=fields))
 
 
 async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    code = HTTP_CODES.get(exc.status_code, "bad_request" if exc.status_code < 500 else "internal")
     message = "the body is not valid JSON in UTF-8" if exc.status_code == 400 else str(exc.detail)
-    headers = exc.headers
     if exc.status_code == 405:
-        headers = {**(headers or {}), "Allow": _allowed(request)}
-    return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=headers)
+        error: BerthError = MethodNotAllowed(message, allow=_allowed(request))
+    else:
+        error = HTTP_ERRORS.get(exc.status_code, BadRequest if exc.status_code < 500 else BerthError)(message)
+    # The status stays Starlette's: an HTTPException may carry one no class of ours has.
+    headers = {**(exc.headers or {}), **error.headers()}
+    return JSONResponse(body(error), status_code=exc.status_code, headers=headers or None)
+
+
+def _answer(error: BerthError) -> JSONResponse:
+    return JSONResponse(body(error), status_code=error.status, headers=error.headers() or None)
 
 
 def _allowed(request: Request) -> str:
@@ -134,10 +140,10 @@ class CatchAll:
 
 
 async def _internal(send: Send) -> None:
-    body = orjson.dumps(error_body("internal", "internal error"))
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    encoded = orjson.dumps(body(BerthError("internal error")))
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(encoded)).encode())]
     await send({"type": "http.response.start", "status": 500, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.body", "body": encoded})
 
 
 def install(app: FastAPI) -> None:

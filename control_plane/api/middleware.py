@@ -9,7 +9,7 @@ import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from control_plane.api.errors import error_body
+from control_plane.errors import PayloadTooLarge, body
 from control_plane.web.multipart import is_form
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -77,7 +77,7 @@ class BodyLimit:
 
 
 async def _refuse(send: Send, max_bytes: int) -> None:
-    body = orjson.dumps(error_body("payload_too_large", f"the body exceeds {max_bytes} bytes"))
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    encoded = orjson.dumps(body(PayloadTooLarge(f"the body exceeds {max_bytes} bytes")))
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(encoded)).encode())]
     await send({"type": "http.response.start", "status": 413, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.body", "body": encoded})

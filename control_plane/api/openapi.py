@@ -1,8 +1,9 @@
-"""The error responses each /v1 operation documents, built from the one error catalogue.
+"""The error responses each /v1 operation documents, built from the error classes.
 
-``responses(*codes)`` groups codes by status and gives each status the real
-body, ``{"error": {"code", "message", "fields"?}}``, with ``code`` an enum of
-the codes that status can carry for that operation.
+``responses(*errors)`` groups the classes' codes by status and gives each
+status the real body, ``{"error": {"code", "message", "fields"?}}``, with
+``code`` an enum of the codes that status can carry for that operation and
+each code's meaning (its class docstring) in the description.
 """
 
 from __future__ import annotations
@@ -10,13 +11,29 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from control_plane.errors import BY_CODE
+from control_plane.errors import (
+    BY_CODE,
+    BerthError,
+    InvalidCredentials,
+    InvalidInput,
+    InvalidJson,
+    MissingCredentials,
+    NotAMember,
+    NotFound,
+    PayloadTooLarge,
+    RoleForbidden,
+    TenantInactive,
+    Unavailable,
+    UnsupportedMediaType,
+)
 
-AUTH = ("missing_credentials", "invalid_credentials", "not_a_member", "tenant_inactive", "role_forbidden",
-        "unavailable")
-BODY = ("invalid_json", "unsupported_media_type", "payload_too_large", "invalid_request")
-QUERY = ("invalid_request",)
-ENDPOINT = ("not_found",)
+Errors = tuple[type[BerthError], ...]
+
+AUTH: Errors = (MissingCredentials, InvalidCredentials, NotAMember, TenantInactive, RoleForbidden,
+        Unavailable)
+BODY: Errors = (InvalidJson, UnsupportedMediaType, PayloadTooLarge, InvalidInput)
+QUERY: Errors = (InvalidInput,)
+ENDPOINT: Errors = (NotFound,)
 
 FIELDS_SCHEMA = {
     "type": "array",
@@ -53,20 +70,20 @@ def error_schema(codes: list[str]) -> dict[str, Any]:
     }
 
 
-def _response(status: int, codes: list[str]) -> dict[str, Any]:
-    described = "; ".join(f"`{c}`: {BY_CODE[c].meaning}" for c in codes)
+def _response(status: int, errors: list[type[BerthError]]) -> dict[str, Any]:
+    described = "; ".join(f"`{e.code}`: {BY_CODE[e.code].meaning}" for e in errors)
     answer: dict[str, Any] = {
         "description": described,
-        "content": {"application/json": {"schema": error_schema(codes)}},
+        "content": {"application/json": {"schema": error_schema([e.code for e in errors])}},
     }
     if status in (429, 503):
         answer["headers"] = RETRY_AFTER
     return answer
 
 
-def responses(*codes: str) -> dict[int | str, dict[str, Any]]:
-    """The ``responses=`` of an operation that can fail with ``codes`` (each in the catalogue)."""
-    by_status: dict[int, list[str]] = defaultdict(list)
-    for code in dict.fromkeys(codes):
-        by_status[BY_CODE[code].status].append(code)
+def responses(*errors: type[BerthError]) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` of an operation that can fail with ``errors``, each a class naming its own code."""
+    by_status: dict[int, list[type[BerthError]]] = defaultdict(list)
+    for error in dict.fromkeys(errors):
+        by_status[error.status].append(error)
     return {status: _response(status, found) for status, found in sorted(by_status.items())}

@@ -15,7 +15,7 @@ from fastapi import Query, Request, Response
 
 from control_plane.api.fields import Cursor
 from control_plane.api.openapi import header
-from control_plane.errors import InvalidInput
+from control_plane.errors import InvalidCursor
 from control_plane.services.paging import Position
 
 MAX_LIMIT = 200
@@ -38,7 +38,7 @@ def decode(cursor: str | None) -> Position | None:
     try:
         return EPOCH + timedelta(microseconds=int(micros)), UUID(hex=row_id)
     except (ValueError, OverflowError):
-        raise InvalidInput("cursor was not issued by this server", code="invalid_cursor") from None
+        raise InvalidCursor("cursor was not issued by this server") from None
 
 
 def link_next(request: Request, response: Response, items: list[Any], limit: int) -> None:

@@ -18,11 +18,11 @@ from typing import Any
 
 import asyncpg
 
+from control_plane.errors import EmptyFile, NoSuchTable, RowsRefused, TableExists
 from control_plane.imports import loader
 from control_plane.imports.formats.documents import Document, documents
 from control_plane.imports.limits import PlanLimits
 from control_plane.imports.pipeline import Loaded, Report
-from control_plane.imports.problems import BadImport
 from control_plane.imports.store import Mode
 
 BATCH = 200
@@ -84,7 +84,7 @@ async def load(conn: asyncpg.Connection, path: Path, name: str, mode: Mode, impo
                 counts[table] += len(records)
             await report(0, counts["documents"])
         if not counts["documents"]:
-            raise BadImport("the file holds no document", code="empty_file")
+            raise EmptyFile("the file holds no document")
         await limits.check(conn, counts["documents"])
         for table in TABLES:
             await conn.execute(f"ANALYZE {table}")
@@ -97,11 +97,11 @@ async def _prepare(conn: asyncpg.Connection, mode: Mode) -> None:
     present = await conn.fetchval(EXISTING, list(TABLES))
     if mode is Mode.APPEND:
         if present != len(TABLES):
-            raise BadImport("there is no document corpus to append to", code="no_such_table")
+            raise NoSuchTable("there is no document corpus to append to")
         return
     if mode is Mode.CREATE and present:
-        raise BadImport("tables documents, headings, links or tags exist; import with mode replace or append",
-                        code="table_exists")
+        raise TableExists("tables documents, headings, links or tags exist; "
+                          "import with mode replace or append")
     if mode is Mode.REPLACE:
         await conn.execute(DROP)
     await conn.execute(SCHEMA)
@@ -125,7 +125,7 @@ async def _copy(conn: asyncpg.Connection, table: str, records: list[tuple[object
         await conn.copy_records_to_table(table, records=records, columns=COLUMNS[table], schema_name="public")
     except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError,
             asyncpg.ProgramLimitExceededError) as exc:
-        raise BadImport(f"the database refused a document: {exc}", code="rows_refused") from exc
+        raise RowsRefused(f"the database refused a document: {exc}") from exc
 
 
 async def _describe(conn: asyncpg.Connection, counts: dict[str, int]) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from types import MappingProxyType
 
 import asyncpg
 
-from control_plane.imports.problems import BadImport
+from control_plane.errors import TooManyRows, TooManyTables
 
 MIB = 1024 * 1024
 MAX_IMPORT_BYTES = MappingProxyType({"free": 100 * MIB, "pro": 2048 * MIB, "scale": 10240 * MIB})
@@ -48,13 +48,13 @@ class PlanLimits:
     def check_rows(self, rows: int) -> None:
         """Over the plan's rows per import: ``BadImport`` ``too_many_rows``."""
         if rows > self.rows:
-            raise BadImport(f"the file holds {rows:,} rows, over the {self.plan} plan's limit of "
-                            f"{self.rows:,} rows per import", code="too_many_rows")
+            raise TooManyRows(f"the file holds {rows:,} rows, over the {self.plan} plan's limit of "
+                              f"{self.rows:,} rows per import")
 
     async def check(self, conn: asyncpg.Connection, rows: int) -> None:
         """In the load's transaction, before it commits: the rows loaded and the tables there now."""
         self.check_rows(rows)
         tables = int(await conn.fetchval(TABLES))
         if tables > self.tables:
-            raise BadImport(f"the endpoint would hold {tables} tables, over the {self.plan} plan's limit of "
-                            f"{self.tables} tables per endpoint", code="too_many_tables")
+            raise TooManyTables(f"the endpoint would hold {tables} tables, over the {self.plan} plan's "
+                                f"limit of {self.tables} tables per endpoint")

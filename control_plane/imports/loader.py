@@ -23,11 +23,11 @@ from typing import Any
 
 import asyncpg
 
+from control_plane.errors import NoSuchTable, RowsRefused, TableExists, TypeMismatch, UnknownColumn
 from control_plane.imports.converters import accepts, family
 from control_plane.imports.formats.base import AsWritten
 from control_plane.imports.inference import Stats
 from control_plane.imports.names import qualified, quote_ident
-from control_plane.imports.problems import BadImport
 from control_plane.imports.store import Mode
 
 EXISTS = "SELECT to_regclass($1) IS NOT NULL"
@@ -68,11 +68,10 @@ async def prepare(conn: asyncpg.Connection, target: Target) -> tuple[str, list[s
     exists = await conn.fetchval(EXISTS, qualified(target.table))
     if target.mode is Mode.APPEND:
         if not exists:
-            raise BadImport(f"there is no table {target.table} to append to", code="no_such_table")
+            raise NoSuchTable(f"there is no table {target.table} to append to")
         return target.table, await _append_types(conn, target)
     if target.mode is Mode.CREATE and exists:
-        raise BadImport(f"table {target.table} already exists; import with mode replace or append",
-                        code="table_exists")
+        raise TableExists(f"table {target.table} already exists; import with mode replace or append")
     name = target.table if target.mode is Mode.CREATE else _staging_name(target.table)
     await _create(conn, name, target.columns)
     return name, [c.type for c in target.columns]
@@ -108,8 +107,7 @@ async def copy(conn: asyncpg.Connection, table: str, columns: list[str],
         try:
             await conn.copy_records_to_table(table, records=batch, columns=columns, schema_name="public")
         except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError) as exc:
-            raise BadImport(f"the database refused a row near row {total + 1}: {exc}",
-                            code="rows_refused") from exc
+            raise RowsRefused(f"the database refused a row near row {total + 1}: {exc}") from exc
         total += len(batch)
     return total
 
@@ -161,13 +159,12 @@ async def _append_types(conn: asyncpg.Connection, target: Target) -> list[str]:
     existing = {r["name"]: r["type"] for r in await conn.fetch(EXISTING_COLUMNS, qualified(target.table))}
     missing = [c.name for c in target.columns if c.name not in existing]
     if missing:
-        raise BadImport(f"table {target.table} has no column {', '.join(missing)}", column=missing[0],
-                        code="unknown_column")
+        raise UnknownColumn(f"table {target.table} has no column {', '.join(missing)}", column=missing[0])
     for column in target.columns:
         fits = (family(existing[column.name]) == family(column.type) if column.declared
                 else accepts(existing[column.name], column.stats))
         if not fits:
-            raise BadImport(f"column {column.name} is {existing[column.name]}, and the file's values "
-                            f"there are not", column=column.name, code="type_mismatch")
+            raise TypeMismatch(f"column {column.name} is {existing[column.name]}, and the file's values "
+                               f"there are not", column=column.name)
     return [existing[c.name] for c in target.columns]
 

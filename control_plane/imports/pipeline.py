@@ -19,6 +19,7 @@ from typing import Any
 
 import asyncpg
 
+from control_plane.errors import BadValue
 from control_plane.imports import as_csv, loader
 from control_plane.imports.converters import Convert, converter
 from control_plane.imports.formats.base import AsWritten, Row, Shape, TableSource
@@ -26,7 +27,6 @@ from control_plane.imports.inference import resolve
 from control_plane.imports.limits import PlanLimits
 from control_plane.imports.loader import Column, Target
 from control_plane.imports.names import column_names
-from control_plane.imports.problems import BadImport
 from control_plane.imports.store import Mode
 
 BATCH_ROWS = 5_000
@@ -158,6 +158,5 @@ def _take(rows: Iterator[Row], converts: list[Convert], offset: int) -> list[tup
         try:
             batch.append(tuple(None if c is None else f(c) for f, c in zip(converts, cells, strict=True)))
         except (ValueError, ArithmeticError) as exc:
-            raise BadImport(f"row {number} has a value that does not fit its column: {exc}",
-                            code="bad_value") from exc
+            raise BadValue(f"row {number} has a value that does not fit its column: {exc}") from exc
     return batch

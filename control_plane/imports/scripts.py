@@ -16,11 +16,11 @@ from typing import Any
 
 import asyncpg
 
+from control_plane.errors import RowsRefused, StatementFailed
 from control_plane.imports.formats.script import CopyIn, ScriptShape, ScriptSource, Step
 from control_plane.imports.limits import PlanLimits
 from control_plane.imports.names import quote_ident
 from control_plane.imports.pipeline import Loaded, Report
-from control_plane.imports.problems import BadImport
 
 PREPARE = "SET LOCAL check_function_bodies = off; SET LOCAL lock_timeout = '30s'"
 MARKER = "SELECT obj_description('public'::regnamespace, 'pg_namespace')"
@@ -79,8 +79,7 @@ async def _execute(conn: asyncpg.Connection, step: Step) -> None:
     try:
         await conn.execute(step.statement.text)
     except asyncpg.PostgresError as exc:
-        raise BadImport(f"the database refused the statement: {exc}", line=step.statement.line,
-                        code="statement_failed") from exc
+        raise StatementFailed(f"the database refused the statement: {exc}", line=step.statement.line) from exc
 
 
 async def _copy(conn: asyncpg.Connection, step: Step, target: CopyIn,
@@ -89,8 +88,7 @@ async def _copy(conn: asyncpg.Connection, step: Step, target: CopyIn,
         status = await conn.copy_to_table(target.table, source=_chunks(data), columns=target.columns,
                                           schema_name=target.schema, **target.options)
     except asyncpg.PostgresError as exc:
-        raise BadImport(f"the database refused the COPY data: {exc}", line=step.statement.line,
-                        code="rows_refused") from exc
+        raise RowsRefused(f"the database refused the COPY data: {exc}", line=step.statement.line) from exc
     named = ".".join(quote_ident(p) for p in (target.schema or "public", target.table))
     return named, int(str(status).split()[-1])
 

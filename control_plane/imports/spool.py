@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import BinaryIO
 from uuid import UUID
 
-from control_plane.errors import PayloadTooLarge
+from control_plane.errors import ImportTooLarge, PayloadTooLarge
 
 
 def spool_dir(data_dir: Path) -> Path:
@@ -29,8 +29,7 @@ def spool_dir(data_dir: Path) -> Path:
 
 
 def too_large(limit: int, plan: str) -> PayloadTooLarge:
-    return PayloadTooLarge(f"the file exceeds the {plan} plan's import limit of {limit} bytes",
-                           code="import_too_large")
+    return ImportTooLarge(f"the file exceeds the {plan} plan's import limit of {limit} bytes")
 
 
 def _open(directory: Path, import_id: UUID) -> tuple[Path, BinaryIO]:

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 from authlib.oauth2.rfc7591.claims import ClientMetadataClaims
 from joserfc.errors import JoseError
 
-from control_plane.errors import InvalidClient, OAuthError
+from control_plane.errors import InvalidClient, InvalidClientMetadata, InvalidRedirectUri
 from control_plane.oauth.documents import DocumentFetcher, is_document_url
 from control_plane.services.context import Context, transaction
 
@@ -79,17 +79,16 @@ def valid_redirect(uri: object) -> bool:
 def _redirects(doc: Mapping[str, Any]) -> tuple[str, ...]:
     uris = doc.get("redirect_uris")
     if not isinstance(uris, list) or not 1 <= len(uris) <= MAX_REDIRECTS:
-        raise OAuthError(f"redirect_uris must list 1 to {MAX_REDIRECTS} URIs", code="invalid_redirect_uri")
+        raise InvalidRedirectUri(f"redirect_uris must list 1 to {MAX_REDIRECTS} URIs")
     if not all(valid_redirect(uri) for uri in uris):
-        raise OAuthError("each redirect URI must be https, or http on a loopback address",
-                         code="invalid_redirect_uri")
+        raise InvalidRedirectUri("each redirect URI must be https, or http on a loopback address")
     return tuple(uris)
 
 
 def _strings(doc: Mapping[str, Any], name: str, default: Sequence[str]) -> set[str]:
     value = doc.get(name, list(default))
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise OAuthError(f"{name} must be a list of strings", code="invalid_client_metadata")
+        raise InvalidClientMetadata(f"{name} must be a list of strings")
     return set(value)
 
 
@@ -99,14 +98,12 @@ def checked(doc: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
     try:
         ClientMetadataClaims(dict(doc), {}).validate()
     except (JoseError, ValueError, TypeError) as exc:
-        raise OAuthError(f"client metadata refused: {exc}", code="invalid_client_metadata") from exc
+        raise InvalidClientMetadata(f"client metadata refused: {exc}") from exc
     if doc.get("token_endpoint_auth_method", "none") != "none":
-        raise OAuthError("only public clients (token_endpoint_auth_method none) may register",
-                         code="invalid_client_metadata")
+        raise InvalidClientMetadata("only public clients (token_endpoint_auth_method none) may register")
     if not _strings(doc, "grant_types", ["authorization_code"]) <= GRANT_TYPES or \
             not _strings(doc, "response_types", ["code"]) <= {"code"}:
-        raise OAuthError("only the authorization code grant (with refresh) is offered",
-                         code="invalid_client_metadata")
+        raise InvalidClientMetadata("only the authorization code grant (with refresh) is offered")
     name = doc.get("client_name")
     fallback = urlsplit(uris[0]).hostname or "app"
     shown = name.strip()[:200] if isinstance(name, str) and name.strip() else fallback

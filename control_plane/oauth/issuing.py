@@ -25,7 +25,7 @@ from authlib.oauth2.rfc7636.challenge import compare_s256_code_challenge
 from control_plane import tokens
 from control_plane.catalog.endpoints import LIVE
 from control_plane.catalog.invalidation import publish, token_message
-from control_plane.errors import OAuthError
+from control_plane.errors import InvalidGrant, InvalidScope, InvalidTarget, OAuthError
 from control_plane.oauth import grants
 from control_plane.services import audit, endpoint_tokens
 from control_plane.services.context import Caller, Context, transaction
@@ -74,10 +74,6 @@ class Consent:
     expires_at: float
 
 
-def invalid_grant(message: str) -> OAuthError:
-    return OAuthError(message, code="invalid_grant")
-
-
 def _code_key(ctx: Context, code: str, kind: str = "code") -> str:
     return f"berth:oauth:{kind}:{tokens.digest(code[:256], ctx.pepper).hex()}"
 
@@ -96,30 +92,30 @@ async def _take_code(ctx: Context, code: str) -> Consent:
         if used is not None:  # a replayed code: whatever it produced is withdrawn
             tenant, grant = (used.decode() if isinstance(used, bytes) else str(used)).split(":")
             await _revoke_grant(ctx, UUID(tenant), UUID(grant), "code_replayed")
-        raise invalid_grant("the code is used, expired or unknown")
+        raise InvalidGrant("the code is used, expired or unknown")
     data = orjson.loads(raw)
     return Consent(**{**data, "scopes": tuple(data["scopes"])})
 
 
 def _check_exchange(consent: Consent, form: Mapping[str, str], now: float) -> None:
     if consent.expires_at <= now:
-        raise invalid_grant("the code has expired")
+        raise InvalidGrant("the code has expired")
     if form.get("client_id") != consent.client_id or form.get("redirect_uri") != consent.redirect_uri:
-        raise invalid_grant("the code was issued to another client or redirect_uri")
+        raise InvalidGrant("the code was issued to another client or redirect_uri")
     verifier = form.get("code_verifier")
     if not verifier:
         raise OAuthError("code_verifier is required (PKCE)")
     if not compare_s256_code_challenge(verifier, consent.code_challenge):
-        raise invalid_grant("code_verifier does not match the code_challenge")
+        raise InvalidGrant("code_verifier does not match the code_challenge")
     if form.get("resource") != consent.resource:
-        raise OAuthError("resource must be the one the code was issued for", code="invalid_target")
+        raise InvalidTarget("resource must be the one the code was issued for")
 
 
 async def _pair(conn: asyncpg.Connection, ctx: Context, caller: Caller, grant_id: UUID, endpoint_id: UUID,
                 scopes: list[str], client_name: str, lifetimes: Lifetimes) -> dict[str, object]:
     """A new access token and refresh token for the grant, in ``conn``'s transaction."""
     if await conn.fetchval(ENDPOINT_STATUS, endpoint_id, caller.tenant_id) not in LIVE:
-        raise invalid_grant("the endpoint is no longer live")
+        raise InvalidGrant("the endpoint is no longer live")
     access = await endpoint_tokens.insert(conn, ctx, caller, endpoint_id, f"oauth: {client_name}"[:100],
                                           sorted(scopes), lifetimes.access, grant_id=grant_id)
     refresh = tokens.generate(REFRESH_PREFIX)
@@ -164,9 +160,9 @@ def _refresh_refusal(row: asyncpg.Record, form: Mapping[str, str], ctx: Context)
     if form.get("client_id") != row["client_id"]:
         return "the refresh token was issued to another client"
     if form.get("resource") not in (None, row["resource"]):
-        raise OAuthError("resource must be the one the grant is for", code="invalid_target")
+        raise InvalidTarget("resource must be the one the grant is for")
     if not set((form.get("scope") or "mcp").split()) <= set(row["scopes"]):
-        raise OAuthError("a refresh cannot widen the grant's scopes", code="invalid_scope")
+        raise InvalidScope("a refresh cannot widen the grant's scopes")
     return None
 
 
@@ -175,7 +171,7 @@ async def refresh(ctx: Context, form: Mapping[str, str], lifetimes: Lifetimes,
     """grant_type=refresh_token: a new pair; a refresh token used twice revokes the grant."""
     found = await _find_refresh(ctx, form.get("refresh_token", ""))
     if found is None:
-        raise invalid_grant("the refresh token is unknown")
+        raise InvalidGrant("the refresh token is unknown")
     refresh_id, tenant, grant_id = found
     revoked: list[bytes] = []
     async with transaction(ctx, tenant) as conn:
@@ -192,7 +188,7 @@ async def refresh(ctx: Context, form: Mapping[str, str], lifetimes: Lifetimes,
             return await _pair(conn, ctx, caller, grant_id, row["endpoint_id"], list(row["scopes"]),
                                row["client_name"], lifetimes)
     await publish(ctx.redis, *(token_message(h) for h in revoked))
-    raise invalid_grant(refusal)
+    raise InvalidGrant(refusal)
 
 
 async def _audit_revoke(conn: asyncpg.Connection, caller: Caller, grant_id: UUID, why: str) -> None:

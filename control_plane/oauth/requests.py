@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import orjson
 import redis.asyncio as aioredis
 
-from control_plane.errors import OAuthError
+from control_plane.errors import InvalidScope, InvalidTarget, OAuthError, UnsupportedResponseType
 from control_plane.oauth.clients import Client, find
 from control_plane.oauth.documents import DocumentFetcher
 from control_plane.services.context import Context
@@ -68,11 +68,10 @@ def resource_slug(gateway_url: str, resource: str | None) -> str:
     """The endpoint slug an RFC 8707 resource names: exactly ``<gateway>/e/<slug>/mcp``."""
     prefix = f"{gateway_url}/e/"
     if not resource or not resource.startswith(prefix) or not resource.endswith("/mcp"):
-        raise OAuthError(f"resource must be one endpoint's MCP URL, {prefix}<slug>/mcp",
-                         code="invalid_target")
+        raise InvalidTarget(f"resource must be one endpoint's MCP URL, {prefix}<slug>/mcp")
     slug = resource[len(prefix):-len("/mcp")]
     if not SLUG.match(slug):
-        raise OAuthError("resource does not name an endpoint", code="invalid_target")
+        raise InvalidTarget("resource does not name an endpoint")
     return slug
 
 
@@ -80,7 +79,7 @@ def scopes_of(text: str | None) -> tuple[str, ...]:
     """The scopes asked for; none means ``mcp``, and ``mcp:write`` always comes with ``mcp``."""
     asked = set((text or "mcp").split())
     if not asked <= set(SCOPES):
-        raise OAuthError("scope must be mcp, optionally with mcp:write", code="invalid_scope")
+        raise InvalidScope("scope must be mcp, optionally with mcp:write")
     return tuple(s for s in SCOPES if s in asked or s == "mcp")
 
 
@@ -99,7 +98,7 @@ def check(params: Mapping[str, str], client: Client, redirect_uri: str, gateway_
           now: float) -> AuthRequest:
     """The rest of the request; a refusal here is sent to ``redirect_uri`` with ``state``."""
     if params.get("response_type") != "code":
-        raise OAuthError("response_type must be code", code="unsupported_response_type")
+        raise UnsupportedResponseType("response_type must be code")
     state = params.get("state")
     if state is not None and len(state) > MAX_STATE:
         raise OAuthError(f"state is over {MAX_STATE} characters")

@@ -23,7 +23,7 @@ from uuid import UUID
 import httpx
 
 from control_plane.dsn import database_name, for_asyncpg, for_database
-from control_plane.errors import ProviderError
+from control_plane.errors import ProviderError, ProviderOperationFailed
 from control_plane.providers.base import DatabaseInfo, DatabaseSpec, ProvisionedDatabase
 from control_plane.providers.neon_http import DEFAULT_BASE_URL, Clock, Json, NeonApi, Sleep
 from control_plane.providers.neon_reader import ReaderSetup, grant_read_only, new_password
@@ -130,8 +130,7 @@ class NeonProvider:
             if status in SUCCEEDED:
                 return
             if status in FAILED:
-                raise ProviderError(f"Neon's {action} operation ended {status}", retryable=False,
-                                    code="provider_operation_failed")
+                raise ProviderOperationFailed(f"Neon's {action} operation ended {status}")
             if self.api.clock() >= deadline:
                 raise ProviderError(f"Neon's {action} operation is still {status} after "
                                     f"{self._operation_timeout:.0f} s", retryable=True)

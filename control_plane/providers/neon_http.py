@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
-from control_plane.errors import ProviderError
+from control_plane.errors import ProviderAuth, ProviderError
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
@@ -36,11 +36,11 @@ MAX_MESSAGE = 200
 
 
 class _Retry(ProviderError):
-    """A failure worth another try inside this request; ``retry_after`` is Neon's own hint."""
+    """A failure worth another try inside this request; ``hint`` is Neon's own Retry-After, in seconds."""
 
-    def __init__(self, message: str, *, retry_after: float | None) -> None:
+    def __init__(self, message: str, *, hint: float | None) -> None:
         super().__init__(message, retryable=True)
-        self.retry_after = retry_after
+        self.hint = hint
 
 
 def retry_after(value: str | None, now: float) -> float | None:
@@ -88,8 +88,8 @@ class NeonApi:
 
     def _wait(self, state: RetryCallState) -> float:
         failure = state.outcome.exception() if state.outcome else None
-        if isinstance(failure, _Retry) and failure.retry_after is not None:
-            return failure.retry_after
+        if isinstance(failure, _Retry) and failure.hint is not None:
+            return failure.hint
         return float(min(self._backoff * 2 ** (state.attempt_number - 1), self._max_backoff))
 
     async def _once(self, method: str, path: str, doing: str, params: Mapping[str, str | int] | None,
@@ -120,16 +120,16 @@ class NeonApi:
         """httpx's failures, by family; the message names the type only (URLs can carry secrets)."""
         message = f"Neon could not be reached to {doing} ({type(exc).__name__})"
         if isinstance(exc, NOT_SENT) or (isinstance(exc, httpx.TransportError) and method in IDEMPOTENT):
-            return _Retry(message, retry_after=None)
+            return _Retry(message, hint=None)
         return ProviderError(message, retryable=isinstance(exc, httpx.TransportError))
 
     def _refusal(self, response: httpx.Response, method: str, doing: str) -> ProviderError:
         status = response.status_code
         message = f"Neon refused to {doing}: HTTP {status}{self._detail(response)}"
         if status in ALWAYS_RETRY or (status in IDEMPOTENT_RETRY and method in IDEMPOTENT):
-            return _Retry(message, retry_after=retry_after(response.headers.get("Retry-After"), self.clock()))
+            return _Retry(message, hint=retry_after(response.headers.get("Retry-After"), self.clock()))
         if status in (401, 403):
-            return ProviderError(message, retryable=False, code="provider_auth")
+            return ProviderAuth(message)
         return ProviderError(message, retryable=status >= 500)
 
     def _detail(self, response: httpx.Response) -> str:

@@ -15,7 +15,7 @@ from uuid import UUID
 import asyncpg
 
 from control_plane import tokens
-from control_plane.errors import InvalidInput, NotFound
+from control_plane.errors import InvalidName, NotFound
 from control_plane.services import audit, paging
 from control_plane.services.context import Caller, Context, transaction
 from control_plane.services.permissions import Permission, check
@@ -54,7 +54,7 @@ class ApiKeyInfo:
 def check_name(name: str) -> str:
     name = name.strip()
     if not 1 <= len(name) <= 100:
-        raise InvalidInput("name must be 1 to 100 characters", code="invalid_name")
+        raise InvalidName("name must be 1 to 100 characters")
     return name
 
 

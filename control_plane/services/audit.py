@@ -14,7 +14,7 @@ from uuid import UUID
 
 import asyncpg
 
-from control_plane.errors import InvalidInput
+from control_plane.errors import InvalidLimit
 from control_plane.services.context import Caller, Context, transaction
 
 MAX_PAGE = 200
@@ -68,7 +68,7 @@ async def page(
 ) -> list[AuditEntry]:
     """Newest first, only ``action`` / ``actor`` when given; pass the last id seen as ``before``."""
     if not 1 <= limit <= MAX_PAGE:
-        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}", code="invalid_limit")
+        raise InvalidLimit(f"limit must be between 1 and {MAX_PAGE}")
     async with transaction(ctx, caller.tenant_id) as conn:
         rows = await conn.fetch(PAGE, caller.tenant_id, before, limit, action, actor)
     return [AuditEntry(**dict(row)) for row in rows]

@@ -18,7 +18,7 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from control_plane.catalog.db import CATALOG_DOWN, CATALOG_DOWN_MESSAGE, tenant_transaction
-from control_plane.errors import Conflict, Unavailable
+from control_plane.errors import AlreadyExists, Unavailable
 from control_plane.services.passwords import Passwords
 from control_plane.settings import Settings
 
@@ -71,6 +71,6 @@ async def transaction(ctx: Context, tenant_id: UUID | None) -> AsyncIterator[asy
         async with tenant_transaction(ctx.pool, tenant_id) as conn:
             yield conn
     except asyncpg.UniqueViolationError as exc:
-        raise Conflict("that already exists", code="already_exists") from exc
+        raise AlreadyExists("that already exists") from exc
     except CATALOG_DOWN as exc:
         raise Unavailable(CATALOG_DOWN_MESSAGE) from exc

@@ -40,8 +40,7 @@ class EndpointSettings:
 
 def _check(wanted: EndpointSettings) -> None:
     if not MIN_CAP <= wanted.tool_cap <= MAX_CAP:
-        raise InvalidInput(f"the tool cap must be a whole number from {MIN_CAP} to {MAX_CAP}",
-                           code="invalid_request")
+        raise InvalidInput(f"the tool cap must be a whole number from {MIN_CAP} to {MAX_CAP}")
 
 
 async def read(ctx: Context, caller: Caller, endpoint: Ref) -> EndpointSettings:

@@ -20,7 +20,14 @@ import asyncpg
 from control_plane import tokens
 from control_plane.catalog.endpoints import LIVE
 from control_plane.catalog.invalidation import publish, token_message
-from control_plane.errors import Conflict, InvalidInput, NotFound
+from control_plane.errors import (
+    EndpointNotLive,
+    InvalidExpiry,
+    InvalidName,
+    InvalidScopes,
+    NotFound,
+    TokenRevoked,
+)
 from control_plane.services import audit, paging
 from control_plane.services.context import Caller, Context, transaction
 from control_plane.services.endpoints import Ref, resolve
@@ -72,11 +79,11 @@ class TokenInfo:
 
 def _check(name: str, scopes: Sequence[str], expires_in: int | None) -> tuple[str, list[str]]:
     if not 1 <= len(name.strip()) <= 100:
-        raise InvalidInput("name must be 1 to 100 characters", code="invalid_name")
+        raise InvalidName("name must be 1 to 100 characters")
     if set(scopes) not in SCOPE_SETS or len(scopes) != len(set(scopes)):
-        raise InvalidInput('scopes must be ["mcp"] or ["mcp", "mcp:write"]', code="invalid_scopes")
+        raise InvalidScopes('scopes must be ["mcp"] or ["mcp", "mcp:write"]')
     if expires_in is not None and not MIN_TTL <= expires_in <= MAX_TTL:
-        raise InvalidInput(f"expires_in must be {MIN_TTL} to {MAX_TTL} seconds", code="invalid_expiry")
+        raise InvalidExpiry(f"expires_in must be {MIN_TTL} to {MAX_TTL} seconds")
     return name.strip(), sorted(scopes)
 
 
@@ -85,7 +92,7 @@ async def _open_endpoint(conn: asyncpg.Connection, caller: Caller, endpoint_id: 
     if status is None:
         raise NotFound("no such endpoint")
     if status not in LIVE:
-        raise Conflict(f"the endpoint is {status}", code="endpoint_not_live")
+        raise EndpointNotLive(f"the endpoint is {status}")
 
 
 async def insert(conn: asyncpg.Connection, ctx: Context, caller: Caller, endpoint_id: UUID, name: str,
@@ -146,7 +153,7 @@ async def rotate(ctx: Context, caller: Caller, endpoint: Ref, token_id: UUID) ->
         if old is None:
             raise NotFound("no such token")
         if old["revoked_at"] is not None:
-            raise Conflict("the token is already revoked", code="token_revoked")
+            raise TokenRevoked("the token is already revoked")
         await _open_endpoint(conn, caller, endpoint_id)
         new = await insert(conn, ctx, caller, endpoint_id, old["name"], list(old["scopes"]), old["ttl"])
         old_hash = await conn.fetchval(REVOKE, token_id, endpoint_id, caller.tenant_id, ctx.clock())

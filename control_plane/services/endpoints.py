@@ -27,7 +27,15 @@ from control_plane.catalog import endpoints
 from control_plane.catalog.endpoints import ENDING, EndpointStatus
 from control_plane.catalog.invalidation import publish
 from control_plane.catalog.jobs import Kind, enqueue
-from control_plane.errors import Conflict, InvalidInput, NotFound, PlanNotAllowed
+from control_plane.errors import (
+    IdempotencyMismatch,
+    InvalidIdempotencyKey,
+    InvalidName,
+    InvalidRegion,
+    NotFound,
+    PlanNotAllowed,
+    UnknownPlan,
+)
 from control_plane.plans import DEFAULT_PLAN, PLANS, rank
 from control_plane.services import audit, paging, usage
 from control_plane.services.context import Caller, Context, transaction
@@ -82,12 +90,11 @@ def view(ctx: Context, row: asyncpg.Record | dict[str, Any], calls: int = 0) -> 
 
 def _validate(name: str, plan: str | None, region: str | None) -> None:
     if not NAME.match(name):
-        raise InvalidInput("name must be 1-63 of a-z, 0-9 and '-', starting with a letter or digit",
-                           code="invalid_name")
+        raise InvalidName("name must be 1-63 of a-z, 0-9 and '-', starting with a letter or digit")
     if plan is not None and plan not in PLANS:
-        raise InvalidInput(f"unknown plan; choose one of {', '.join(PLANS)}", code="unknown_plan")
+        raise UnknownPlan(f"unknown plan; choose one of {', '.join(PLANS)}")
     if region is not None and not REGION.match(region):
-        raise InvalidInput("region must be 1-40 of a-z, 0-9 and '-'", code="invalid_region")
+        raise InvalidRegion("region must be 1-40 of a-z, 0-9 and '-'")
 
 
 async def _entitled(conn: asyncpg.Connection, caller: Caller, asked: str | None) -> str:
@@ -117,7 +124,7 @@ async def create(ctx: Context, caller: Caller, name: str, plan: str | None = Non
 def validate(name: str, plan: str | None, region: str | None, idempotency_key: str | None) -> None:
     _validate(name, plan, region)
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
-        raise InvalidInput("Idempotency-Key must be 1 to 200 characters", code="invalid_idempotency_key")
+        raise InvalidIdempotencyKey("Idempotency-Key must be 1 to 200 characters")
 
 
 async def insert(conn: asyncpg.Connection, ctx: Context, caller: Caller, name: str, plan: str | None,
@@ -136,7 +143,7 @@ async def insert(conn: asyncpg.Connection, ctx: Context, caller: Caller, name: s
     if row is None:  # the key was used before: same body replays, another body conflicts
         row = await conn.fetchrow(BY_KEY, caller.tenant_id, idempotency_key)
         if row is None or row["request_digest"] != request_digest:
-            raise Conflict("Idempotency-Key was used with a different body", code="idempotency_mismatch")
+            raise IdempotencyMismatch("Idempotency-Key was used with a different body")
         return row, False
     await enqueue(conn, Kind.PROVISION, {"endpoint_id": str(endpoint_id)}, tenant_id=caller.tenant_id)
     await audit.record(conn, caller, "endpoint.create", endpoint_id, endpoint_id=endpoint_id,

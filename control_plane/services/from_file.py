@@ -20,7 +20,7 @@ from pathlib import Path
 from uuid import UUID
 
 from control_plane.catalog.jobs import Kind, enqueue
-from control_plane.errors import Conflict, InvalidInput
+from control_plane.errors import IdempotencyMismatch, InvalidInput
 from control_plane.imports import spool, store
 from control_plane.imports.limits import max_import_bytes
 from control_plane.imports.store import Import, Mode, NewImport
@@ -95,7 +95,7 @@ async def _create(ctx: Context, caller: Caller, new: NewEndpoint, upload: Upload
     endpoints.validate(new.name, new.plan, new.region, new.idempotency_key)
     fmt, mode, options = read(upload)
     if mode is not Mode.CREATE:
-        raise InvalidInput("a new endpoint's first import has mode create", code="invalid_request")
+        raise InvalidInput("a new endpoint's first import has mode create")
     async with transaction(ctx, caller.tenant_id) as conn:
         await check(conn, caller, Permission.ENDPOINTS)
         await check(conn, caller, Permission.IMPORTS)
@@ -105,7 +105,7 @@ async def _create(ctx: Context, caller: Caller, new: NewEndpoint, upload: Upload
         if not made:
             first = await store.first_for(conn, caller.tenant_id, endpoint.id)
             if first is None:
-                raise Conflict("Idempotency-Key was used with a different body", code="idempotency_mismatch")
+                raise IdempotencyMismatch("Idempotency-Key was used with a different body")
             return Created(endpoint, first), False
         limit = max_import_bytes(endpoint.plan)
         if spooled.size > limit:

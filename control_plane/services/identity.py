@@ -19,7 +19,15 @@ import asyncpg
 import jwt
 
 from control_plane.catalog.tenants import TenantStatus
-from control_plane.errors import Conflict, Forbidden, InvalidInput, Unauthorized
+from control_plane.errors import (
+    EmailTaken,
+    InvalidCredentials,
+    InvalidEmail,
+    InvalidName,
+    NotAMember,
+    TenantInactive,
+    WeakPassword,
+)
 from control_plane.plans import DEFAULT_PLAN
 from control_plane.services import api_keys, audit, login_throttle
 from control_plane.services.context import Caller, Context, transaction
@@ -70,11 +78,11 @@ class AccessToken:
 def check_signup(email: str, password: str, tenant_name: str) -> tuple[str, str]:
     email, tenant_name = email.strip(), tenant_name.strip()
     if not 3 <= len(email) <= 320 or "@" not in email[1:-1]:
-        raise InvalidInput("email is not a valid address", code="invalid_email")
+        raise InvalidEmail("email is not a valid address")
     if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
-        raise InvalidInput(f"password must be {MIN_LENGTH} to {MAX_LENGTH} characters", code="weak_password")
+        raise WeakPassword(f"password must be {MIN_LENGTH} to {MAX_LENGTH} characters")
     if not 1 <= len(tenant_name) <= 200:
-        raise InvalidInput("tenant_name must be 1 to 200 characters", code="invalid_name")
+        raise InvalidName("tenant_name must be 1 to 200 characters")
     return email, tenant_name
 
 
@@ -90,7 +98,7 @@ async def signup(ctx: Context, email: str, password: str, tenant_name: str, *,
     caller = new_owner(request_id)
     async with transaction(ctx, caller.tenant_id) as conn:
         if await conn.fetchval(EMAIL_TAKEN, email):
-            raise Conflict("an account with that email exists", code="email_taken")
+            raise EmailTaken("an account with that email exists")
         return await open_account(conn, ctx, caller, email, password_hash, tenant_name)
 
 
@@ -119,10 +127,10 @@ async def active_membership(
     rows = await conn.fetch(MEMBERSHIPS, user_id)
     chosen = next((r for r in rows if tenant_id in (None, r["tenant_id"])), None)
     if chosen is None:
-        raise Forbidden("not a member of that tenant", code="not_a_member")
+        raise NotAMember("not a member of that tenant")
     await conn.execute(PIN_TENANT, str(chosen["tenant_id"]))
     if await conn.fetchval(TENANT_STATUS, chosen["tenant_id"]) != TenantStatus.ACTIVE:
-        raise Forbidden("the account is being deleted", code="tenant_inactive")
+        raise TenantInactive("the account is being deleted")
     return chosen["tenant_id"], chosen["role"]
 
 
@@ -149,7 +157,7 @@ async def verify(ctx: Context, attempt: Attempt, password: str, *,
     if not await ctx.passwords.verify(user["password_hash"] if user else None, password[:MAX_LENGTH]):
         await login_throttle.failed(ctx.redis, (account, address), ctx.clock())
         await _audit_failure(ctx, attempt, user["id"] if user else None)
-        raise Unauthorized("invalid email or password", code="invalid_credentials")
+        raise InvalidCredentials("invalid email or password")
     tenant = await record_success(ctx, user["id"], attempt, tenant_id=tenant_id, method=method)
     await login_throttle.succeeded(ctx.redis, account)
     return user["id"], tenant

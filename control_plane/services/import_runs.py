@@ -26,11 +26,11 @@ import redis.asyncio as aioredis
 from control_plane.catalog.endpoints import EndpointStatus
 from control_plane.catalog.invalidation import endpoint_message, publish
 from control_plane.catalog.jobs.failures import Deferred
+from control_plane.errors import BadImport, EndpointNotReady, SpoolMissing
 from control_plane.imports import corpus, pipeline, scripts, spool, store
 from control_plane.imports.formats.script import Guard, ScriptRefused, ScriptSource
 from control_plane.imports.limits import PlanLimits
 from control_plane.imports.pipeline import Loaded
-from control_plane.imports.problems import BadImport
 from control_plane.imports.sources import open_sources
 from control_plane.imports.store import Format, Mode, State
 from control_plane.sealing import Sealed, Sealer
@@ -54,7 +54,7 @@ async def run_import(pool: asyncpg.Pool, sealer: Sealer, redis: aioredis.Redis, 
     if work["endpoint_status"] == EndpointStatus.PROVISIONING and work["age_seconds"] < MAX_WAIT_SECONDS:
         raise Deferred(f"import {import_id} waits for its endpoint to be provisioned", seconds=WAIT_SECONDS)
     if work["endpoint_status"] != EndpointStatus.READY:
-        await _fail(pool, import_id, work, BadImport("the endpoint is not ready", code="endpoint_not_ready"))
+        await _fail(pool, import_id, work, EndpointNotReady("the endpoint is not ready"))
         return f"import {import_id} failed: its endpoint is {work['endpoint_status']}"
     if not await store.start(pool, import_id):
         return f"import {import_id} finished meanwhile; nothing to do"
@@ -72,7 +72,7 @@ async def _load(pool: asyncpg.Pool, sealer: Sealer, import_id: UUID, work: async
                 guard: Guard | None) -> Loaded:
     path = Path(work["spool_path"] or "")
     if not work["spool_path"] or not await asyncio.to_thread(path.exists):
-        raise BadImport("the uploaded file is no longer in the spool; upload it again", code="spool_missing")
+        raise SpoolMissing("the uploaded file is no longer in the spool; upload it again")
     fmt = Format(work["format"])
     if fmt is Format.SQL:
         return await _load_script(pool, sealer, import_id, work, ScriptSource(path, guard or _no_guard))
@@ -148,12 +148,20 @@ async def _succeed(pool: asyncpg.Pool, import_id: UUID, work: asyncpg.Record, lo
     _discard(work["spool_path"])
 
 
-async def _fail(pool: asyncpg.Pool, import_id: UUID, work: asyncpg.Record, exc: BadImport) -> None:
+async def _fail(pool: asyncpg.Pool, import_id: UUID, work: asyncpg.Record,
+                exc: BadImport | EndpointNotReady) -> None:
     async with pool.acquire() as conn, conn.transaction():
-        errors = exc.all_json() if isinstance(exc, ScriptRefused) else [exc.as_json()]
+        errors = exc.all_json() if isinstance(exc, ScriptRefused) else [_entry(exc)]
         await store.failed(conn, import_id, errors)
         await _audit(conn, import_id, work, "error", {**_summary(work, None), "error": exc.code})
     _discard(work["spool_path"])
+
+
+def _entry(exc: BadImport | EndpointNotReady) -> dict[str, Any]:
+    """The error-list entry; an endpoint that is not ready is a 409 elsewhere, so not a ``BadImport``."""
+    if isinstance(exc, BadImport):
+        return exc.as_json()
+    return {"line": None, "column": None, "message": exc.message, "code": exc.code}
 
 
 async def _audit(conn: asyncpg.Connection, import_id: UUID, work: asyncpg.Record, outcome: str,

@@ -18,7 +18,13 @@ from uuid import UUID
 
 from control_plane.catalog.endpoints import EndpointStatus
 from control_plane.catalog.jobs import Kind, enqueue
-from control_plane.errors import Conflict, InvalidInput, NotFound
+from control_plane.errors import (
+    EndpointNotReady,
+    InvalidInput,
+    InvalidLimit,
+    NotFound,
+    UnknownFormat,
+)
 from control_plane.imports import spool, store
 from control_plane.imports.intake import CONTENT_TYPES, EXTENSIONS
 from control_plane.imports.limits import max_import_bytes
@@ -77,30 +83,29 @@ def resolve_format(upload: Upload) -> Format:
         try:
             return Format(upload.format.lower())
         except ValueError:
-            raise InvalidInput(f"unknown format; choose one of {', '.join(Format)}",
-                               code="unknown_format") from None
+            raise UnknownFormat(f"unknown format; choose one of {', '.join(Format)}") from None
     media = (upload.content_type or "").split(";")[0].strip().lower()
     if media in CONTENT_TYPES:
         return CONTENT_TYPES[media]
     suffix = PurePath(upload.filename or "").suffix.lower()
     if suffix in EXTENSIONS:
         return EXTENSIONS[suffix]
-    raise InvalidInput("say the format: ?format=csv|tsv|json|ndjson|xlsx|parquet|sql|markdown, a "
-                       "Content-Type, or a file name with its extension", code="unknown_format")
+    raise UnknownFormat("say the format: ?format=csv|tsv|json|ndjson|xlsx|parquet|sql|markdown, a "
+                        "Content-Type, or a file name with its extension")
 
 
 def _mode(value: str) -> Mode:
     try:
         return Mode(value)
     except ValueError:
-        raise InvalidInput("mode must be create, replace or append", code="invalid_request") from None
+        raise InvalidInput("mode must be create, replace or append") from None
 
 
 def _options(options: dict[str, Any], fmt: Format, filename: str | None) -> dict[str, Any]:
     """Reading options as given; the API's query types and the CLI's choices have checked them."""
     encoding = options.get("encoding")
     if encoding is not None and str(encoding).lower() not in ENCODINGS:
-        raise InvalidInput(f"encoding must be one of {', '.join(sorted(ENCODINGS))}", code="invalid_request")
+        raise InvalidInput(f"encoding must be one of {', '.join(sorted(ENCODINGS))}")
     if fmt is Format.MARKDOWN and filename:
         options = {**options, "filename": PurePath(filename).name}  # a single document's path
     return {k: v for k, v in options.items() if v is not None}
@@ -124,8 +129,7 @@ async def _endpoint_plan(ctx: Context, caller: Caller, endpoint: Ref) -> tuple[U
     if row is None:
         raise NotFound("no such endpoint")
     if row["status"] != EndpointStatus.READY:
-        raise Conflict(f"the endpoint is {row['status']}; imports need a ready endpoint",
-                       code="endpoint_not_ready")
+        raise EndpointNotReady(f"the endpoint is {row['status']}; imports need a ready endpoint")
     return endpoint_id, row["plan"]
 
 
@@ -164,7 +168,7 @@ async def get(ctx: Context, caller: Caller, endpoint: Ref, import_id: UUID) -> I
 
 async def list_imports(ctx: Context, caller: Caller, endpoint: Ref, *, limit: int = 50) -> list[Import]:
     if not 1 <= limit <= MAX_LIST:
-        raise InvalidInput(f"limit must be between 1 and {MAX_LIST}", code="invalid_limit")
+        raise InvalidLimit(f"limit must be between 1 and {MAX_LIST}")
     async with transaction(ctx, caller.tenant_id) as conn:
         endpoint_id = await resolve(conn, caller, endpoint)
         return await store.list_for(conn, caller.tenant_id, endpoint_id, limit)

@@ -21,7 +21,14 @@ from uuid import UUID
 import asyncpg
 
 from control_plane import tokens
-from control_plane.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from control_plane.errors import (
+    AlreadyMember,
+    InvalidEmail,
+    InvalidInvitation,
+    NotFound,
+    PasswordRequired,
+    WeakPassword,
+)
 from control_plane.mail.sender import Mail
 from control_plane.services import audit
 from control_plane.services.context import Caller, Context, transaction
@@ -90,7 +97,7 @@ class Accepted:
 def _check_email(email: str) -> str:
     email = email.strip()
     if not 3 <= len(email) <= 320 or "@" not in email[1:-1]:
-        raise InvalidInput("email is not a valid address", code="invalid_email")
+        raise InvalidEmail("email is not a valid address")
     return email
 
 
@@ -134,7 +141,7 @@ async def _account(conn: asyncpg.Connection, email: str, password_hash: str | No
     if user_id is not None:
         return user_id
     if password_hash is None:
-        raise InvalidInput("a new account needs a password", code="password_required")
+        raise PasswordRequired("a new account needs a password")
     user_id = uuid.uuid4()
     await conn.execute(NEW_USER, user_id, email, password_hash)
     return user_id
@@ -143,9 +150,9 @@ async def _account(conn: asyncpg.Connection, email: str, password_hash: str | No
 async def accept(ctx: Context, token: str, *, password: str | None = None,
                  request_id: str | None = None) -> Accepted:
     if password is not None and not MIN_LENGTH <= len(password) <= MAX_LENGTH:
-        raise InvalidInput(f"password must be {MIN_LENGTH} to {MAX_LENGTH} characters", code="weak_password")
+        raise WeakPassword(f"password must be {MIN_LENGTH} to {MAX_LENGTH} characters")
     password_hash = await ctx.passwords.hash(password) if password else None
-    bad = Unauthorized("this invitation is used, expired, withdrawn or unknown", code="invalid_invitation")
+    bad = InvalidInvitation("this invitation is used, expired, withdrawn or unknown")
     if not token or len(token) > MAX_TOKEN:
         raise bad
     async with transaction(ctx, None) as conn:
@@ -158,7 +165,7 @@ async def accept(ctx: Context, token: str, *, password: str | None = None,
             raise bad
         user_id = await _account(conn, row["email"], password_hash)
         if await conn.fetchval(JOIN, found["tenant_id"], user_id, row["role"]) is None:
-            raise Conflict("already a member of that tenant", code="already_member")
+            raise AlreadyMember("already a member of that tenant")
         await conn.execute(USE, found["id"], ctx.clock(), user_id)
         caller = Caller(found["tenant_id"], f"user:{user_id}", request_id, user_id)
         await audit.record(conn, caller, "invitation.accept", found["id"], detail={"role": row["role"]})

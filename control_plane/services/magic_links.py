@@ -15,7 +15,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from control_plane import tokens
-from control_plane.errors import Unauthorized
+from control_plane.errors import InvalidLink
 from control_plane.mail.sender import Mail
 from control_plane.services.context import Context, transaction
 
@@ -68,5 +68,5 @@ async def consume(ctx: Context, token: str) -> UUID:
         async with transaction(ctx, None) as conn:
             user_id = await conn.fetchval(CONSUME, tokens.digest(token, ctx.pepper), ctx.clock())
     if user_id is None:
-        raise Unauthorized("this sign-in link is used, expired or unknown", code="invalid_link")
+        raise InvalidLink("this sign-in link is used, expired or unknown")
     return user_id

@@ -17,7 +17,7 @@ from uuid import UUID
 
 import asyncpg
 
-from control_plane.errors import Conflict, NotFound
+from control_plane.errors import LastOwner, NotFound
 from control_plane.services import audit
 from control_plane.services.context import Caller, Context, transaction
 from control_plane.services.permissions import Permission, Role, check, parse_role, require
@@ -63,7 +63,7 @@ async def _target(conn: asyncpg.Connection, caller: Caller, user_id: UUID) -> tu
 def _keep_an_owner(roles: dict[UUID, str], user_id: UUID, new_role: Role | None) -> None:
     after = {**roles, user_id: new_role} if new_role else {u: r for u, r in roles.items() if u != user_id}
     if Role.OWNER not in after.values():
-        raise Conflict("a tenant keeps at least one owner; make another owner first", code="last_owner")
+        raise LastOwner("a tenant keeps at least one owner; make another owner first")
 
 
 async def change_role(ctx: Context, caller: Caller, user_id: UUID, role: str) -> Member:

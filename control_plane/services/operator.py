@@ -16,7 +16,7 @@ from control_plane.catalog.db import CATALOG_DOWN, CATALOG_DOWN_MESSAGE
 from control_plane.catalog.endpoints import EndpointStatus
 from control_plane.catalog.invalidation import endpoint_message, publish
 from control_plane.catalog.tenants import TenantStatus
-from control_plane.errors import InvalidInput, NotFound, Unavailable
+from control_plane.errors import InvalidId, NotFound, Unavailable, UnknownPlan
 from control_plane.plans import PLANS
 from control_plane.services import audit
 
@@ -78,7 +78,7 @@ def parse_uuid(text: str, what: str) -> UUID:
     try:
         return UUID(text)
     except ValueError:
-        raise InvalidInput(f"{what} must be a UUID", code="invalid_id") from None
+        raise InvalidId(f"{what} must be a UUID") from None
 
 
 async def list_tenants(pool: asyncpg.Pool) -> list[TenantSummary]:
@@ -98,7 +98,7 @@ async def set_plan(pool: asyncpg.Pool, redis: aioredis.Redis, tenant_id: UUID, p
                    actor: str) -> TenantSummary:
     """The tenant's plan, and every live endpoint's with it; gateways drop what they cached of them."""
     if plan not in PLANS:
-        raise InvalidInput(f"unknown plan; choose one of {', '.join(PLANS)}", code="unknown_plan")
+        raise UnknownPlan(f"unknown plan; choose one of {', '.join(PLANS)}")
     async with _connection(pool) as conn, conn.transaction():
         old = await conn.fetchval(OLD_PLAN, tenant_id)
         if old is None:

@@ -19,7 +19,7 @@ from typing import Final
 
 import asyncpg
 
-from control_plane.errors import Forbidden, InvalidInput
+from control_plane.errors import InvalidRole, NotAMember, RoleForbidden
 from control_plane.services.context import Caller, Context, transaction
 
 ROLE = "SELECT role FROM memberships WHERE tenant_id = $1 AND user_id = $2"
@@ -59,7 +59,7 @@ def parse_role(value: str) -> Role:
     try:
         return Role(value)
     except ValueError:
-        raise InvalidInput("role must be owner, admin, member or viewer", code="invalid_role") from None
+        raise InvalidRole("role must be owner, admin, member or viewer") from None
 
 
 def allows(role: Role, permission: Permission) -> bool:
@@ -74,13 +74,13 @@ async def role_of(conn: asyncpg.Connection, caller: Caller) -> Role:
         return Role.OWNER  # the operator, or a key the operator made for the tenant
     found = await conn.fetchval(ROLE, caller.tenant_id, caller.user_id)
     if found is None:
-        raise Forbidden("not a member of that tenant", code="not_a_member")
+        raise NotAMember("not a member of that tenant")
     return Role(found)
 
 
 def require(role: Role, permission: Permission) -> Role:
     if not allows(role, permission):
-        raise Forbidden(f"the {role} role may not do this ({permission})", code="role_forbidden")
+        raise RoleForbidden(f"the {role} role may not do this ({permission})")
     return role
 
 

@@ -27,7 +27,7 @@ from control_plane import tokens
 from control_plane.catalog.endpoints import LIVE
 from control_plane.catalog.invalidation import publish, token_message
 from control_plane.catalog.tenancy import OPEN_SHARES, ShareStatus
-from control_plane.errors import Conflict, InvalidInput, NotFound
+from control_plane.errors import EndpointNotLive, InvalidInput, InvalidScopes, NotFound
 from control_plane.services import audit
 from control_plane.services.context import Caller, Context, transaction
 from control_plane.services.endpoint_tokens import IssuedToken
@@ -213,10 +213,10 @@ async def issue_token(ctx: Context, caller: Caller, share_id: UUID, name: str, s
         await check(conn, caller, Permission.TOKENS)
         share = await _accepted(conn, caller, share_id)
         if share["access"] == "read" and "mcp:write" in scopes:
-            raise InvalidInput("the share is read-only: scopes must be [\"mcp\"]", code="invalid_scopes")
+            raise InvalidScopes("the share is read-only: scopes must be [\"mcp\"]")
         status = await conn.fetchval(STATUS, share["endpoint_id"])
         if status not in LIVE:
-            raise Conflict(f"the endpoint is {status}", code="endpoint_not_live")
+            raise EndpointNotLive(f"the endpoint is {status}")
         token, token_id = tokens.generate(tokens.ENDPOINT_PREFIX), uuid.uuid4()
         expires = ctx.clock() + timedelta(seconds=expires_in) if expires_in else None
         await conn.execute(INSERT_TOKEN, token_id, caller.tenant_id, share["endpoint_id"], name,

@@ -27,7 +27,7 @@ import asyncpg
 
 from control_plane import tokens
 from control_plane.catalog.redis_connect import REDIS_DOWN
-from control_plane.errors import Unauthorized
+from control_plane.errors import InvalidCredentials, InvalidSignupLink, Unauthorized
 from control_plane.mail.sender import Mail
 from control_plane.services import audit, identity, login_throttle
 from control_plane.services.context import Context, transaction
@@ -89,7 +89,7 @@ class Pending:
 
 
 def _invalid() -> Unauthorized:
-    return Unauthorized("this sign-up link is used, expired or unknown", code="invalid_signup_link")
+    return InvalidSignupLink("this sign-up link is used, expired or unknown")
 
 
 async def _under_limit(ctx: Context, email: str) -> bool:
@@ -145,7 +145,7 @@ async def confirm(ctx: Context, token: str, password: str,
     await login_throttle.check(ctx.redis, (account, address), ctx.clock())
     if not await ctx.passwords.verify(pending.password_hash, password[:MAX_LENGTH]):
         await login_throttle.failed(ctx.redis, (account, address), ctx.clock())
-        raise Unauthorized("that is not the password chosen at sign-up", code="invalid_credentials")
+        raise InvalidCredentials("that is not the password chosen at sign-up")
     made = await _open(ctx, token_hash, attempt)
     await login_throttle.succeeded(ctx.redis, account)
     return made

@@ -26,7 +26,7 @@ from control_plane import tokens
 from control_plane.catalog.invalidation import publish, token_message
 from control_plane.catalog.tenancy import SupportStatus
 from control_plane.catalog.tenants import TenantStatus
-from control_plane.errors import InvalidInput, NotFound, Unauthorized
+from control_plane.errors import InvalidCredentials, InvalidDuration, InvalidInput, NotFound
 from control_plane.services import audit
 from control_plane.services.context import Caller, Context, transaction
 from control_plane.services.identity import PIN_TENANT
@@ -81,7 +81,7 @@ async def request(pool: asyncpg.Pool, tenant_id: UUID, actor: str, reason: str, 
     """The operator's ask, audited in the tenant's log; the credential works only once approved."""
     reason = reason.strip()
     if not 1 <= len(reason) <= 500:
-        raise InvalidInput("a reason of 1 to 500 characters is required", code="invalid_request")
+        raise InvalidInput("a reason of 1 to 500 characters is required")
     credential, request_id, now = tokens.generate(PREFIX), uuid.uuid4(), clock()
     async with pool.acquire() as conn, conn.transaction():
         if await conn.fetchval(TENANT, tenant_id, TenantStatus.ACTIVE) is None:
@@ -101,7 +101,7 @@ async def list_requests(ctx: Context, caller: Caller) -> list[SupportRequest]:
 async def decide(ctx: Context, caller: Caller, request_id: UUID, *, hours: int | None) -> SupportRequest:
     """Approve for ``hours`` (1 to 24) or, with None, refuse; only a pending request."""
     if hours is not None and not 1 <= hours <= MAX_HOURS:
-        raise InvalidInput(f"support access lasts 1 to {MAX_HOURS} hours", code="invalid_duration")
+        raise InvalidDuration(f"support access lasts 1 to {MAX_HOURS} hours")
     now = ctx.clock()
     status, expires = ((SupportStatus.APPROVED, now + timedelta(hours=hours)) if hours
                        else (SupportStatus.REFUSED, None))
@@ -131,8 +131,7 @@ async def revoke(ctx: Context, caller: Caller, request_id: UUID) -> SupportReque
 
 async def resolve(ctx: Context, credential: str | None, *, use: str, request_id: str | None = None) -> Caller:
     """The support caller of an approved, unexpired credential, its use audited; 401 otherwise."""
-    bad = Unauthorized("a support credential that is approved and unexpired is required",
-                       code="invalid_credentials")
+    bad = InvalidCredentials("a support credential that is approved and unexpired is required")
     if not credential or not tokens.is_well_formed(credential, PREFIX):
         raise bad
     async with transaction(ctx, None) as conn:

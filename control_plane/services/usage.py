@@ -18,7 +18,7 @@ import redis.asyncio as aioredis
 from control_plane.catalog.counters import month_key
 from control_plane.catalog.endpoints import EndpointStatus
 from control_plane.catalog.redis_connect import REDIS_DOWN
-from control_plane.errors import InvalidInput
+from control_plane.errors import InvalidMonth
 from control_plane.plans import PLANS
 from control_plane.services.context import Caller, Context, transaction
 
@@ -45,7 +45,7 @@ def parse_month(text: str | None, now: datetime) -> date:
         return date(now.year, now.month, 1)
     found = MONTH.fullmatch(text)
     if found is None or found[1] == "0000":
-        raise InvalidInput("month must look like YYYY-MM", code="invalid_month")
+        raise InvalidMonth("month must look like YYYY-MM")
     return date(int(found[1]), int(found[2]), 1)
 
 

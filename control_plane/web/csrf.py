@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from fastapi import Request
 from starlette.responses import Response
 
-from control_plane.errors import Forbidden
+from control_plane.errors import CsrfFailed
 from control_plane.web import session
 from control_plane.web.resources import Web
 
@@ -69,10 +69,11 @@ def check(request: Request, web: Web, submitted: object) -> None:
 def check_origin(request: Request, web: Web) -> None:
     """Refuse a POST whose ``Origin`` or ``Sec-Fetch-Site`` says it came from another site (no body read)."""
     origin = request.headers.get("origin")
+    # Either header alone shows a cross-site form; the token check below catches a client that sends neither.
     if origin is not None and origin != _origin(web.settings.base_url):
-        raise Forbidden("this form was sent from another site", code="csrf_failed")
+        raise CsrfFailed("this form was sent from another site")
     if request.headers.get("sec-fetch-site") == "cross-site":
-        raise Forbidden("this form was sent from another site", code="csrf_failed")
+        raise CsrfFailed("this form was sent from another site")
 
 
 def check_token(request: Request, web: Web, submitted: object) -> None:
@@ -80,5 +81,4 @@ def check_token(request: Request, web: Web, submitted: object) -> None:
     binding = request.cookies.get(session.cookie_name(web, NAME))
     expected = _mac(web, binding, session.value_of(request, web)) if binding else None
     if expected is None or not isinstance(submitted, str) or not hmac.compare_digest(expected, submitted):
-        raise Forbidden("the form has expired or was not sent from Berth; reload and try again",
-                        code="csrf_failed")
+        raise CsrfFailed("the form has expired or was not sent from Berth; reload and try again")

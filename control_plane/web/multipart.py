@@ -38,7 +38,7 @@ def boundary_of(content_type: str | None) -> bytes:
     media, options = parse_options_header(content_type or "")
     boundary = options.get(b"boundary", b"")
     if media.decode("latin-1").lower() != FORM or not 1 <= len(boundary) <= 70:
-        raise UnsupportedMediaType("send multipart/form-data with a boundary", code="unsupported_media_type")
+        raise UnsupportedMediaType("send multipart/form-data with a boundary")
     return boundary
 
 
@@ -98,12 +98,11 @@ class Part:
         async for chunk in self.chunks():
             value += chunk
             if len(value) > limit:
-                raise InvalidInput(f"the form field {self.name!r} is over {limit} bytes",
-                                   code="invalid_request")
+                raise InvalidInput(f"the form field {self.name!r} is over {limit} bytes")
         try:
             return value.decode("utf-8")
         except UnicodeDecodeError:
-            raise InvalidInput(f"the form field {self.name!r} is not UTF-8", code="invalid_request") from None
+            raise InvalidInput(f"the form field {self.name!r} is not UTF-8") from None
 
 
 async def _events(stream: AsyncIterator[bytes], boundary: bytes) -> AsyncIterator[tuple[str, bytes]]:
@@ -117,9 +116,9 @@ async def _events(stream: AsyncIterator[bytes], boundary: bytes) -> AsyncIterato
                 yield event
         parser.finalize()
     except MultipartParseError as exc:
-        raise BadRequest(f"the multipart body cannot be read: {exc}", code="bad_request") from None
+        raise BadRequest(f"the multipart body cannot be read: {exc}") from None
     if not closed:
-        raise BadRequest("the multipart body ended before its closing boundary", code="bad_request")
+        raise BadRequest("the multipart body ended before its closing boundary")
 
 
 async def _headers(events: AsyncIterator[tuple[str, bytes]]) -> dict[str, str]:
@@ -128,7 +127,7 @@ async def _headers(events: AsyncIterator[tuple[str, bytes]]) -> dict[str, str]:
     async for kind, data in events:
         size += len(data)
         if size > MAX_HEADER_BYTES:
-            raise BadRequest("a multipart part's headers are too long", code="bad_request")
+            raise BadRequest("a multipart part's headers are too long")
         if kind == "field":
             name += data
         elif kind == "value":
@@ -138,7 +137,7 @@ async def _headers(events: AsyncIterator[tuple[str, bytes]]) -> dict[str, str]:
             name, value = b"", b""
         elif kind == "headers":
             return headers
-    raise BadRequest("the multipart body ended inside a part's headers", code="bad_request")
+    raise BadRequest("the multipart body ended inside a part's headers")
 
 
 async def parts(stream: AsyncIterator[bytes], content_type: str | None) -> AsyncIterator[Part]:
@@ -150,10 +149,10 @@ async def parts(stream: AsyncIterator[bytes], content_type: str | None) -> Async
             continue
         count += 1
         if count > MAX_PARTS:
-            raise InvalidInput(f"a form of more than {MAX_PARTS} parts", code="invalid_request")
+            raise InvalidInput(f"a form of more than {MAX_PARTS} parts")
         part = Part(events, await _headers(events))
         yield part
         async for _ in part.chunks():
             pass
     if not count:
-        raise BadRequest("the multipart body holds no part", code="bad_request")
+        raise BadRequest("the multipart body holds no part")

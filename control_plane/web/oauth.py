@@ -14,7 +14,13 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
-from control_plane.errors import OAuthError
+from control_plane.errors import (
+    AccessDenied,
+    InvalidClientMetadata,
+    OAuthError,
+    UnsupportedGrantType,
+    oauth_body,
+)
 from control_plane.oauth import clients, grants, issuing, metadata, requests
 from control_plane.oauth.issuing import Consent
 from control_plane.web import csrf, session
@@ -36,8 +42,7 @@ PROTOCOL_PATHS = ("/oauth/token", "/token", "/oauth/register", "/register", "/oa
 async def on_oauth_error(request: Request, exc: Exception) -> JSONResponse:
     """RFC 6749 section 5.2 shape for every OAuth refusal of a JSON endpoint."""
     assert isinstance(exc, OAuthError)
-    return JSONResponse({"error": exc.code, "error_description": exc.message}, status_code=exc.status,
-                        headers=JSON_HEADERS)
+    return JSONResponse(oauth_body(exc), status_code=exc.status, headers=JSON_HEADERS)
 
 
 def _json(body: dict[str, Any], status: int = 200) -> Response:
@@ -78,15 +83,14 @@ async def authorize(request: Request) -> Response:
         checked = requests.check(params, client, redirect_uri, web.settings.base_url,
                                  ctx_of(request).clock().timestamp())
     except OAuthError as exc:
-        return see_other(requests.answer(redirect_uri, params.get("state"), error=exc.code,
-                                         error_description=exc.message))
+        return see_other(requests.answer(redirect_uri, params.get("state"), **oauth_body(exc)))
     request_id = await requests.keep(ctx_of(request).redis, checked)
     return see_other(f"/oauth/consent?request={request_id}")
 
 
 def _refuse(checked: requests.AuthRequest, description: str) -> Response:
-    return see_other(requests.answer(checked.redirect_uri, checked.state, error="access_denied",
-                                     error_description=description))
+    refusal = oauth_body(AccessDenied(description))
+    return see_other(requests.answer(checked.redirect_uri, checked.state, **refusal))
 
 
 @router.get("/oauth/consent")
@@ -160,7 +164,7 @@ async def token(request: Request) -> Response:
         return _json(await issuing.exchange(ctx_of(request), form, web.lifetimes, request_id))
     if grant_type == "refresh_token":
         return _json(await issuing.refresh(ctx_of(request), form, web.lifetimes, request_id))
-    raise OAuthError("grant_type must be authorization_code or refresh_token", code="unsupported_grant_type")
+    raise UnsupportedGrantType("grant_type must be authorization_code or refresh_token")
 
 
 @router.post("/oauth/register")
@@ -169,9 +173,9 @@ async def register(request: Request) -> Response:
     try:
         body = orjson.loads(await request.body())
     except orjson.JSONDecodeError as exc:
-        raise OAuthError("the body is not JSON", code="invalid_client_metadata") from exc
+        raise InvalidClientMetadata("the body is not JSON") from exc
     if not isinstance(body, dict):
-        raise OAuthError("the body must be a JSON object", code="invalid_client_metadata")
+        raise InvalidClientMetadata("the body must be a JSON object")
     return _json(await clients.register(ctx_of(request), body), 201)
 
 

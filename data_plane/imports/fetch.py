@@ -19,19 +19,11 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from control_plane.errors import InvalidInput
+from control_plane.errors import FetchFailed, UrlRefused
 
 MAX_REDIRECTS = 3
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 REDIRECTS = (301, 302, 303, 307, 308)
-
-
-class UrlRefused(InvalidInput):
-    code = "url_refused"
-
-
-class FetchFailed(InvalidInput):
-    code = "fetch_failed"
 
 
 @dataclass(frozen=True)

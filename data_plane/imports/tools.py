@@ -21,9 +21,10 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
+from control_plane import errors
 from control_plane.catalog.db import CATALOG_DOWN, CATALOG_DOWN_MESSAGE
 from control_plane.catalog.jobs import Kind, enqueue
-from control_plane.errors import BerthError, InvalidInput, NotFound, Unavailable
+from control_plane.errors import BerthError, NotFound, Unavailable, UnknownFormat
 from control_plane.imports import spool, store
 from control_plane.imports.intake import guess_format
 from control_plane.imports.limits import max_import_bytes
@@ -74,7 +75,7 @@ class ImportTools:
         except Unavailable:
             raise
         except BerthError as exc:
-            return failure({"code": exc.code, "message": str(exc)}, f"Refused: {exc}")
+            return failure(errors.body(exc)["error"], f"Refused: {exc}")
 
     async def _from_file(self, grant: Grant, arguments: Mapping[str, Any]) -> Import:
         data = _decoded(_text(arguments, "data", required=True))
@@ -174,6 +175,6 @@ def _options(arguments: Mapping[str, Any], content_type: str | None, filename: s
     except ValueError as exc:
         raise ToolArgumentError(f"format or mode is not one of the allowed values: {exc}") from exc
     if fmt is None:
-        raise InvalidInput("say the format, or give a filename with its extension", code="unknown_format")
+        raise UnknownFormat("say the format, or give a filename with its extension")
     table = safe_name(_text(arguments, "table") or PurePosixPath(filename).stem, "data")
     return Options(fmt, PurePosixPath(filename).name or f"{table}.{fmt.value}", table, mode)

@@ -3,7 +3,7 @@
 Mapped by exception family, never by message text:
 
     QueryCanceledError (57014)                     -> isError, "timeout", suggests narrowing the query
-    the server or the connection failing           -> control_plane.errors.Unavailable (retryable)
+    the server or the connection failing           -> control_plane.errors.EndpointUnavailable (retryable)
         08 connection, 53 resources, 57 operator, 58 system, XX internal, F0 config, client-side
     every other PostgresError (syntax, access,     -> isError with SQLSTATE, message, hint, position
         data, constraint, read-only transaction...)
@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncpg
 from asyncpg import exceptions as pg
 
-from control_plane.errors import Unavailable
+from control_plane.errors import EndpointUnavailable
 from data_plane.tools.contract import QueryLimits, ToolOutcome
 from data_plane.tools.results import failure
 
@@ -38,7 +38,7 @@ DATABASE_ERRORS: tuple[type[BaseException], ...] = (asyncpg.PostgresError, async
 
 
 def translate(exc: BaseException, limits: QueryLimits, *, offset: int = 0) -> ToolOutcome:
-    """An isError result for an error the caller caused; raises ``Unavailable`` for one they did not.
+    """An isError result for an error the caller caused; raises ``EndpointUnavailable`` for one they did not.
 
     ``offset`` is how many characters the tool put before the caller's SQL, so a
     reported position points into the text the caller sent.
@@ -46,7 +46,8 @@ def translate(exc: BaseException, limits: QueryLimits, *, offset: int = 0) -> To
     if isinstance(exc, pg.QueryCanceledError):
         return _timeout(exc, limits)
     if isinstance(exc, _OURS) or not isinstance(exc, asyncpg.PostgresError):
-        raise Unavailable("the endpoint's database is unavailable; retry shortly") from exc
+        # The same failure as a pool that cannot connect (pools.py), so the same code: endpoint_unavailable.
+        raise EndpointUnavailable("the endpoint's database is unavailable; retry shortly") from exc
     return _caller_error(exc, offset)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from uuid import UUID
 
 from control_plane.catalog.jobs import Job
+from control_plane.errors import ImportGaveUp
 from control_plane.imports import store
-from control_plane.imports.problems import BadImport
 from control_plane.services.import_runs import run_import, sweep_spool
 from data_plane.sqlguard import check
 from jobs.handlers.base import Handler, Progress, Resources
@@ -27,8 +27,7 @@ async def load(res: Resources, job: Job, progress: Progress) -> list[str]:
 
 async def load_dead(res: Resources, job: Job, error: str) -> None:
     """A buried import job must not leave its import ``loading`` for ever."""
-    reason = BadImport(f"the import could not run after {job.attempts} attempts; please try again",
-                       code="import_gave_up")
+    reason = ImportGaveUp(f"the import could not run after {job.attempts} attempts; please try again")
     await store.failed(res.pool, import_of(job), [reason.as_json()])
 
 

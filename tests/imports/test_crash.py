@@ -8,9 +8,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from control_plane.errors import BadImport
 from control_plane.imports import pipeline
 from control_plane.imports.limits import PlanLimits
-from control_plane.imports.problems import BadImport
 from control_plane.imports.sources import open_sources
 from control_plane.imports.store import Format, Mode
 from tests.imports.conftest import Berth

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from control_plane.errors import BadImport
 from control_plane.imports.formats.base import NULL_MARKERS
 from control_plane.imports.formats.delimited import DelimitedSource
 from control_plane.imports.inference import Stats, resolve
 from control_plane.imports.names import column_names
-from control_plane.imports.problems import BadImport
 
 TEXT = "name;price;when\ncafé;2,5;x\nœuvre;3;y\n"
 

@@ -8,6 +8,7 @@ from control_plane.api.deps import Ctx, Who
 from control_plane.api.openapi import AUTH, BODY, responses
 from control_plane.api.schemas import AccountDeleted, AccountDeleteIn
 from control_plane.catalog.tenants import TenantStatus
+from control_plane.errors import InvalidCredentials, OwnerRequired, ReauthenticationRequired
 from control_plane.services import accounts
 
 router = APIRouter(tags=["account"])
@@ -15,8 +16,8 @@ router = APIRouter(tags=["account"])
 
 @router.delete("/account", status_code=status.HTTP_202_ACCEPTED, response_model=AccountDeleted,
                operation_id="deleteAccount", summary="Delete the account, every endpoint and its data",
-               responses=responses(*BODY, *AUTH, "invalid_credentials", "owner_required",
-                                   "reauthentication_required"))
+               responses=responses(*BODY, *AUTH, InvalidCredentials, OwnerRequired,
+                                   ReauthenticationRequired))
 async def delete_account(ctx: Ctx, caller: Who, body: AccountDeleteIn | None = None) -> dict[str, object]:
     # No Location: every credential of the tenant is revoked in this call, so nothing could follow it.
     await accounts.authorize_deletion(ctx, caller, password=body.password if body else None)

@@ -10,6 +10,7 @@ from control_plane.api import paging
 from control_plane.api.deps import Ctx, Who
 from control_plane.api.openapi import AUTH, BODY, QUERY, responses
 from control_plane.api.schemas import ApiKeyCreated, ApiKeyIn, ApiKeyOut
+from control_plane.errors import InvalidCursor, InvalidName, NotFound
 from control_plane.services import api_keys
 
 router = APIRouter(prefix="/api-keys", tags=["api keys"])
@@ -17,14 +18,14 @@ router = APIRouter(prefix="/api-keys", tags=["api keys"])
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ApiKeyCreated,
              operation_id="createApiKey", summary="Create an API key (shown once)",
-             responses=responses(*BODY, *AUTH, "invalid_name"))
+             responses=responses(*BODY, *AUTH, InvalidName))
 async def create(body: ApiKeyIn, ctx: Ctx, caller: Who) -> api_keys.NewApiKey:
     return await api_keys.create(ctx, caller, body.name)
 
 
 @router.get("", response_model=list[ApiKeyOut], operation_id="listApiKeys",
             summary="List the tenant's API keys, oldest first",
-            responses={**paging.LINK_HEADER, **responses(*QUERY, *AUTH, "invalid_cursor")})
+            responses={**paging.LINK_HEADER, **responses(*QUERY, *AUTH, InvalidCursor)})
 async def list_keys(ctx: Ctx, caller: Who, request: Request, response: Response, limit: paging.Limit = 100,
                     cursor: paging.CursorQuery = None) -> list[api_keys.ApiKeyInfo]:
     found = await api_keys.list_keys(ctx, caller, limit=limit, after=paging.decode(cursor))
@@ -33,7 +34,7 @@ async def list_keys(ctx: Ctx, caller: Who, request: Request, response: Response,
 
 
 @router.delete("/{key_id}", status_code=status.HTTP_204_NO_CONTENT, operation_id="revokeApiKey",
-               summary="Revoke an API key", responses=responses(*QUERY, *AUTH, "not_found"))
+               summary="Revoke an API key", responses=responses(*QUERY, *AUTH, NotFound))
 async def revoke(key_id: UUID, ctx: Ctx, caller: Who) -> Response:
     await api_keys.revoke(ctx, caller, key_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -65,7 +65,7 @@ async def _read(request: Request, ctx: Ctx, caller: Who) -> tuple[dict[str, str]
     try:
         async for part in multipart.parts(request.stream(), request.headers.get("content-type")):
             if part.name in fields or (part.name == FILE and spooled is not None):
-                raise InvalidInput(f"the form field {part.name!r} is given twice", code="invalid_request")
+                raise InvalidInput(f"the form field {part.name!r} is given twice")
             if part.name != FILE:
                 fields[part.name] = await part.text()
                 continue
@@ -74,8 +74,7 @@ async def _read(request: Request, ctx: Ctx, caller: Who) -> tuple[dict[str, str]
                                               declared_length=declared)
             upload = Upload(content_type=part.content_type, filename=part.filename)
         if spooled is None:
-            raise InvalidInput("the form has no file part; send the file as the field 'file'",
-                               code="invalid_request")
+            raise InvalidInput("the form has no file part; send the file as the field 'file'")
     except BaseException:
         if spooled is not None:
             spool.discard(spooled.path)

@@ -13,12 +13,24 @@ from control_plane.api.fields import EndpointRef, IdempotencyKey
 from control_plane.api.openapi import AUTH, BODY, QUERY, header, responses
 from control_plane.api.routes import endpoint_files
 from control_plane.api.schemas import EndpointFromFileOut, EndpointIn, EndpointOut, EndpointSettingsIn
+from control_plane.errors import (
+    BadRequest,
+    IdempotencyMismatch,
+    ImportTooLarge,
+    InvalidCursor,
+    InvalidName,
+    InvalidRegion,
+    NotFound,
+    PlanNotAllowed,
+    UnknownFormat,
+    UnknownPlan,
+)
 from control_plane.services import endpoint_settings, endpoints
 
 router = APIRouter(prefix="/endpoints", tags=["endpoints"])
 
-CREATE_ERRORS = ("invalid_name", "unknown_plan", "invalid_region", "plan_not_allowed", "idempotency_mismatch")
-FILE_ERRORS = ("bad_request", "import_too_large", "unknown_format")  # with a file (multipart) only
+CREATE_ERRORS = (InvalidName, UnknownPlan, InvalidRegion, PlanNotAllowed, IdempotencyMismatch)
+FILE_ERRORS = (BadRequest, ImportTooLarge, UnknownFormat)  # with a file (multipart) only
 Ref = Annotated[EndpointRef, Path(description="the endpoint's id or slug")]
 LOCATION = header(202, "Location", "the endpoint, to follow its status (with a file: its import)")
 
@@ -51,7 +63,7 @@ router.add_api_route(
 
 @router.get("", response_model=list[EndpointOut], operation_id="listEndpoints",
             summary="List the tenant's live endpoints, oldest first",
-            responses={**paging.LINK_HEADER, **responses(*QUERY, *AUTH, "invalid_cursor")})
+            responses={**paging.LINK_HEADER, **responses(*QUERY, *AUTH, InvalidCursor)})
 async def list_endpoints(ctx: Ctx, caller: Who, request: Request, response: Response,
                          limit: paging.Limit = 100,
                          cursor: paging.CursorQuery = None) -> list[endpoints.Endpoint]:
@@ -62,14 +74,14 @@ async def list_endpoints(ctx: Ctx, caller: Who, request: Request, response: Resp
 
 @router.get("/{endpoint}", response_model=EndpointOut, operation_id="getEndpoint",
             summary="Show one endpoint with this month's calls",
-            responses=responses(*QUERY, *AUTH, "not_found"))
+            responses=responses(*QUERY, *AUTH, NotFound))
 async def get(endpoint: Ref, ctx: Ctx, caller: Who) -> endpoints.Endpoint:
     return await endpoints.get(ctx, caller, endpoint)
 
 
 @router.patch("/{endpoint}", response_model=EndpointOut, operation_id="updateEndpointSettings",
               summary="Change an endpoint's settings: write tools, public docs, tool cap",
-              responses=responses(*BODY, *AUTH, "not_found"))
+              responses=responses(*BODY, *AUTH, NotFound))
 async def update_settings(endpoint: Ref, body: EndpointSettingsIn, ctx: Ctx,
                           caller: Who) -> endpoints.Endpoint:
     await endpoint_settings.change(ctx, caller, endpoint, allow_writes=body.allow_writes,
@@ -79,6 +91,6 @@ async def update_settings(endpoint: Ref, body: EndpointSettingsIn, ctx: Ctx,
 
 @router.delete("/{endpoint}", status_code=status.HTTP_202_ACCEPTED, response_model=EndpointOut,
                operation_id="deleteEndpoint", summary="Delete an endpoint and its database",
-               responses={**LOCATION, **responses(*QUERY, *AUTH, "not_found")})
+               responses={**LOCATION, **responses(*QUERY, *AUTH, NotFound)})
 async def delete(endpoint: Ref, ctx: Ctx, caller: Who, response: Response) -> endpoints.Endpoint:
     return _located(response, await endpoints.delete(ctx, caller, endpoint))

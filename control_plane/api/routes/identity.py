@@ -11,6 +11,19 @@ from starlette.responses import Response
 from control_plane.api.deps import Ctx, RequestIdDep
 from control_plane.api.openapi import BODY, responses
 from control_plane.api.schemas import LoginIn, LoginOut, SignupConfirmIn, SignupIn, SignupMailedOut, SignupOut
+from control_plane.errors import (
+    AlreadyExists,
+    EmailTaken,
+    InvalidCredentials,
+    InvalidEmail,
+    InvalidName,
+    InvalidSignupLink,
+    NotAMember,
+    TenantInactive,
+    TooManyLogins,
+    Unavailable,
+    WeakPassword,
+)
 from control_plane.services import identity, signups
 from control_plane.web.pages import client_of, send_quietly
 from control_plane.web.resources import web_of
@@ -38,8 +51,8 @@ def signed_up(made: identity.SignedUp) -> dict[str, object]:
                  "With mail configured (BERTH_SMTP_HOST, or `berth dev`'s catcher) the answer is always "
                  "202 `check_your_email`. Without mail the tenant, its owner and a first API key are made "
                  "at once (201), and an address with an account is 409 `email_taken`."),
-             responses={**responses(*BODY, "invalid_email", "weak_password", "invalid_name", "email_taken",
-                                    "unavailable"), **MAILED})
+             responses={**responses(*BODY, InvalidEmail, WeakPassword, InvalidName, EmailTaken,
+                                    Unavailable), **MAILED})
 async def signup(body: SignupIn, ctx: Ctx, request: Request, request_id: RequestIdDep,
                  tasks: BackgroundTasks) -> Response | dict[str, object]:
     web = web_of(request)
@@ -56,8 +69,8 @@ async def signup(body: SignupIn, ctx: Ctx, request: Request, request_id: Request
 @router.post("/signup/confirm", status_code=status.HTTP_201_CREATED, response_model=SignupOut,
              operation_id="confirmSignUp",
              summary="Confirm a sign-up with the mailed token and its password: the account, a first key",
-             responses=responses(*BODY, "invalid_signup_link", "invalid_credentials", "already_exists",
-                                 "too_many_logins", "unavailable"))
+             responses=responses(*BODY, InvalidSignupLink, InvalidCredentials, AlreadyExists,
+                                 TooManyLogins, Unavailable))
 async def confirm(body: SignupConfirmIn, ctx: Ctx, request: Request,
                   request_id: RequestIdDep) -> dict[str, object]:
     attempt = identity.Attempt("", client_of(request), request_id)
@@ -66,8 +79,8 @@ async def confirm(body: SignupConfirmIn, ctx: Ctx, request: Request,
 
 @router.post("/login", response_model=LoginOut, operation_id="logIn",
              summary="Log in with email and password for a short-lived JWT",
-             responses=responses(*BODY, "invalid_credentials", "not_a_member", "tenant_inactive",
-                                 "too_many_logins", "unavailable"))
+             responses=responses(*BODY, InvalidCredentials, NotAMember, TenantInactive,
+                                 TooManyLogins, Unavailable))
 async def login(body: LoginIn, ctx: Ctx, request: Request, request_id: RequestIdDep) -> identity.AccessToken:
     attempt = identity.Attempt(body.email, client_of(request), request_id)
     return await identity.login(ctx, attempt, body.password, tenant_id=body.tenant_id)

@@ -14,6 +14,7 @@ from control_plane.api.fields import NO_NUL, Safe, TableName, text
 from control_plane.api.openapi import AUTH, QUERY, header, responses
 from control_plane.api.routes.endpoints import Ref
 from control_plane.api.schemas import ImportOut
+from control_plane.errors import EndpointNotReady, ImportTooLarge, NotFound, UnknownFormat
 from control_plane.imports.store import Format, Import, Mode
 from control_plane.services import imports
 from control_plane.services.imports import MAX_LIST, Delimiter, Encoding, Upload
@@ -38,8 +39,8 @@ def _length(request: Request) -> int | None:
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=ImportOut, operation_id="importFile",
              summary="Upload a file (the body) into a table of the endpoint's database",
-             responses={**LOCATION, **responses(*QUERY, *AUTH, "not_found", "endpoint_not_ready",
-                                                "unknown_format", "import_too_large")})
+             responses={**LOCATION, **responses(*QUERY, *AUTH, NotFound, EndpointNotReady,
+                                                UnknownFormat, ImportTooLarge)})
 async def upload(
     endpoint: Ref, request: Request, response: Response, ctx: Ctx, caller: Who,
     format: Annotated[Format | None, Query(description="default: Content-Type, then the file name")] = None,
@@ -61,7 +62,7 @@ async def upload(
 
 @router.get("", response_model=list[ImportOut], operation_id="listImports",
             summary="List an endpoint's imports, newest first",
-            responses=responses(*QUERY, *AUTH, "not_found"))
+            responses=responses(*QUERY, *AUTH, NotFound))
 async def list_imports(endpoint: Ref, ctx: Ctx, caller: Who,
                        limit: Annotated[int, Query(ge=1, le=MAX_LIST)] = 50) -> list[Import]:
     return await imports.list_imports(ctx, caller, endpoint, limit=limit)
@@ -69,6 +70,6 @@ async def list_imports(endpoint: Ref, ctx: Ctx, caller: Who,
 
 @router.get("/{import_id}", response_model=ImportOut, operation_id="getImport",
             summary="One import: state, progress, tables and inferred types, errors",
-            responses=responses(*QUERY, *AUTH, "not_found"))
+            responses=responses(*QUERY, *AUTH, NotFound))
 async def get_import(endpoint: Ref, import_id: UUID, ctx: Ctx, caller: Who) -> Import:
     return await imports.get(ctx, caller, endpoint, import_id)

@@ -14,6 +14,16 @@ from control_plane.api.deps import Ctx, RequestIdDep, Who
 from control_plane.api.fields import Email, Password, Safe, text
 from control_plane.api.openapi import AUTH, BODY, QUERY, responses
 from control_plane.api.schemas import Body
+from control_plane.errors import (
+    AlreadyMember,
+    InvalidEmail,
+    InvalidInvitation,
+    LastOwner,
+    NotFound,
+    PasswordRequired,
+    Unavailable,
+    WeakPassword,
+)
 from control_plane.services import invitations, members
 from control_plane.web.pages import send_quietly
 from control_plane.web.resources import web_of
@@ -72,14 +82,14 @@ async def list_members(ctx: Ctx, caller: Who) -> list[members.Member]:
 
 @router.patch("/members/{user_id}", response_model=MemberOut, operation_id="changeMemberRole",
               summary="Change a member's role (owners make and unmake owners)",
-              responses=responses(*BODY, *AUTH, "not_found", "last_owner"))
+              responses=responses(*BODY, *AUTH, NotFound, LastOwner))
 async def change_role(user_id: UUID, body: RoleIn, ctx: Ctx, caller: Who) -> members.Member:
     return await members.change_role(ctx, caller, user_id, body.role)
 
 
 @router.delete("/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT, operation_id="removeMember",
                summary="Remove a member: their sessions and API keys stop at once",
-               responses=responses(*QUERY, *AUTH, "not_found", "last_owner"))
+               responses=responses(*QUERY, *AUTH, NotFound, LastOwner))
 async def remove(user_id: UUID, ctx: Ctx, caller: Who) -> Response:
     await members.remove(ctx, caller, user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -91,7 +101,7 @@ def invitation_link(request: Request) -> str:
 
 @router.post("/invitations", status_code=status.HTTP_201_CREATED, response_model=InvitationOut,
              operation_id="createInvitation", summary="Invite a person by email (a one-time link by mail)",
-             responses=responses(*BODY, *AUTH, "invalid_email"))
+             responses=responses(*BODY, *AUTH, InvalidEmail))
 async def invite(body: InvitationIn, ctx: Ctx, caller: Who, request: Request,
                  tasks: BackgroundTasks) -> dict[str, object]:
     base = invitation_link(request)
@@ -108,7 +118,7 @@ async def list_invitations(ctx: Ctx, caller: Who) -> list[invitations.Invitation
 
 @router.delete("/invitations/{invitation_id}", status_code=status.HTTP_204_NO_CONTENT,
                operation_id="withdrawInvitation", summary="Withdraw a pending invitation",
-               responses=responses(*QUERY, *AUTH, "not_found"))
+               responses=responses(*QUERY, *AUTH, NotFound))
 async def withdraw(invitation_id: UUID, ctx: Ctx, caller: Who) -> Response:
     await invitations.withdraw(ctx, caller, invitation_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -117,7 +127,7 @@ async def withdraw(invitation_id: UUID, ctx: Ctx, caller: Who) -> Response:
 @router.post("/join", status_code=status.HTTP_201_CREATED, response_model=AcceptedOut,
              operation_id="acceptInvitation",
              summary="Accept an invitation with its link's token (a new address also sets a password)",
-             responses=responses(*BODY, "invalid_invitation", "password_required", "weak_password",
-                                 "already_member", "unavailable"))
+             responses=responses(*BODY, InvalidInvitation, PasswordRequired, WeakPassword,
+                                 AlreadyMember, Unavailable))
 async def accept(body: AcceptIn, ctx: Ctx, request_id: RequestIdDep) -> invitations.Accepted:
     return await invitations.accept(ctx, body.token, password=body.password, request_id=request_id)

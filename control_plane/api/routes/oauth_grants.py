@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from control_plane.api.deps import Ctx, Who
 from control_plane.api.openapi import AUTH, QUERY, responses
+from control_plane.errors import NotFound
 from control_plane.oauth import grants
 
 router = APIRouter(prefix="/oauth/grants", tags=["oauth"])
@@ -37,7 +38,7 @@ async def list_grants(ctx: Ctx, caller: Who, include_revoked: bool = False) -> l
 
 @router.delete("/{grant_id}", status_code=status.HTTP_204_NO_CONTENT, operation_id="revokeOauthGrant",
                summary="Disconnect an app: its access and refresh tokens stop working on every gateway",
-               responses=responses(*QUERY, *AUTH, "not_found"))
+               responses=responses(*QUERY, *AUTH, NotFound))
 async def revoke(grant_id: UUID, ctx: Ctx, caller: Who) -> Response:
     await grants.revoke(ctx, caller, grant_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -14,6 +14,14 @@ from control_plane.api.fields import EMAIL_PATTERN, EndpointRef, Safe, text
 from control_plane.api.openapi import AUTH, BODY, QUERY, responses
 from control_plane.api.schemas import Body, TokenCreated, TokenIn
 from control_plane.catalog.tenancy import ShareStatus
+from control_plane.errors import (
+    AlreadyExists,
+    EndpointNotLive,
+    InvalidExpiry,
+    InvalidName,
+    InvalidScopes,
+    NotFound,
+)
 from control_plane.services import sharing
 from control_plane.services.endpoint_tokens import IssuedToken
 
@@ -51,7 +59,7 @@ class ShareOut(BaseModel):
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ShareOut, operation_id="offerShare",
              summary="Offer one of the tenant's endpoints to another tenant",
-             responses=responses(*BODY, *AUTH, "not_found", "already_exists"))
+             responses=responses(*BODY, *AUTH, NotFound, AlreadyExists))
 async def offer(body: ShareIn, ctx: Ctx, caller: Who) -> sharing.Share:
     return await sharing.offer(ctx, caller, body.endpoint, body.to, access=body.access)
 
@@ -64,37 +72,37 @@ async def list_shares(ctx: Ctx, caller: Who) -> list[sharing.Share]:
 
 @router.post("/{share_id}/accept", response_model=ShareOut, operation_id="acceptShare",
              summary="Accept an endpoint offered to the tenant",
-             responses=responses(*QUERY, *AUTH, "not_found"))
+             responses=responses(*QUERY, *AUTH, NotFound))
 async def accept(share_id: UUID, ctx: Ctx, caller: Who) -> sharing.Share:
     return await sharing.decide(ctx, caller, share_id, accept=True)
 
 
 @router.post("/{share_id}/decline", response_model=ShareOut, operation_id="declineShare",
              summary="Decline an endpoint offered to the tenant",
-             responses=responses(*QUERY, *AUTH, "not_found"))
+             responses=responses(*QUERY, *AUTH, NotFound))
 async def decline(share_id: UUID, ctx: Ctx, caller: Who) -> sharing.Share:
     return await sharing.decide(ctx, caller, share_id, accept=False)
 
 
 @router.delete("/{share_id}", response_model=ShareOut, operation_id="revokeShare",
                summary="Revoke a share the tenant offered; its tokens stop at once",
-               responses=responses(*QUERY, *AUTH, "not_found"))
+               responses=responses(*QUERY, *AUTH, NotFound))
 async def revoke(share_id: UUID, ctx: Ctx, caller: Who) -> sharing.Share:
     return await sharing.revoke(ctx, caller, share_id)
 
 
 @router.post("/{share_id}/tokens", status_code=status.HTTP_201_CREATED, response_model=TokenCreated,
              operation_id="issueSharedToken", summary="Issue an agent token for an accepted shared endpoint",
-             responses=responses(*BODY, *AUTH, "invalid_name", "invalid_scopes", "invalid_expiry",
-                                 "not_found",
-                                 "endpoint_not_live"))
+             responses=responses(*BODY, *AUTH, InvalidName, InvalidScopes, InvalidExpiry,
+                                 NotFound,
+                                 EndpointNotLive))
 async def issue_token(share_id: UUID, body: TokenIn, ctx: Ctx, caller: Who) -> IssuedToken:
     return await sharing.issue_token(ctx, caller, share_id, body.name, body.scopes, body.expires_in)
 
 
 @router.delete("/{share_id}/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT,
                operation_id="revokeSharedToken", summary="Revoke a token issued for a shared endpoint",
-               responses=responses(*QUERY, *AUTH, "not_found"))
+               responses=responses(*QUERY, *AUTH, NotFound))
 async def revoke_token(share_id: UUID, token_id: UUID, ctx: Ctx, caller: Who) -> Response:
     await sharing.revoke_token(ctx, caller, share_id, token_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

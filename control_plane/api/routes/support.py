@@ -19,13 +19,20 @@ from control_plane.api.deps import Ctx, Who, request_id
 from control_plane.api.openapi import AUTH, BODY, QUERY, responses
 from control_plane.api.schemas import AuditPage, Body, EndpointOut
 from control_plane.catalog.tenancy import SupportStatus
+from control_plane.errors import (
+    InvalidCredentials,
+    InvalidDuration,
+    MissingCredentials,
+    NotFound,
+    Unavailable,
+)
 from control_plane.services import audit, endpoints, support
 from control_plane.services.context import Caller, Context
 
 router = APIRouter(prefix="/support-requests", tags=["support"])
 support_path = APIRouter(prefix="/support/v1", tags=["support path"])
 support_scheme = HTTPBearer(auto_error=False, description="A bsup_ support credential the owner approved")
-SUPPORT_AUTH = ("missing_credentials", "invalid_credentials", "unavailable")
+SUPPORT_AUTH = (MissingCredentials, InvalidCredentials, Unavailable)
 
 
 class SupportRequestOut(BaseModel):
@@ -53,21 +60,21 @@ async def list_requests(ctx: Ctx, caller: Who) -> list[support.SupportRequest]:
 
 @router.post("/{request_id}/approve", response_model=SupportRequestOut, operation_id="approveSupportRequest",
              summary="Approve support access for at most 24 hours (owners)",
-             responses=responses(*BODY, *AUTH, "not_found", "invalid_duration"))
+             responses=responses(*BODY, *AUTH, NotFound, InvalidDuration))
 async def approve(request_id: UUID, body: ApproveIn, ctx: Ctx, caller: Who) -> support.SupportRequest:
     return await support.decide(ctx, caller, request_id, hours=body.hours)
 
 
 @router.post("/{request_id}/refuse", response_model=SupportRequestOut, operation_id="refuseSupportRequest",
              summary="Refuse a request for support access (owners)",
-             responses=responses(*QUERY, *AUTH, "not_found"))
+             responses=responses(*QUERY, *AUTH, NotFound))
 async def refuse(request_id: UUID, ctx: Ctx, caller: Who) -> support.SupportRequest:
     return await support.decide(ctx, caller, request_id, hours=None)
 
 
 @router.delete("/{request_id}", response_model=SupportRequestOut, operation_id="revokeSupportAccess",
                summary="End approved support access at once (owners)",
-               responses=responses(*QUERY, *AUTH, "not_found"))
+               responses=responses(*QUERY, *AUTH, NotFound))
 async def revoke(request_id: UUID, ctx: Ctx, caller: Who) -> support.SupportRequest:
     return await support.revoke(ctx, caller, request_id)
 

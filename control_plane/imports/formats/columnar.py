@@ -15,9 +15,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pyarrow.types as pt
 
+from control_plane.errors import InvalidParquet, NoRows, TooManyColumns
 from control_plane.imports.formats.base import MAX_COLUMNS, Row, Shape
 from control_plane.imports.inference import Stats
-from control_plane.imports.problems import BadImport
 
 BATCH_ROWS = 5_000
 
@@ -67,16 +67,15 @@ class ParquetSource:
         try:
             return pq.ParquetFile(self.path)
         except (pa.ArrowException, OSError) as exc:
-            raise BadImport(f"not a readable Parquet file: {exc}", code="invalid_parquet") from exc
+            raise InvalidParquet(f"not a readable Parquet file: {exc}") from exc
 
     def scan(self) -> Shape:
         schema = self._open().schema_arrow
         if len(schema) > MAX_COLUMNS:
-            raise BadImport(f"{len(schema)} columns; Postgres allows at most {MAX_COLUMNS}",
-                            code="too_many_columns")
+            raise TooManyColumns(f"{len(schema)} columns; Postgres allows at most {MAX_COLUMNS}")
         rows = self._open().metadata.num_rows
         if rows == 0:
-            raise BadImport("the file holds no rows", code="no_rows")
+            raise NoRows("the file holds no rows")
         return Shape([f.name for f in schema], [Stats() for _ in schema], rows,
                      declared=[pg_type(f.type) for f in schema])
 

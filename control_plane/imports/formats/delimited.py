@@ -22,10 +22,20 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
+from control_plane.errors import (
+    BadImport,
+    EmptyFile,
+    InvalidEncoding,
+    LineTooLong,
+    MalformedCsv,
+    NoRows,
+    RaggedRow,
+    TooManyColumns,
+    UnterminatedQuote,
+)
 from control_plane.imports import bulk
 from control_plane.imports.formats.base import MAX_COLUMNS, AsWritten, Row, Shape, null_if_marker
 from control_plane.imports.inference import Stats
-from control_plane.imports.problems import BadImport
 
 SAMPLE_BYTES = 65_536
 MAX_LINE_CHARS = 16 * 1024 * 1024
@@ -89,7 +99,7 @@ class DelimitedSource:
         with self.path.open("rb") as raw:
             head = raw.read(SAMPLE_BYTES)
         if not head.strip():
-            raise BadImport("the file is empty", code="empty_file")
+            raise EmptyFile("the file is empty")
         candidates = [self.declared] if self.declared else [sniff_encoding(head) or c for c in FALLBACKS]
         candidates = list(dict.fromkeys(candidates))
         for position, encoding in enumerate(candidates):
@@ -98,8 +108,7 @@ class DelimitedSource:
                 return self._scan()
             except UnicodeDecodeError as exc:
                 if self.declared or position == len(candidates) - 1:
-                    raise BadImport(f"the file is not valid {encoding}: {exc.reason}",
-                                    code="invalid_encoding") from exc
+                    raise InvalidEncoding(f"the file is not valid {encoding}: {exc.reason}") from exc
         raise AssertionError("unreachable")
 
     def _scan(self) -> Shape:
@@ -116,7 +125,7 @@ class DelimitedSource:
         batches = self._batches()
         batch = next(batches, None)
         if not batch:
-            raise BadImport("the file is empty", code="empty_file")
+            raise EmptyFile("the file is empty")
         first = batch.pop(0)
         _check_width(len(first))
         columns = Columns(len(first), self.markers)
@@ -135,7 +144,7 @@ class DelimitedSource:
             columns.add([first])
             shape = Shape([""] * len(first), stats, rows + 1, header=False)
         elif rows == 0:
-            raise BadImport("the file has a header row but no data", code="no_rows")
+            raise NoRows("the file has a header row but no data")
         else:
             shape = Shape([cell or "" for cell in cells], stats, rows)
         if columns.as_written() and not self._blank and self._delimiter not in (columns.null or ""):
@@ -244,27 +253,25 @@ def _bounded_lines(text: io.TextIOWrapper) -> Iterator[str]:
     """Lines of at most ``MAX_LINE_CHARS``: a file that is one huge line fails instead of filling memory."""
     while line := text.readline(MAX_LINE_CHARS):
         if len(line) == MAX_LINE_CHARS and not line.endswith(("\n", "\r")):
-            raise BadImport(f"a line is longer than {MAX_LINE_CHARS} characters", code="line_too_long")
+            raise LineTooLong(f"a line is longer than {MAX_LINE_CHARS} characters")
         yield line
 
 
 def _csv_problem(line: int, exc: csv.Error) -> BadImport:
     reason = str(exc)
     if "unexpected end of data" in reason or "EOF" in reason:
-        return BadImport("a quoted field is not closed before the end of the file", line=line,
-                         code="unterminated_quote")
-    return BadImport(f"malformed CSV: {reason}", line=line, code="malformed_csv")
+        return UnterminatedQuote("a quoted field is not closed before the end of the file", line=line)
+    return MalformedCsv(f"malformed CSV: {reason}", line=line)
 
 
 def _check_width(width: int) -> None:
     if width > MAX_COLUMNS:
-        raise BadImport(f"{width} columns; Postgres allows at most {MAX_COLUMNS}", line=1,
-                        code="too_many_columns")
+        raise TooManyColumns(f"{width} columns; Postgres allows at most {MAX_COLUMNS}", line=1)
 
 
 def _check_ragged(line: int, width: int, expected: int) -> None:
     if width != expected:
-        raise BadImport(f"{width} fields where the first row has {expected}", line=line, code="ragged_row")
+        raise RaggedRow(f"{width} fields where the first row has {expected}", line=line)
 
 
 def _looks_like_header(first: Row, stats: list[Stats]) -> bool:

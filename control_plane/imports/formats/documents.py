@@ -23,7 +23,7 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from control_plane.imports.problems import BadImport
+from control_plane.errors import EmptyFile, InvalidZip, LineTooLong, UnsafeZip
 
 TEXT_SUFFIXES = (".md", ".markdown", ".txt")
 MAX_DOCUMENT = 16 * 1024 * 1024
@@ -67,22 +67,22 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise BadImport(f"the zip cannot be read: {exc}", code="invalid_zip") from exc
+        raise InvalidZip(f"the zip cannot be read: {exc}") from exc
 
 
 def checked_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
     """The text members, after refusing the archive if any member leaves it or it would unpack too large."""
     infos = archive.infolist()
     if len(infos) > MAX_MEMBERS:
-        raise BadImport(f"the zip holds over {MAX_MEMBERS:,} members", code="unsafe_zip")
+        raise UnsafeZip(f"the zip holds over {MAX_MEMBERS:,} members")
     for info in infos:
         _check_member(info)
     total = sum(i.file_size for i in infos)
     if total > MAX_UNPACKED:
-        raise BadImport(f"the zip would unpack to {total:,} bytes, over {MAX_UNPACKED:,}", code="unsafe_zip")
+        raise UnsafeZip(f"the zip would unpack to {total:,} bytes, over {MAX_UNPACKED:,}")
     texts = [i for i in infos if not i.is_dir() and PurePosixPath(i.filename).suffix.lower() in TEXT_SUFFIXES]
     if not texts:
-        raise BadImport("the zip holds no .md, .markdown or .txt file", code="empty_file")
+        raise EmptyFile("the zip holds no .md, .markdown or .txt file")
     return texts
 
 
@@ -90,19 +90,18 @@ def _check_member(info: zipfile.ZipInfo) -> None:
     name = info.filename.replace("\\", "/")
     parts = PurePosixPath(name).parts
     if name.startswith("/") or ".." in parts or re.match(r"^[A-Za-z]:", name):
-        raise BadImport(f"the zip member {info.filename!r} points outside the archive", code="unsafe_zip")
+        raise UnsafeZip(f"the zip member {info.filename!r} points outside the archive")
     if stat.S_ISLNK(info.external_attr >> 16):
-        raise BadImport(f"the zip member {info.filename!r} is a symbolic link", code="unsafe_zip")
+        raise UnsafeZip(f"the zip member {info.filename!r} is a symbolic link")
     if info.file_size > MAX_DOCUMENT and PurePosixPath(name).suffix.lower() in TEXT_SUFFIXES:
-        raise BadImport(f"the zip member {info.filename!r} is over 16 MiB", code="unsafe_zip")
+        raise UnsafeZip(f"the zip member {info.filename!r} is over 16 MiB")
     if info.file_size > MAX_RATIO * max(info.compress_size, 1) and info.file_size > 1024 * 1024:
-        raise BadImport(f"the zip member {info.filename!r} inflates over {MAX_RATIO} times: a zip bomb?",
-                        code="unsafe_zip")
+        raise UnsafeZip(f"the zip member {info.filename!r} inflates over {MAX_RATIO} times: a zip bomb?")
 
 
 def _decode(name: str, data: bytes) -> str:
     if len(data) > MAX_DOCUMENT:
-        raise BadImport(f"{name} is over 16 MiB", code="line_too_long")
+        raise LineTooLong(f"{name} is over 16 MiB")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

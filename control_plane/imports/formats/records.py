@@ -17,10 +17,20 @@ from typing import IO, Any, cast
 import ijson
 import orjson
 
+from control_plane.errors import (
+    BadImport,
+    EmptyFile,
+    InvalidEncoding,
+    LineTooLong,
+    MalformedJson,
+    NoRows,
+    NotAnArray,
+    NotAnObject,
+    TooManyColumns,
+)
 from control_plane.imports import bulk
 from control_plane.imports.formats.base import MAX_COLUMNS, Row, Shape, null_if_marker
 from control_plane.imports.inference import Stats
-from control_plane.imports.problems import BadImport
 
 MAX_LINE_BYTES = 16 * 1024 * 1024
 BATCH_ROWS = 5_000
@@ -87,7 +97,7 @@ class RecordSource:
                 bulk.observe(stats, present)
             shape.rows += len(batch)
         if shape.rows == 0:
-            raise BadImport("the file holds no objects", code="no_rows")
+            raise NoRows("the file holds no objects")
         return shape
 
     def _too_many_keys(self) -> None:
@@ -107,7 +117,7 @@ class RecordSource:
         with self.path.open("rb") as raw:
             self._file = raw
             if not raw.read(4096).strip():
-                raise BadImport("the file is empty", code="empty_file")
+                raise EmptyFile("the file is empty")
             raw.seek(0)
             yield from (self._ndjson(raw) if self.lines else self._array(raw))
 
@@ -116,37 +126,35 @@ class RecordSource:
             for number, obj in enumerate(ijson.items(raw, "item", use_float=True), start=1):
                 yield _object(obj, f"item {number}")
         except ijson.JSONError as exc:
-            raise BadImport(f"not valid JSON: {exc}", code="malformed_json") from exc
+            raise MalformedJson(f"not valid JSON: {exc}") from exc
         except UnicodeDecodeError as exc:
-            raise BadImport(f"the file is not valid UTF-8: {exc.reason}", code="invalid_encoding") from exc
+            raise InvalidEncoding(f"the file is not valid UTF-8: {exc.reason}") from exc
         if raw.tell() and _first_byte(raw) != b"[":
-            raise BadImport("JSON must be an array of objects", code="not_an_array")
+            raise NotAnArray("JSON must be an array of objects")
 
     def _ndjson(self, raw: IO[bytes]) -> Iterator[dict[str, Any]]:
         number = 0
         while line := raw.readline(MAX_LINE_BYTES):
             number += 1
             if len(line) == MAX_LINE_BYTES and not line.endswith(b"\n"):
-                raise BadImport(f"a line is longer than {MAX_LINE_BYTES} bytes", line=number,
-                                code="line_too_long")
+                raise LineTooLong(f"a line is longer than {MAX_LINE_BYTES} bytes", line=number)
             if not line.strip():
                 continue
             try:
                 yield _object(orjson.loads(line), "the line")
             except orjson.JSONDecodeError as exc:
-                raise BadImport(f"not valid JSON: {exc}", line=number, code="malformed_json") from exc
+                raise MalformedJson(f"not valid JSON: {exc}", line=number) from exc
             except BadImport as exc:
-                raise BadImport(exc.detail, line=number, code=exc.code) from exc
+                raise exc.at(number) from exc
 
 
 def _too_many() -> BadImport:
-    return BadImport(f"more than {MAX_COLUMNS} keys; Postgres allows at most {MAX_COLUMNS} columns",
-                     code="too_many_columns")
+    return TooManyColumns(f"more than {MAX_COLUMNS} keys; Postgres allows at most {MAX_COLUMNS} columns")
 
 
 def _object(value: Any, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise BadImport(f"{what} is not an object; JSON must be an array of objects", code="not_an_object")
+        raise NotAnObject(f"{what} is not an object; JSON must be an array of objects")
     return value
 
 

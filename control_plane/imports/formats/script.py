@@ -22,9 +22,9 @@ from typing import Any
 
 from pglast import parser
 
+from control_plane.errors import EmptyFile, StatementRefused
 from control_plane.imports.formats.script_text import ScriptText, Statement
 from control_plane.imports.names import quote_ident
-from control_plane.imports.problems import BadImport
 
 Guard = Callable[[str], str]  # the write guard's refusal for one statement, "" when allowed
 MAX_PROBLEMS = 20
@@ -65,13 +65,13 @@ class ScriptShape:
     skipped: int = 0
 
 
-class ScriptRefused(BadImport):
-    """Statements the write guard (or the importer) refuses; nothing ran."""
+class ScriptRefused(StatementRefused):
+    """Statements the write guard refuses, each listed; nothing ran. Its code is ``statement_refused``."""
 
-    def __init__(self, problems: list[BadImport]) -> None:
+    def __init__(self, problems: list[StatementRefused]) -> None:
         first = problems[0]
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        super().__init__(f"{first.detail}{more}", line=first.line, code=first.code)
+        super().__init__(f"{first.detail}{more}", line=first.line)
         self.problems = problems
 
     def all_json(self) -> list[dict[str, Any]]:
@@ -103,7 +103,7 @@ class ScriptSource:
             for statement in text.statements():
                 verdict = judge(statement, self.guard)
                 if verdict.refusal:
-                    problems.append(BadImport(verdict.refusal, line=statement.line, code="statement_refused"))
+                    problems.append(StatementRefused(verdict.refusal, line=statement.line))
                 _record(shape, verdict)
                 if verdict.copy is not None:
                     for _ in text.data(statement):
@@ -113,7 +113,7 @@ class ScriptSource:
         if problems:
             raise ScriptRefused(problems)
         if not shape.actions.count(Action.RUN) + shape.actions.count(Action.COPY):
-            raise BadImport("the script holds no statement to run", code="empty_file")
+            raise EmptyFile("the script holds no statement to run")
         return shape
 
     def steps(self, shape: ScriptShape) -> Iterator[Step]:

@@ -13,8 +13,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from control_plane.errors import (
+    BadCopyData,
+    InvalidEncoding,
+    LineTooLong,
+    StatementTooLong,
+    UnterminatedCopy,
+    UnterminatedQuote,
+)
 from control_plane.imports.formats.lexer import Lexer
-from control_plane.imports.problems import BadImport
 
 MAX_LINE = 16 * 1024 * 1024
 MAX_STATEMENT = 32 * 1024 * 1024
@@ -55,20 +62,20 @@ class ScriptText:
     def data(self, statement: Statement) -> Iterator[bytes]:
         """The lines after a COPY statement up to (not including) the ``\\.`` line."""
         if self.ready or self.first is not None:
-            raise BadImport("COPY data must start on the line after the COPY statement", line=statement.line,
-                            code="bad_copy_data")
+            raise BadCopyData("COPY data must start on the line after the COPY statement",
+                              line=statement.line)
         self.parts, self.size = [], 0
         while raw := self._readline():
             if raw.rstrip(b"\r\n") == END_OF_DATA:
                 return
             yield raw
-        raise BadImport("the COPY data after this statement never ends with a line holding \\.",
-                        line=statement.line, code="unterminated_copy")
+        raise UnterminatedCopy("the COPY data after this statement never ends with a line holding \\.",
+                               line=statement.line)
 
     def _readline(self) -> bytes:
         raw = self.handle.readline(MAX_LINE + 1)
         if len(raw) > MAX_LINE:
-            raise BadImport("a line is longer than 16 MiB", line=self.line + 1, code="line_too_long")
+            raise LineTooLong("a line is longer than 16 MiB", line=self.line + 1)
         if raw:
             self.line += 1
         return raw
@@ -77,8 +84,7 @@ class ScriptText:
         try:
             return raw.decode("utf-8-sig" if self.line == 1 else "utf-8")
         except UnicodeDecodeError as exc:
-            raise BadImport(f"the script is not UTF-8: {exc.reason}", line=self.line,
-                            code="invalid_encoding") from exc
+            raise InvalidEncoding(f"the script is not UTF-8: {exc.reason}", line=self.line) from exc
 
     def _feed(self, text: str) -> None:
         if self.first is None and self.lexer.state == "" and text.lstrip().startswith("\\"):
@@ -101,8 +107,7 @@ class ScriptText:
             self.first, self.parts, self.size = self.line, [], 0  # comments before a statement are not kept
         self.size += len(part)
         if self.size > MAX_STATEMENT:
-            raise BadImport("a statement is longer than 32 MiB", line=self.first or self.line,
-                            code="statement_too_long")
+            raise StatementTooLong("a statement is longer than 32 MiB", line=self.first or self.line)
         self.parts.append(part)
 
     def _finish(self) -> None:
@@ -113,6 +118,6 @@ class ScriptText:
     def _flush(self) -> None:
         """psql runs a last statement that lacks its semicolon; so does this."""
         if self.lexer.state not in ("", "/*"):
-            raise BadImport("the script ends inside a quoted string or body", line=self.first or self.line,
-                            code="unterminated_quote")
+            raise UnterminatedQuote("the script ends inside a quoted string or body",
+                                    line=self.first or self.line)
         self._finish()

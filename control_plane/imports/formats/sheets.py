@@ -17,9 +17,16 @@ from zipfile import BadZipFile
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
+from control_plane.errors import (
+    EmptyFile,
+    InvalidXlsx,
+    NoRows,
+    NoSheets,
+    RaggedRow,
+    TooManyColumns,
+)
 from control_plane.imports.formats.base import MAX_COLUMNS, Row, Shape, null_if_marker
 from control_plane.imports.inference import Stats
-from control_plane.imports.problems import BadImport
 
 
 def sheet_names(path: Path) -> list[str]:
@@ -28,13 +35,13 @@ def sheet_names(path: Path) -> list[str]:
         try:
             book = load_workbook(handle, read_only=True, data_only=True)
         except (InvalidFileException, BadZipFile, KeyError, OSError) as exc:
-            raise BadImport(f"not a readable XLSX workbook: {exc}", code="invalid_xlsx") from exc
+            raise InvalidXlsx(f"not a readable XLSX workbook: {exc}") from exc
         try:
             names = list(book.sheetnames)
         finally:
             book.close()
     if not names:
-        raise BadImport("the workbook has no sheets", code="no_sheets")
+        raise NoSheets("the workbook has no sheets")
     return names
 
 
@@ -70,17 +77,17 @@ class SheetSource:
         records = self._records()
         first = next(records, None)
         if first is None:
-            raise BadImport(f"sheet {self.sheet!r} is empty", code="empty_file")
+            raise EmptyFile(f"sheet {self.sheet!r} is empty")
         if len(first[1]) > MAX_COLUMNS:
-            raise BadImport(f"{len(first[1])} columns; Postgres allows at most {MAX_COLUMNS}", line=first[0],
-                            code="too_many_columns")
+            raise TooManyColumns(f"{len(first[1])} columns; Postgres allows at most {MAX_COLUMNS}",
+                                 line=first[0])
         shape = Shape([c or "" for c in first[1]], [Stats() for _ in first[1]])
         for _, cells in records:
             for stat, value in zip(shape.stats, cells, strict=True):
                 stat.observe(value)
             shape.rows += 1
         if shape.rows == 0:
-            raise BadImport(f"sheet {self.sheet!r} has a header row but no data", code="no_rows")
+            raise NoRows(f"sheet {self.sheet!r} has a header row but no data")
         return shape
 
     def rows(self, shape: Shape) -> Iterator[Row]:
@@ -114,6 +121,5 @@ def _used_width(cells: Row) -> int:
 
 def _fit(cells: Row, width: int, line: int) -> Row:
     if len(cells) > width and any(c is not None for c in cells[width:]):
-        raise BadImport(f"a value right of the header's last column (column {width + 1})", line=line,
-                        code="ragged_row")
+        raise RaggedRow(f"a value right of the header's last column (column {width + 1})", line=line)
     return (cells + [None] * width)[:width]

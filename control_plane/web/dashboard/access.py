@@ -1,8 +1,8 @@
 """Every dashboard route goes through ``guarded``: a session, its tenant, CSRF on POSTs, errors as pages.
 
 A visit without a session is sent to sign-in and back. A ``BerthError`` from a
-service becomes a page with one plain sentence (JSON ``{"error": sentence}``
-when the browser's script asked for JSON); another tenant's endpoint is the
+service becomes a page with one plain sentence (the API's JSON error body, with
+that sentence as its message, when the browser's script asked for JSON); another tenant's endpoint is the
 same 404 as a missing one.
 """
 
@@ -16,7 +16,7 @@ from fastapi import Request
 from starlette.datastructures import FormData
 from starlette.responses import JSONResponse, Response
 
-from control_plane.errors import BerthError, Forbidden, NotFound
+from control_plane.errors import BerthError, Forbidden, NotFound, body
 from control_plane.services import identity
 from control_plane.services.context import Caller, Context, transaction
 from control_plane.services.web_sessions import Session
@@ -82,7 +82,9 @@ def problem(request: Request, web: Web, exc: BerthError, email: str | None) -> R
     if isinstance(exc, NotFound):
         said = f"{said} It may have been deleted, or it belongs to another account."
     if wants_json(request):
-        return JSONResponse({"error": said}, status_code=exc.status, headers={"Cache-Control": "no-store"})
+        shown = body(exc)
+        shown["error"]["message"] = said  # the sentence the page would show, not the service's wording
+        return JSONResponse(shown, status_code=exc.status, headers={"Cache-Control": "no-store"})
     title = "Not found" if isinstance(exc, NotFound) else "That did not work"
     return show(request, web, "app/problem.html", exc.status, title=title, message=said, email=email,
                 back=request.headers.get("referer") or "/app")

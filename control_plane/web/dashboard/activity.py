@@ -28,7 +28,7 @@ async def usage_page(request: Request, month: str | None = None) -> Response:
 def _filter(value: str | None) -> str | None:
     value = (value or "").strip()
     if len(value) > FILTER_MAX:
-        raise InvalidInput(f"a filter can be at most {FILTER_MAX} characters", code="invalid_request")
+        raise InvalidInput(f"a filter can be at most {FILTER_MAX} characters")
     return value or None
 
 
@@ -37,8 +37,7 @@ async def audit_page(request: Request, action: str | None = None, actor: str | N
                      before: str | None = None) -> Response:
     async def run(visit: Visit) -> Response:
         if before is not None and not before.isdigit():
-            raise InvalidInput("that page link is broken; start again from the first page",
-                               code="invalid_request")
+            raise InvalidInput("that page link is broken; start again from the first page")
         rows = await audit.page(visit.ctx, visit.caller, limit=PAGE + 1,
                                 before=int(before) if before else None, action=_filter(action),
                                 actor=_filter(actor))

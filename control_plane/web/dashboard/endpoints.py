@@ -98,7 +98,7 @@ async def state(request: Request, ref: str) -> Response:
 def _settings(visit: Visit) -> EndpointSettings:
     cap = visit.text("tool_cap")
     if not cap.isdigit():
-        raise InvalidInput("the tool cap must be a whole number from 0 to 200", code="invalid_request")
+        raise InvalidInput("the tool cap must be a whole number from 0 to 200")
     return EndpointSettings(visit.text("allow_writes") == "yes", visit.text("public_docs") == "yes", int(cap))
 
 
@@ -115,8 +115,7 @@ async def delete(request: Request, ref: str) -> Response:
     async def run(visit: Visit) -> Response:
         found = await endpoints.get(visit.ctx, visit.caller, ref)
         if visit.text("confirm") != found.name:
-            raise InvalidInput(f"type the endpoint's name, {found.name}, to delete it",
-                               code="invalid_request")
+            raise InvalidInput(f"type the endpoint's name, {found.name}, to delete it")
         await endpoints.delete(visit.ctx, visit.caller, found.id)
         return see_other("/app")
     return await guarded(request, run)

@@ -40,7 +40,7 @@ async def _read(visit: Visit, fields: dict[str, str]) -> tuple[imports.Upload, S
     try:
         async for part in multipart.parts(request.stream(), request.headers.get("content-type")):
             if part.name in fields or (part.name == FILE and upload.filename):
-                raise InvalidInput(f"the form field {part.name!r} is given twice", code="invalid_request")
+                raise InvalidInput(f"the form field {part.name!r} is given twice")
             if part.name != FILE:
                 fields[part.name] = await part.text()
                 if part.name == csrf.FIELD:

@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from control_plane.errors import Forbidden, InvalidInput
+from control_plane.errors import Forbidden, InvalidDuration, InvalidInput
 from control_plane.services import identity, invitations, members, support
 from control_plane.services.permissions import Role
 from control_plane.web import session
@@ -74,7 +74,7 @@ async def remove(request: Request, user_id: UUID) -> Response:
 def _hours(visit: Visit) -> int:
     text = visit.text("hours")
     if not text.isdigit():
-        raise InvalidInput("hours must be a whole number from 1 to 24", code="invalid_duration")
+        raise InvalidDuration("hours must be a whole number from 1 to 24")
     return int(text)
 
 
@@ -92,7 +92,7 @@ async def decide(request: Request, request_id: UUID, decision: str) -> Response:
             await support.revoke(visit.ctx, visit.caller, request_id)
             said = "Support access revoked. The credential stopped working just now."
         else:
-            raise InvalidInput("approve, refuse or revoke", code="invalid_request")
+            raise InvalidInput("approve, refuse or revoke")
         return await team_view(visit, notice=said)
     return await guarded(request, run)
 
@@ -103,7 +103,7 @@ async def switch(request: Request) -> Response:
         wanted = visit.text("tenant_id")
         if visit.caller.user_id is None or wanted not in {
                 str(t[0]) for t in await identity.tenants_of(visit.ctx, visit.caller.user_id)}:
-            raise InvalidInput("not one of your tenants", code="invalid_request")
+            raise InvalidInput("not one of your tenants")
         response = see_other("/app")
         session.set_cookie(response, visit.web, TENANT_COOKIE, wanted, YEAR)
         return response

@@ -20,7 +20,7 @@ EXPIRY_DAYS = {"never": None, "30": 30, "90": 90, "365": 365}
 def _expires_in(visit: Visit) -> int | None:
     chosen = visit.text("expires") or "never"
     if chosen not in EXPIRY_DAYS:
-        raise InvalidInput("choose when the token expires from the list", code="invalid_request")
+        raise InvalidInput("choose when the token expires from the list")
     days = EXPIRY_DAYS[chosen]
     return days * 86400 if days else None
 

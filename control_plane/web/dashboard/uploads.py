@@ -35,7 +35,7 @@ async def chunks_of(upload: UploadFile) -> AsyncIterator[bytes]:
 def _file(visit: Visit) -> UploadFile:
     value = visit.form.get("file") if visit.form is not None else None
     if not isinstance(value, UploadFile) or not value.filename:
-        raise InvalidInput("choose a file to upload", code="invalid_request")
+        raise InvalidInput("choose a file to upload")
     return value
 
 
@@ -44,7 +44,7 @@ async def upload(request: Request, ref: str) -> Response:
     async def run(visit: Visit) -> Response:
         file, mode = _file(visit), visit.text("mode") or "create"
         if mode not in MODES:
-            raise InvalidInput("the mode must be create, replace or append", code="invalid_request")
+            raise InvalidInput("the mode must be create, replace or append")
         given = imports.Upload(content_type=file.content_type, filename=file.filename,
                                table=visit.text("table") or None, mode=mode)
         made = await imports.start(visit.ctx, visit.caller, ref, given, chunks_of(file),

@@ -23,7 +23,7 @@ from uuid import UUID
 
 import asyncpg
 
-from control_plane.errors import Unavailable
+from control_plane.errors import EndpointUnavailable
 from data_plane.tools.generated import introspect
 from data_plane.tools.generated.catalog import Catalog, ToolSettings, build
 
@@ -99,7 +99,7 @@ class SchemaCatalogs:
         except READ_ERRORS as exc:
             if entry is not None:
                 return entry.catalog  # serve what we had; the next use tries again
-            raise Unavailable("the endpoint's database is unreachable", code="endpoint_unavailable") from exc
+            raise EndpointUnavailable("the endpoint's database is unreachable") from exc
         catalog = build(schema, settings, key[1], self._generic(key[1]))
         self.builds += 1
         now = self._clock()
