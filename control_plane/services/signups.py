@@ -51,6 +51,9 @@ DELETE FROM pending_signups WHERE token_hash = $1 AND expires_at > $2
 RETURNING email, password_hash, tenant_name
 """
 DROP_OTHERS = "DELETE FROM pending_signups WHERE lower(email) = lower($1)"
+# Confirmations of one address queue here: two links of the same address taken at once would each
+# hold its own row and wait for the other's in DROP_OTHERS (a deadlock) without it.
+LOCK_ADDRESS = "SELECT pg_advisory_xact_lock(hashtextextended('berth:signup:' || lower($1), 0))"
 PRUNE = """
 DELETE FROM pending_signups WHERE token_hash IN (
   SELECT token_hash FROM pending_signups WHERE expires_at <= $1 LIMIT $2
@@ -146,12 +149,12 @@ async def confirm(ctx: Context, token: str, password: str,
     if not await ctx.passwords.verify(pending.password_hash, password[:MAX_LENGTH]):
         await login_throttle.failed(ctx.redis, (account, address), ctx.clock())
         raise InvalidCredentials("that is not the password chosen at sign-up")
-    made = await _open(ctx, token_hash, attempt)
+    made = await _open(ctx, token_hash, pending.email, attempt)
     await login_throttle.succeeded(ctx.redis, account)
     return made
 
 
-async def _open(ctx: Context, token_hash: bytes, attempt: identity.Attempt) -> identity.SignedUp:
+async def _open(ctx: Context, token_hash: bytes, email: str, attempt: identity.Attempt) -> identity.SignedUp:
     """Take the pending row (one taker wins) and make its account in the same transaction.
 
     An address that got an account meanwhile (an invitation, the operator) keeps it: the pending
@@ -159,6 +162,7 @@ async def _open(ctx: Context, token_hash: bytes, attempt: identity.Attempt) -> i
     """
     caller = identity.new_owner(attempt.request_id)
     async with transaction(ctx, caller.tenant_id) as conn:
+        await conn.execute(LOCK_ADDRESS, email)
         row = await conn.fetchrow(TAKE, token_hash, ctx.clock())
         if row is not None:
             await conn.execute(DROP_OTHERS, row["email"])

@@ -11,6 +11,7 @@ from datetime import timedelta
 import asyncpg
 import httpx
 import pytest
+import redis.asyncio as aioredis
 
 from control_plane.api.app import serving
 from control_plane.mail import catcher
@@ -31,8 +32,9 @@ async def mail(settings: Settings) -> AsyncIterator[Settings]:
 
 
 @pytest.fixture
-async def api(mail: Settings, clock: Clock) -> AsyncIterator[httpx.AsyncClient]:
-    """The control plane on those settings, its clock the test's."""
+async def api(mail: Settings, clock: Clock, redis_client: aioredis.Redis) -> AsyncIterator[httpx.AsyncClient]:
+    """The control plane on those settings, its clock the test's; Redis emptied first (the per-address
+    mail counts of an earlier run would otherwise still be there)."""
     async with serving(mail) as app:
         app.state.ctx = dataclasses.replace(app.state.ctx, clock=clock)  # type: ignore[attr-defined]
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http:
