@@ -31,8 +31,8 @@ from bench.fixture import ENDPOINT, TENANT, Fleet, bench_settings, create_catalo
 from bench.outages import Postgres, Process, Recorder, RedisServer, postgres, role, seconds
 from control_plane.catalog.counters import month_key
 from control_plane.catalog.jobs import Kind, enqueue
-from control_plane.services.lifecycle import provision_endpoint
 from jobs.handlers.usage import UPSERT, read_counters
+from jobs.steps.lifecycle import provision_endpoint
 
 WARM, OUTAGE, AFTER = 3.0, float(os.environ.get("BERTH_FAULT_OUTAGE", "4")), 6.0
 JOB_WAIT = 240.0  # a killed worker's job waits out its 60 s lease before another worker claims it

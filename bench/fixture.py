@@ -28,9 +28,9 @@ from control_plane.catalog.installation import installation_id
 from control_plane.catalog.migrate import migrate
 from control_plane.providers.local import LocalProvider
 from control_plane.sealing import Sealed, Sealer
-from control_plane.services.lifecycle import provision_endpoint
 from control_plane.settings import Settings
 from control_plane.tokens import ENDPOINT_PREFIX, digest, display_prefix, generate
+from jobs.steps.lifecycle import provision_endpoint
 
 SQL = "SELECT id, name, price FROM items WHERE id = 42"
 ITEMS = """

@@ -17,13 +17,14 @@ from cli.welcome import connect_lines, dashboard_lines, later_lines
 from control_plane.catalog.endpoints import EndpointStatus
 from control_plane.imports.spool import spool_dir
 from control_plane.imports.store import State
+from control_plane.operator import set_plan
 from control_plane.plans import PlanName
-from control_plane.services import endpoint_tokens, endpoints, identity, imports, lifecycle
+from control_plane.services import endpoint_tokens, endpoints, identity, imports
 from control_plane.services.context import Caller
-from control_plane.services.import_runs import run_import
-from control_plane.services.operator import set_plan
 from control_plane.settings import Settings
 from jobs.handlers.imports import write_guard
+from jobs.steps import lifecycle
+from jobs.steps.imports import run_import
 
 DEMO_EMAIL = "demo@berth.localhost"
 DEMO_ENDPOINT = "shop"

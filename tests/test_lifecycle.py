@@ -13,9 +13,9 @@ from control_plane.catalog.db import create_pool
 from control_plane.errors import ProviderError
 from control_plane.providers.fake import FakeProvider
 from control_plane.sealing import Sealed, Sealer
-from control_plane.services.lifecycle import mark_failed, provision_endpoint, teardown_endpoint
 from control_plane.settings import Settings
 from control_plane.tokens import ENDPOINT_PREFIX, digest, generate
+from jobs.steps.lifecycle import mark_failed, provision_endpoint, teardown_endpoint
 
 NEW_ENDPOINT = """
 WITH t AS (INSERT INTO tenants (id, name) VALUES ($2, 'acme'))

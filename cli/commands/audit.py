@@ -12,7 +12,7 @@ import typer
 from cli.context import Operator
 from cli.operate import run
 from cli.output import emit, emit_one
-from control_plane.services import operator
+from control_plane import operator
 
 app = typer.Typer(no_args_is_help=True)
 COLUMNS = ("id", "created_at", "tenant_id", "actor", "action", "target", "outcome")

@@ -12,8 +12,9 @@ from cli.commands.imports import file_chunks, import_command
 from cli.context import Operator
 from cli.operate import confirm, run
 from cli.output import emit, emit_one
+from control_plane import operator
 from control_plane.imports.spool import spool_dir
-from control_plane.services import endpoint_settings, endpoints, operator
+from control_plane.services import endpoint_settings, endpoints
 from control_plane.services import from_file as from_file_service
 from control_plane.services.from_file import NewEndpoint
 from control_plane.services.imports import Upload

@@ -19,10 +19,11 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColum
 from cli.context import Operator
 from cli.operate import fail, run
 from cli.output import emit, emit_one
+from control_plane import operator
 from control_plane.errors import Unavailable
 from control_plane.imports.spool import spool_dir
 from control_plane.imports.store import Import, State
-from control_plane.services import imports, operator
+from control_plane.services import imports
 from control_plane.services.imports import Upload
 
 CHUNK = 1024 * 1024

@@ -14,10 +14,11 @@ from rich.progress import Progress
 from cli.context import Operator
 from cli.operate import confirm, fail, run
 from cli.output import emit, emit_one
+from control_plane import operator
 from control_plane.catalog.jobs import FINISHED
 from control_plane.catalog.jobs import operator as jobs
 from control_plane.plans import PlanName
-from control_plane.services import accounts, api_keys, identity, operator
+from control_plane.services import accounts, api_keys, identity
 
 app = typer.Typer(help="Tenant accounts.", no_args_is_help=True)
 keys = typer.Typer(help="A tenant's control-plane API keys.", no_args_is_help=True)

@@ -10,7 +10,8 @@ import typer
 from cli.context import Operator
 from cli.operate import confirm, run
 from cli.output import emit, emit_one
-from control_plane.services import endpoint_tokens, operator
+from control_plane import operator
+from control_plane.services import endpoint_tokens
 
 app = typer.Typer(help="Endpoint bearer tokens.", no_args_is_help=True)
 COLUMNS = ("id", "name", "prefix", "scopes", "created_at", "expires_at", "revoked_at", "last_used_at")

@@ -10,7 +10,8 @@ import typer
 from cli.context import Operator
 from cli.operate import run
 from cli.output import emit
-from control_plane.services import operator, usage
+from control_plane import operator
+from control_plane.services import usage
 
 app = typer.Typer(help="Calls per endpoint and month.", invoke_without_command=True)
 COLUMNS = ("month", "tenant_id", "endpoint_id", "name", "plan", "calls", "monthly_limit")

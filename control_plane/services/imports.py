@@ -2,7 +2,7 @@
 
 ``start`` spools the streamed body (over the plan's limit is 413 and nothing
 is kept), then inserts the import row and its ``import`` job in one
-transaction; the worker loads it (``services/import_runs.py``). Another
+transaction; the worker loads it (``jobs/steps/imports.py``). Another
 tenant's endpoint or import is ``NotFound``.
 """
 

@@ -19,8 +19,8 @@ from control_plane.catalog.jobs import Job
 from control_plane.catalog.tenants import TenantStatus
 from control_plane.errors import ProviderError
 from control_plane.services import audit
-from control_plane.services.lifecycle import teardown_endpoint
 from jobs.handlers.base import Handler, Progress, Resources
+from jobs.steps.lifecycle import teardown_endpoint
 
 ENDPOINTS = "SELECT id FROM endpoints WHERE tenant_id = $1 AND status <> $2 ORDER BY created_at, id"
 WITH_DATABASE = "SELECT count(*) FROM endpoints WHERE id = ANY($1::uuid[]) AND provider_ref IS NOT NULL"

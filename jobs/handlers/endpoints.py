@@ -1,10 +1,10 @@
-"""Handlers for one endpoint: provision it, delete it (steps in control_plane.services.lifecycle)."""
+"""Handlers for one endpoint: provision it, delete it (steps in jobs.steps.lifecycle)."""
 
 from __future__ import annotations
 
 from control_plane.catalog.jobs import Job
-from control_plane.services.lifecycle import mark_failed, provision_endpoint, teardown_endpoint
 from jobs.handlers.base import Handler, Progress, Resources, endpoint_of
+from jobs.steps.lifecycle import mark_failed, provision_endpoint, teardown_endpoint
 
 
 async def provision(res: Resources, job: Job, progress: Progress) -> list[str]:

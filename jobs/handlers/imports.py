@@ -7,9 +7,9 @@ from uuid import UUID
 from control_plane.catalog.jobs import Job
 from control_plane.errors import ImportGaveUp
 from control_plane.imports import store
-from control_plane.services.import_runs import run_import, sweep_spool
 from data_plane.sqlguard import check
 from jobs.handlers.base import Handler, Progress, Resources
+from jobs.steps.imports import run_import, sweep_spool
 
 
 def import_of(job: Job) -> UUID:

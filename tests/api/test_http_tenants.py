@@ -14,8 +14,8 @@ from control_plane.catalog.db import create_pool
 from control_plane.providers.factory import local_servers
 from control_plane.providers.local import LocalProvider, role_names
 from control_plane.sealing import Sealed, Sealer
-from control_plane.services.lifecycle import mark_failed, provision_endpoint, teardown_endpoint
 from control_plane.settings import Settings
+from jobs.steps.lifecycle import mark_failed, provision_endpoint, teardown_endpoint
 from tests.api.conftest import signup
 
 ROLES = "SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[]) ORDER BY rolname"

@@ -15,7 +15,7 @@ from cli.commands import endpoints, tenants
 from control_plane.catalog.db import create_pool
 from control_plane.providers.fake import FakeProvider
 from control_plane.sealing import Sealer
-from control_plane.services.lifecycle import provision_endpoint
+from jobs.steps.lifecycle import provision_endpoint
 
 
 async def sql(catalog_url: str, query: str, *args: Any) -> list[asyncpg.Record]:

@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from cli import main
 from cli.commands import audit, usage
+from control_plane import operator
 from control_plane.catalog.counters import month_key
 from control_plane.catalog.db import create_pool
-from control_plane.services import operator
 from tests.cli.test_endpoints import new_tenant, ready_endpoint, sql
 
 JANUARY = date(2026, 1, 1)

@@ -24,11 +24,11 @@ from mcp.client.streamable_http import streamable_http_client
 from control_plane.catalog.db import create_pool
 from control_plane.providers.local import LocalProvider
 from control_plane.sealing import Sealed, Sealer
-from control_plane.services.lifecycle import provision_endpoint
 from control_plane.settings import Settings
 from control_plane.tokens import ENDPOINT_PREFIX, digest, generate
 from data_plane.app import Gateway
 from data_plane.lifespan import serving
+from jobs.steps.lifecycle import provision_endpoint
 
 ENDPOINT = """
 WITH t AS (INSERT INTO tenants (id, name) VALUES ($2, 'acme'))

@@ -38,9 +38,9 @@ from control_plane.api.app import serving as control_serving
 from control_plane.catalog.db import create_pool
 from control_plane.providers.local import LocalProvider
 from control_plane.sealing import Sealed, Sealer
-from control_plane.services.lifecycle import provision_endpoint
 from control_plane.settings import Settings
 from data_plane.lifespan import serving as gateway_serving
+from jobs.steps.lifecycle import provision_endpoint
 from tests.oauth import live
 from tests.oauth.conftest import PASSWORD
 
