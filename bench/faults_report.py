@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.report import fold
+
 HEADING = "## Fault runs"
 COMMAND = ".venv/bin/python -m bench.faults"
 
@@ -72,7 +74,5 @@ def publish(results: dict[str, Any], where: Path) -> str:
             "seconds from the restart finishing.\n\n"
             f"{table(results)}\n")
     (where / "FAULTS.md").write_text(text)
-    results_md = where / "RESULTS.md"
-    kept = results_md.read_text().split(HEADING, 1)[0].rstrip() if results_md.exists() else ""
-    results_md.write_text(f"{kept}\n\n{text}")
+    fold(where / "RESULTS.md", text)
     return text

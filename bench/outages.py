@@ -95,11 +95,22 @@ class Process:
     env: dict[str, str]
     port: int
     process: subprocess.Popen[bytes] | None = None
+    log: Path | None = None  # where its stderr (the structured log) goes; inherited when None
 
     def start(self) -> None:
-        self.process = subprocess.Popen(self.argv, env=self.env, stdin=subprocess.DEVNULL,  # noqa: S603
-                                        stdout=subprocess.DEVNULL)
+        err = None if self.log is None else self.log.open("ab")
+        try:
+            self.process = subprocess.Popen(self.argv, env=self.env, stdin=subprocess.DEVNULL,  # noqa: S603
+                                            stdout=subprocess.DEVNULL, stderr=err)
+        finally:
+            if err is not None:
+                err.close()
         wait_for_port(self.port, self.process)
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -111,13 +122,15 @@ class Process:
         self.process = None
 
 
-def role(settings: Settings, which: str, extra: dict[str, str] | None = None) -> Process:
-    """``berth serve gateway`` (bench.gateway, the same code) or ``berth serve worker`` on a free port."""
+def role(settings: Settings, which: str, extra: dict[str, str] | None = None,
+         log: Path | None = None) -> Process:
+    """``berth serve gateway`` (bench.gateway, the same code), ``berth serve api`` or ``berth serve worker``
+    on a free port."""
     port = free_port()
     env = {**os.environ, **gateway_env(settings, port, {"BERTH_METRICS_PUBLIC": "true", **(extra or {})})}
     argv = [sys.executable, "-m", "bench.gateway"] if which == "gateway" else [
-        str(Path(sys.executable).with_name("berth")), "serve", "worker"]
-    return Process(argv, env, port)
+        str(Path(sys.executable).with_name("berth")), "serve", which]
+    return Process(argv, env, port, log=log)
 
 
 @dataclass
