@@ -37,6 +37,18 @@ def _worker(run: dict[str, Any]) -> str:
             f"{run['finished_after_kill_s']} s after the kill | {'; '.join(run['said']['said'])} |")
 
 
+def _failover(run: dict[str, Any]) -> str:
+    said = ", ".join(f"{n} x {event}" for event, n in run["gateway_log"].items()) or "none"
+    ready = run["readyz_ready_after_restart_s"]
+    back = "not ready again in the run" if ready is None else f"ready {ready} s after promotion"
+    return _outage("Redis Cluster: the master serving the invalidation channel and the first endpoint's "
+                   "counters killed (SIGKILL); its replica promoted", run,
+                   f"'outage' is kill to promotion; last failed call {run['last_failed_call_after_kill_s']} "
+                   f"s after the kill; /readyz during: {', '.join(run['readyz_during'])}, "
+                   f"{back}; "
+                   f"gateway log at warning or above: {said}")
+
+
 def table(results: dict[str, Any]) -> str:
     redis, pg, cat = results["redis"], results["endpoint_postgres"], results["catalog_postgres"]
     rows = [
@@ -58,6 +70,7 @@ def table(results: dict[str, Any]) -> str:
                 "after restart"),
         _worker(results["worker_provision"]),
         _worker(results["worker_delete_account"]),
+        _failover(results["redis_cluster"]),
     ]
     return "\n".join(rows)
 

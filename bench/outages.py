@@ -10,22 +10,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import orjson
 
 from bench.contenders import free_port, gateway_env, wait_for_port
 from cli.embedded import embedded_postgres
 from control_plane.settings import Settings
 
+WARM = 3.0  # seconds of load before a fault
 CALL = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
         "params": {"name": "query", "arguments": {"sql": "SELECT id, name FROM items WHERE id = 42"}}}
 
@@ -193,3 +196,55 @@ class Recorder:
 
 def seconds(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
+
+
+Targets = list[tuple[str, str]]
+Fault = Callable[[Recorder], Awaitable[dict[str, Any]]]
+
+
+async def under_load(base: str, targets: Targets, fault: Fault) -> tuple[Recorder, dict[str, Any]]:
+    """Load and /readyz watching around ``fault``, which returns its own marks (seconds since start)."""
+    recorder, stop = Recorder(), asyncio.Event()
+    tasks = [asyncio.create_task(recorder.load(base, targets, stop)),
+             asyncio.create_task(recorder.watch(base, stop))]
+    try:
+        await asyncio.sleep(WARM)
+        marks = await fault(recorder)
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
+    return recorder, marks
+
+
+def phases(recorder: Recorder, down: float, up: float) -> dict[str, Any]:
+    last = recorder.last_failure(up)
+    return {"before": recorder.outcomes(0, down), "during": recorder.outcomes(down, up),
+            "after": recorder.outcomes(up, float("inf")), "outage_s": seconds(up - down),
+            "recovered_after_restart_s": seconds(max(0.0, last - up)) if last is not None else 0.0}
+
+
+def readiness(recorder: Recorder, down: float, up: float) -> dict[str, Any]:
+    said = [(at, word) for at, word in recorder.ready if at >= down]
+    first_degraded = next((at for at, word in said if word != "ready"), None)
+    back = next((at for at, word in said if at >= up and word == "ready"), None)
+    return {"readyz_during": sorted({word for at, word in said if at < up}),
+            "readyz_changed_after_s": seconds(None if first_degraded is None else first_degraded - down),
+            "readyz_ready_after_restart_s": seconds(None if back is None else back - up)}
+
+
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit)\b")
+
+
+def log_problems(path: Path) -> dict[str, int]:
+    """Lines of the process's structured log at warning or above, by event; of text outside it (tracebacks),
+    only the lines naming an exception."""
+    found: dict[str, int] = {}
+    for line in path.read_text(errors="replace").splitlines():
+        try:
+            entry = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            entry = {"level": "traceback", "event": line} if EXCEPTION_LINE.match(line) else {}
+        if isinstance(entry, dict) and entry.get("level", "info") not in ("debug", "info"):
+            name = f"{entry.get('level')}: {str(entry.get('event'))[:100]}"
+            found[name] = found.get(name, 0) + 1
+    return found

@@ -31,7 +31,7 @@ from bench.contenders import cpu_seconds
 from bench.fixture import Fleet, bench_settings, create_catalog, drop_database, services
 from bench.openloop import LoadRun, quantiles
 from bench.ops_report import publish_soak
-from bench.outages import CALL, Process, role
+from bench.outages import CALL, Process, log_problems, role
 
 SHARE = 0.8
 CAPACITY_RUNS, CAPACITY_SECONDS = 3, 8.0
@@ -99,20 +99,6 @@ def rss_figures(rows: list[dict[str, float]], name: str, warm_up: float) -> dict
             "max_kib": max(r[name] for r in rows), "slope_kib_per_min": round(per_min, 1),
             "slope_whole_run_kib_per_min": round(slope([(r["minute"], r[name]) for r in rows]), 1),
             "flat": abs(per_min) <= FLAT_KIB_PER_MIN}
-
-
-def log_problems(path: Path) -> dict[str, int]:
-    """Lines of the process's structured log at warning or above, by event."""
-    found: dict[str, int] = {}
-    for line in path.read_text(errors="replace").splitlines():
-        try:
-            entry = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            entry = {"level": "unparsed", "event": line[:80]}
-        if isinstance(entry, dict) and entry.get("level") not in ("debug", "info"):
-            name = f"{entry.get('level')}: {str(entry.get('event'))[:80]}"
-            found[name] = found.get(name, 0) + 1
-    return found
 
 
 async def soak(processes: dict[str, Process], key: str, targets: list[tuple[str, str]],
