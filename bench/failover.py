@@ -1,10 +1,11 @@
 """A Redis Cluster master killed under load: its replica is promoted; what callers and /readyz saw meanwhile.
 
 The cluster, three masters with a replica each, is the run's own, started as
-the suite starts it (tests/operations/cluster.py). A gateway process is
-started on it (`BERTH_REDIS_URL=redis+cluster://...`); the master killed is
-the one serving the invalidation channel's slot, and the load goes to an
-endpoint whose limiter keys it also serves and to the run's other endpoints.
+the suite starts it (tests/operations/cluster.py). `berth serve gateway` runs on
+it with `BERTH_REDIS_URL=redis+cluster://` naming the three masters, the one
+killed first. That master serves the invalidation channel's slot; the load
+goes to an endpoint whose limiter keys it also serves and to the run's
+other endpoints.
 """
 
 from __future__ import annotations
@@ -63,8 +64,8 @@ async def cluster_run(fleet: Fleet, targets: Targets, scratch: Path, log: Path) 
             if owner(cluster, limiter_slot(target.endpoint_id), 0) == victim:
                 break
         targets = [(target.path, target.token), *targets]
-        clustered = fleet.settings.model_copy(update={"redis_url": SecretStr(cluster.url)})
-        gateway = role(clustered, "gateway", log=log)
+        clustered = fleet.settings.model_copy(update={"redis_url": SecretStr(cluster.every_master_url)})
+        gateway = role(clustered, "gateway", log=log, command=True)
         gateway.start()
         try:
 

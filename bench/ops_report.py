@@ -44,8 +44,10 @@ def _revocation_row(run: dict[str, Any]) -> str:
 def _limit_row(run: dict[str, Any]) -> str:
     lim = run["limits"]
     held = max(lim["allowed_surely_per_second"]) <= lim["ceiling"]
+    alone = run["gateways"] * lim["ceiling"]  # what processes counting alone would allow
     return (f"| {run['gateways']} | {lim['ceiling']}/s | {lim['allowed_surely_per_second']} / "
-            f"{lim['allowed_at_most_per_second']} | {lim['offered_per_second']} | "
+            f"{lim['allowed_at_most_per_second']} | {lim['offered_per_second']} "
+            f"({'yes' if lim['offered_per_second'] > alone else 'no'}: more than {alone} needed) | "
             f"{lim['allowed_by_process']} | {outcomes(lim['outcomes'])} | {'held' if held else 'EXCEEDED'} |")
 
 
@@ -68,10 +70,12 @@ def revocation_text(results: dict[str, Any]) -> str:
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
         *(_revocation_row(run) for run in runs), "",
         "Shared burst ceiling: after the revocations, a `pro` endpoint (100 calls/s) is called by "
-        f"{runs[0]['limits']['seconds']} whole wall-clock seconds from six connections per process, each on "
-        "a process's own port. A 200 counts surely for a second when it was sent and answered within it, at "
-        "most when its call overlaps it; processes that each counted alone would allow 100 each.", "",
-        "| gateway processes | ceiling | 200s per second, surely / at most | calls offered per second | "
+        f"{runs[0]['limits']['seconds']} whole wall-clock seconds from twelve connections per process, each "
+        "on a process's own port. A 200 counts surely for a second when it was sent and answered within it, "
+        "at most when its call overlaps it. Processes that each counted alone would allow 100 each, which "
+        "only shows when more calls are offered than all of them together would allow.", "",
+        "| gateway processes | ceiling | 200s per second, surely / at most | calls offered per second "
+        "(enough to show separate counting?) | "
         "200s by process | outcomes | verdict |",
         "| --- | --- | --- | --- | --- | --- | --- |",
         *(_limit_row(run) for run in runs), ""])
@@ -104,9 +108,9 @@ def soak_text(results: dict[str, Any]) -> str:
     return "\n".join([
         SOAK_HEADING, "",
         _taken(results, results["command"]) + " "
-        "One gateway process (`berth serve gateway` code), `berth serve api` and `berth serve worker` on an "
-        "embedded Postgres and Redis of the run's own, logging at `info` (an access-log line per call) to "
-        "files.", "",
+        "`berth serve gateway` (one process), `berth serve api` and `berth serve worker` on an embedded "
+        "Postgres and Redis of the run's own, logging JSON at `info` (an access-log line per call) to files.",
+        "",
         f"- Capacity, measured first in the same run: **{cap['calls_per_s']:.0f} calls/s** (median of "
         f"{', '.join(f'{c:.0f}' for c in cap['runs_calls_per_s'])}; {cap['clients']} closed-loop clients, "
         f"`tools/call query` on six endpoints; p50 / p99 {cap['p50_ms']:.1f} / {cap['p99_ms']:.1f} ms at "

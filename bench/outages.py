@@ -126,12 +126,12 @@ class Process:
 
 
 def role(settings: Settings, which: str, extra: dict[str, str] | None = None,
-         log: Path | None = None) -> Process:
-    """``berth serve gateway`` (bench.gateway, the same code), ``berth serve api`` or ``berth serve worker``
-    on a free port."""
+         log: Path | None = None, *, command: bool = False) -> Process:
+    """``berth serve api|gateway|worker`` on a free port; the gateway as bench.gateway (the same code, without
+    the command's logging set-up, so it logs warnings only, and able to share a port) unless ``command``."""
     port = free_port()
     env = {**os.environ, **gateway_env(settings, port, {"BERTH_METRICS_PUBLIC": "true", **(extra or {})})}
-    argv = [sys.executable, "-m", "bench.gateway"] if which == "gateway" else [
+    argv = [sys.executable, "-m", "bench.gateway"] if which == "gateway" and not command else [
         str(Path(sys.executable).with_name("berth")), "serve", which]
     return Process(argv, env, port, log=log)
 

@@ -41,7 +41,7 @@ POLL_EVERY = 0.01
 GIVE_UP = 5.0
 WARM = 3.0
 LIMIT_WINDOW = 3  # whole wall-clock seconds of the shared-limit check
-LIMIT_CLIENTS = 6  # connections per process in that check
+LIMIT_CLIENTS = 12  # connections per process in that check
 
 
 @dataclass(frozen=True)

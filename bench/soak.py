@@ -1,8 +1,8 @@
 """`python -m bench.soak [--minutes 10]`: the gateway's capacity, then a long open-loop run at 80 % of it.
 
-In one run: a gateway (bench.gateway, the `berth serve gateway` code), `berth
-serve api` and `berth serve worker` on their own Postgres and Redis (embedded
-unless BERTH_BENCH_DATABASE_URL / BERTH_BENCH_REDIS_URL are set). Capacity is
+In one run: `berth serve gateway`, `berth serve api` and `berth serve worker`
+on their own Postgres and Redis (embedded unless BERTH_BENCH_DATABASE_URL /
+BERTH_BENCH_REDIS_URL are set). Capacity is
 the median of three closed-loop runs (32 clients, `tools/call query` on six
 endpoints, bench.load); the soak then offers 80 % of it on a fixed schedule
 (bench.openloop: latency counted from when a call was due) while the API is
@@ -132,7 +132,7 @@ async def run(scratch: Path, server_url: str, redis_url: str, minutes: float) ->
     catalog_url = await create_catalog(server_url)
     settings = bench_settings(catalog_url, redis_url, server_url, scratch)
     fleet = await Fleet.open(settings, connection_limit=100)
-    processes = {name: role(settings, name, log=scratch / f"{name}.log")
+    processes = {name: role(settings, name, log=scratch / f"{name}.log", command=True)
                  for name in ("gateway", "api", "worker")}
     try:
         targets = [((t := (await fleet.provision("soak"))[0]).path, t.token) for _ in range(ENDPOINTS)]

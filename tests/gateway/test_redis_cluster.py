@@ -92,6 +92,12 @@ def test_the_url_scheme_chooses_a_cluster() -> None:
         "redis://10.0.0.1:6379/0")
     assert isinstance(redis_connect.connect("rediss+cluster://u:p@10.0.0.1:6379"), RedisCluster)
     assert not isinstance(redis_connect.connect("unix:///tmp/redis.sock"), RedisCluster)
+    seeded = redis_connect.connect("redis+cluster://u:p@10.0.0.1:6379,10.0.0.2:6380,[::1]:6381")
+    assert isinstance(seeded, RedisCluster)
+    assert sorted(seeded.nodes_manager.startup_nodes) == ["10.0.0.1:6379", "10.0.0.2:6380", "::1:6381"]
+    assert {n.connection_kwargs.get("password") for n in seeded.nodes_manager.startup_nodes.values()} == {"p"}
+    with pytest.raises(ValueError):
+        redis_connect.connect("redis+cluster://10.0.0.1:6379,10.0.0.2")
 
 
 async def test_two_gateways_share_limits_hear_revocations_and_report(
@@ -215,7 +221,8 @@ async def test_revocations_are_heard_again_after_the_channels_master_fails_over(
                                   hashed)
             # cached for 300 s: only the invalidation can end it now
             assert (await http.post(endpoint.path, json=call, headers=bearer(token))).status_code == 200
-            survivor = redis_connect.connect(f"redis+cluster://127.0.0.1:{failing.ports[-1]}")
+            # a client opened now finds the cluster although the first node its URL names is dead
+            survivor = redis_connect.connect(failing.every_master_url, socket_connect_timeout=0.5)
             try:
                 await publish(survivor, token_message(hashed))
             finally:

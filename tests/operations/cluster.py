@@ -59,6 +59,11 @@ class Cluster:
     def url(self) -> str:
         return f"redis+cluster://127.0.0.1:{self.ports[0]}"
 
+    @property
+    def every_master_url(self) -> str:
+        """Every master named, the first one first: a client finds the cluster while any of them answers."""
+        return "redis+cluster://" + ",".join(f"127.0.0.1:{port}" for port in self.ports[:self.masters])
+
     def node(self, index: int) -> redis.Redis:
         return redis.Redis(port=self.ports[index], socket_timeout=5)
 
