@@ -41,11 +41,12 @@ def _failover(run: dict[str, Any]) -> str:
     said = ", ".join(f"{n} x {event}" for event, n in run["gateway_log"].items()) or "none"
     ready = run["readyz_ready_after_restart_s"]
     back = "not ready again in the run" if ready is None else f"ready {ready} s after promotion"
+    failed = run["last_failed_call_after_kill_s"]
+    last = "no call failed" if failed is None else f"last failed call {failed} s after the kill"
     return _outage("Redis Cluster: the master serving the invalidation channel and the first endpoint's "
                    "counters killed (SIGKILL); its replica promoted", run,
-                   f"'outage' is kill to promotion; last failed call {run['last_failed_call_after_kill_s']} "
-                   f"s after the kill; /readyz during: {', '.join(run['readyz_during'])}, "
-                   f"{back}; "
+                   f"'outage' is kill to promotion; {last}; /readyz during: "
+                   f"{', '.join(run['readyz_during'])}, {back}; "
                    f"gateway log at warning or above: {said}")
 
 

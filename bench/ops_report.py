@@ -33,10 +33,12 @@ def _q(q: dict[str, float], keys: tuple[str, ...] = ("p50", "p95", "p99", "max")
 def _revocation_row(run: dict[str, Any]) -> str:
     rev, load = run["revocations"], run["load"]
     failed = sum(n for outcome, n in load["outcomes"].items() if outcome != "200")
-    return (f"| {run['gateways']} | {rev['count']} | {_q(rev['everywhere_ms'])} ms | "
+    return (f"| {run['gateways']} | {run['capacity']['calls_per_s']:.0f} calls/s | {rev['count']} | "
+            f"{_q(rev['everywhere_ms'])} ms | "
             f"{rev['within_1s']} of {rev['count']} | {rev['first_process_ms']['p50']:.0f} ms | "
             f"{_q(rev['api_delete_ms'], ('p50', 'p99'))} ms | "
-            f"{load['total']['calls']} calls at {load['total'].get('calls_per_s', 0):.0f}/s, p50 / p99 "
+            f"{run['rate']}/s offered; {load['total']['calls']} calls at "
+            f"{load['total'].get('calls_per_s', 0):.0f}/s, p50 / p99 "
             f"{load['total'].get('p50_ms', 0):.1f} / {load['total'].get('p99_ms', 0):.1f} ms | "
             f"{failed} ({outcomes(load['outcomes'])}) |")
 
@@ -57,22 +59,24 @@ def revocation_text(results: dict[str, Any]) -> str:
         REVOCATION_HEADING, "",
         _taken(results, "python -m bench.revocation") + " "
         "Gateway processes (`berth serve gateway` code) share one port with SO_REUSEPORT and each also "
-        "listens on its own. Open-loop load of `tools/call query` (latency from when a call was due) goes "
-        f"through the shared port at {results['rate']:.0f} calls/s from 32 connections with 8 tokens on two "
-        "endpoints. Meanwhile tokens of the same endpoints, each first answered by every process "
-        "(token cache TTL 300 s, so only the invalidation can end it), are revoked one at a time through "
+        "listens on its own. First the fleet's capacity through the shared port is measured (32 closed-loop "
+        f"clients, 6 s); then open-loop load of `tools/call query` at {results['share']:.0%} of it (latency "
+        "from when a call was due) goes through the shared port from 32 connections with 8 tokens on two "
+        "endpoints. Meanwhile tokens of the same endpoints, each first answered by every process (token "
+        "cache TTL 300 s, so only the invalidation can end it), are revoked one at a time through "
         "the API (`DELETE /v1/endpoints/{id}/tokens/{token}`, `berth serve api`); every process is polled on "
         "its own port (`ping`, every 10 ms) until it answers 401. Times run from just before the DELETE is "
         "sent, so they include the API's own answer.", "",
-        "| gateway processes | revocations | refused by every process, p50 / p95 / p99 / max | within 1 s | "
+        "| gateway processes | capacity | revocations | refused by every process, p50 / p95 / p99 / max | "
+        "within 1 s | "
         "first process refused, p50 | API DELETE p50 / p99 | load through the shared port | "
         "failed calls of the other tokens |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         *(_revocation_row(run) for run in runs), "",
-        "Shared burst ceiling: after the revocations, a `pro` endpoint (100 calls/s) is called by "
-        f"{runs[0]['limits']['seconds']} whole wall-clock seconds from twelve connections per process, each "
+        "Shared burst ceiling: after the revocations, a `free` endpoint (10 calls/s) is called for "
+        f"{runs[0]['limits']['seconds']} whole wall-clock seconds from four connections per process, each "
         "on a process's own port. A 200 counts surely for a second when it was sent and answered within it, "
-        "at most when its call overlaps it. Processes that each counted alone would allow 100 each, which "
+        "at most when its call overlaps it. Processes that each counted alone would allow 10 each, which "
         "only shows when more calls are offered than all of them together would allow.", "",
         "| gateway processes | ceiling | 200s per second, surely / at most | calls offered per second "
         "(enough to show separate counting?) | "

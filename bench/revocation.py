@@ -1,16 +1,18 @@
 """`python -m bench.revocation`: how long a revoked token lives on, across two and four gateway processes.
 
 The gateways share one port (SO_REUSEPORT, see bench.gateway) and each also
-listens on its own. Open-loop load of `tools/call query` (bench.openloop) goes
-through the shared port from many connections with several tokens while
-tokens are revoked one after another through the API (`DELETE
-/v1/endpoints/{id}/tokens/{token}`); for each, every process is polled on its
-own port until it refuses the token, which every process had cached (cache TTL
-300 s, so only the invalidation can end it). Then a `pro` endpoint (burst
-ceiling 100 calls/s) is called from every process at once, to see that the
-ceiling holds across them. Starts its own Postgres and Redis (embedded) unless
-BERTH_BENCH_DATABASE_URL / BERTH_BENCH_REDIS_URL are set. Writes
-bench/revocation.json and bench/REVOCATION.md and folds it into bench/RESULTS.md.
+listens on its own. The fleet's capacity through the shared port is measured
+first (closed loop, 32 clients); then open-loop load of `tools/call query`
+(bench.openloop) at a share of it goes through the shared port from many
+connections with several tokens while tokens are revoked one after another
+through the API (`DELETE /v1/endpoints/{id}/tokens/{token}`); for each, every
+process is polled on its own port until it refuses the token, which every
+process had cached (cache TTL 300 s, so only the invalidation can end it).
+Then a `free` endpoint (burst ceiling 10 calls/s) is called from every
+process at once, to see that the ceiling holds across them. Starts its own
+Postgres and Redis (embedded) unless BERTH_BENCH_DATABASE_URL /
+BERTH_BENCH_REDIS_URL are set. Writes bench/revocation.json and
+bench/REVOCATION.md and folds it into bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 import httpx
 import orjson
 
+from bench import figures
 from bench.contenders import free_port
 from bench.fixture import Fleet, Target, bench_settings, create_catalog, drop_database, services
 from bench.load import build_requests, read_response
@@ -41,7 +44,8 @@ POLL_EVERY = 0.01
 GIVE_UP = 5.0
 WARM = 3.0
 LIMIT_WINDOW = 3  # whole wall-clock seconds of the shared-limit check
-LIMIT_CLIENTS = 12  # connections per process in that check
+LIMIT_CLIENTS = 4  # connections per process in that check
+CEILING = 10  # control_plane/plans.py: the free plan's burst ceiling
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,7 @@ def limit_figures(seen: list[tuple[float, float, int, int]], start: int, process
         certain.append(sum(1 for s, a in ok if s >= second and a < second + 1))
         possible.append(len(ok))
     window = [row for row in seen if start <= row[0] < start + LIMIT_WINDOW]
-    return {"ceiling": 100, "seconds": LIMIT_WINDOW, "allowed_surely_per_second": certain,
+    return {"ceiling": CEILING, "seconds": LIMIT_WINDOW, "allowed_surely_per_second": certain,
             "allowed_at_most_per_second": possible,
             "offered_per_second": round(len(window) / LIMIT_WINDOW),
             "allowed_by_process": [sum(1 for r in window if r[2] == i and r[3] == 200)
@@ -117,7 +121,7 @@ def limit_figures(seen: list[tuple[float, float, int, int]], start: int, process
 
 
 async def one_fleet(fleet: Fleet, api: Process, key: str, count: int, load: list[Target],
-                    victims: list[Victim], limited: Target, rate: float, scratch: Path) -> dict[str, Any]:
+                    victims: list[Victim], limited: Target, share: float, scratch: Path) -> dict[str, Any]:
     shared = free_port()
     gateways = [role(fleet.settings, "gateway", {**GATEWAY_ENV, "BENCH_SHARED_PORT": str(shared)},
                      log=scratch / f"gateway-{count}-{i}.log") for i in range(count)]
@@ -128,9 +132,11 @@ async def one_fleet(fleet: Fleet, api: Process, key: str, count: int, load: list
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api.port}", headers=headers,
                                      timeout=10) as http:
-            loading = LoadRun.start({"port": shared, "targets": [(t.path, t.token) for t in load],
-                                     "body": CALL, "rate": rate, "duration": 3600, "connections": 32,
-                                     "bucket": 3600})
+            targets = [(t.path, t.token) for t in load]
+            capacity = await asyncio.to_thread(figures.load, shared, targets, warmup=2.0, duration=6.0)
+            rate = round(capacity["calls_per_s"] * share)
+            loading = LoadRun.start({"port": shared, "targets": targets, "body": CALL, "rate": rate,
+                                     "duration": 3600, "connections": 32, "bucket": 3600})
             await asyncio.sleep(WARM)
             done = []
             for index, victim in enumerate(victims):
@@ -144,7 +150,8 @@ async def one_fleet(fleet: Fleet, api: Process, key: str, count: int, load: list
             await client.aclose()
         for gateway in gateways:
             gateway.stop()
-    return {"gateways": count, "revocations": summary(done), "load": under, "limits": limits}
+    return {"gateways": count, "capacity": capacity, "rate": rate, "revocations": summary(done),
+            "load": under, "limits": limits}
 
 
 def summary(done: list[dict[str, Any]]) -> dict[str, Any]:
@@ -159,7 +166,7 @@ def summary(done: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 async def run(scratch: Path, server_url: str, redis_url: str, counts: list[int], revocations: int,
-              rate: float) -> dict[str, Any]:
+              share: float) -> dict[str, Any]:
     catalog_url = await create_catalog(server_url)
     settings = bench_settings(catalog_url, redis_url, server_url, scratch)
     fleet = await Fleet.open(settings, connection_limit=100)
@@ -169,16 +176,17 @@ async def run(scratch: Path, server_url: str, redis_url: str, counts: list[int],
         load = [Target(t.endpoint_id, t.slug, token) for t in base
                 for token in [t.token, *await fleet.issue([t.endpoint_id] * 3)]]
         limited = (await fleet.provision("limited"))[0]
-        await fleet.catalog.execute("UPDATE endpoints SET plan = 'pro' WHERE id = $1", limited.endpoint_id)
+        await fleet.catalog.execute("UPDATE endpoints SET plan = 'free' WHERE id = $1", limited.endpoint_id)
         key = await fleet.api_key()
         api.start()
-        out: dict[str, Any] = {"rate": rate, "runs": []}
+        out: dict[str, Any] = {"share": share, "runs": []}
         for count in counts:
             tokens = await fleet.issue([base[i % 2].endpoint_id for i in range(revocations)])
             victims = [Victim(Target(base[i % 2].endpoint_id, base[i % 2].slug, t), str(fleet.token_ids[t]))
                        for i, t in enumerate(tokens)]
             print(f"{count} gateway processes on one port: {revocations} revocations under load", flush=True)
-            out["runs"].append(await one_fleet(fleet, api, key, count, load, victims, limited, rate, scratch))
+            out["runs"].append(
+                await one_fleet(fleet, api, key, count, load, victims, limited, share, scratch))
         return out
     finally:
         api.stop()
@@ -190,12 +198,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--revocations", type=int, default=100, help="revocations per fleet (default 100)")
     parser.add_argument("--gateways", type=int, nargs="+", default=[2, 4], help="fleet sizes (default 2 4)")
-    parser.add_argument("--rate", type=float, default=400.0, help="load in calls/s, open loop (default 400)")
+    parser.add_argument("--share", type=float, default=0.5,
+                        help="load as a share of the capacity measured first, open loop (default 0.5)")
     args = parser.parse_args()
     started, busy = time.monotonic(), os.getloadavg()
     with (tempfile.TemporaryDirectory(prefix="berth-revocation-") as tmp,
           services(Path(tmp)) as (server, redis)):
-        results = asyncio.run(run(Path(tmp), server, redis, args.gateways, args.revocations, args.rate))
+        results = asyncio.run(run(Path(tmp), server, redis, args.gateways, args.revocations, args.share))
     results.update(run_seconds=round(time.monotonic() - started, 1), load_average_start=busy,
                    load_average_end=os.getloadavg(), argv=args.__dict__)
     where = Path(__file__).parent
