@@ -127,8 +127,8 @@ class Process:
 
 def role(settings: Settings, which: str, extra: dict[str, str] | None = None,
          log: Path | None = None, *, command: bool = False) -> Process:
-    """``berth serve api|gateway|worker`` on a free port; the gateway as bench.gateway (the same code, without
-    the command's logging set-up, so it logs warnings only, and able to share a port) unless ``command``."""
+    """``berth serve api|gateway|worker`` on a free port; the gateway as bench.gateway (the same code, logs
+    and metrics, and able to share a port) unless ``command``."""
     port = free_port()
     env = {**os.environ, **gateway_env(settings, port, {"BERTH_METRICS_PUBLIC": "true", **(extra or {})})}
     argv = [sys.executable, "-m", "bench.gateway"] if which == "gateway" and not command else [
