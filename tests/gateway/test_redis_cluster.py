@@ -208,12 +208,12 @@ async def test_revocations_are_heard_again_after_the_channels_master_fails_over(
         settings = gateway_settings.model_copy(update={"redis_url": SecretStr(failing.url),
                                                        "token_cache_ttl_seconds": 300.0})
         async with replica(settings) as (app, http):
-            assert app.subscriber is not None
+            subscriber = app.resources.subscriber
             assert (await http.post(endpoint.path, json=rpc.call(), headers=bearer(token))).status_code == 200
             channel_owner = failing.ports.index(_owner(failing, key_slot(CHANNEL.encode())))
             failing.processes[channel_owner].kill()  # its replica is promoted about three seconds later
-            await _until(lambda: not app.subscriber.ready.is_set(), wait=10)  # type: ignore[union-attr]
-            await _until(app.subscriber.ready.is_set, wait=20)  # subscribed again, on the promoted replica
+            await _until(lambda: not subscriber.ready.is_set(), wait=10)
+            await _until(subscriber.ready.is_set, wait=20)  # subscribed again, on the promoted replica
             hashed = digest(token, settings.secret("token_pepper").encode())
             call = rpc.call()
             assert (await http.post(endpoint.path, json=call, headers=bearer(token))).status_code == 200
