@@ -12,12 +12,12 @@ and bench/FAULTS.md, and puts FAULTS.md at the end of bench/RESULTS.md.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -26,54 +26,34 @@ import asyncpg
 import orjson
 import redis.asyncio as aioredis
 
+from bench.failover import cluster_run
 from bench.faults_report import publish
 from bench.fixture import ENDPOINT, TENANT, Fleet, bench_settings, create_catalog
-from bench.outages import Postgres, Process, Recorder, RedisServer, postgres, role, seconds
+from bench.outages import (
+    Postgres,
+    Process,
+    Recorder,
+    RedisServer,
+    Targets,
+    log_problems,
+    phases,
+    postgres,
+    readiness,
+    role,
+    seconds,
+    under_load,
+)
 from control_plane.catalog.counters import month_key
 from control_plane.catalog.jobs import Kind, enqueue
 from jobs.handlers.usage import UPSERT, read_counters
 from jobs.steps.lifecycle import provision_endpoint
 
-WARM, OUTAGE, AFTER = 3.0, float(os.environ.get("BERTH_FAULT_OUTAGE", "4")), 6.0
+OUTAGE, AFTER = float(os.environ.get("BERTH_FAULT_OUTAGE", "4")), 6.0
 JOB_WAIT = 240.0  # a killed worker's job waits out its 60 s lease before another worker claims it
 LOCK_WAITERS = """
 SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()
 """
 JOB = "SELECT status, attempts, locked_by, result, last_error FROM jobs WHERE id = $1"
-
-
-Targets = list[tuple[str, str]]
-Fault = Callable[[Recorder], Awaitable[dict[str, Any]]]
-
-
-async def under_load(base: str, targets: Targets, fault: Fault) -> tuple[Recorder, dict[str, Any]]:
-    """Load and /readyz watching around ``fault``, which returns its own marks (seconds since start)."""
-    recorder, stop = Recorder(), asyncio.Event()
-    tasks = [asyncio.create_task(recorder.load(base, targets, stop)),
-             asyncio.create_task(recorder.watch(base, stop))]
-    try:
-        await asyncio.sleep(WARM)
-        marks = await fault(recorder)
-    finally:
-        stop.set()
-        await asyncio.gather(*tasks)
-    return recorder, marks
-
-
-def phases(recorder: Recorder, down: float, up: float) -> dict[str, Any]:
-    last = recorder.last_failure(up)
-    return {"before": recorder.outcomes(0, down), "during": recorder.outcomes(down, up),
-            "after": recorder.outcomes(up, float("inf")), "outage_s": seconds(up - down),
-            "recovered_after_restart_s": seconds(max(0.0, last - up)) if last is not None else 0.0}
-
-
-def readiness(recorder: Recorder, down: float, up: float) -> dict[str, Any]:
-    said = [(at, word) for at, word in recorder.ready if at >= down]
-    first_degraded = next((at for at, word in said if word != "ready"), None)
-    back = next((at for at, word in said if at >= up and word == "ready"), None)
-    return {"readyz_during": sorted({word for at, word in said if at < up}),
-            "readyz_changed_after_s": seconds(None if first_degraded is None else first_degraded - down),
-            "readyz_ready_after_restart_s": seconds(None if back is None else back - up)}
 
 
 async def flush(fleet: Fleet) -> dict[uuid.UUID, int]:
@@ -212,18 +192,21 @@ async def _finished(fleet: Fleet, job_id: int) -> asyncpg.Record:
     raise RuntimeError(f"job {job_id} not finished within {JOB_WAIT:.0f} s")
 
 
-async def run(scratch: Path) -> dict[str, Any]:
+RUNS = ("redis", "endpoint_postgres", "worker", "redis_cluster", "catalog_postgres")
+
+
+async def run(scratch: Path, only: set[str]) -> dict[str, Any]:
     with postgres(scratch / "catalog") as catalog_pg, postgres(scratch / "fleet") as fleet_pg:
         redis = RedisServer(scratch / "redis")
         redis.start()
         try:
-            return await _runs(scratch, catalog_pg, fleet_pg, redis)
+            return await _runs(scratch, catalog_pg, fleet_pg, redis, only)
         finally:
             redis.kill()
 
 
 async def _runs(scratch: Path, catalog_pg: Postgres, fleet_pg: Postgres,
-                redis: RedisServer) -> dict[str, Any]:
+                redis: RedisServer, only: set[str]) -> dict[str, Any]:
     catalog_url = await create_catalog(catalog_pg.url)
     settings = bench_settings(catalog_url, redis.url, fleet_pg.url, scratch)
     fleet = await Fleet.open(settings, connection_limit=100)
@@ -233,28 +216,43 @@ async def _runs(scratch: Path, catalog_pg: Postgres, fleet_pg: Postgres,
     gateway.start()
     base, results = f"http://127.0.0.1:{gateway.port}", {}
     try:
-        print("redis killed and started again under load", flush=True)
-        results["redis"] = await redis_run(fleet, redis, base, targets)
-        print("an endpoint's Postgres restarted under load", flush=True)
-        results["endpoint_postgres"] = await postgres_run(fleet_pg, base, targets, [], hot[0].path)
-        for kind in (Kind.PROVISION, Kind.DELETE_ACCOUNT):
+        if "redis" in only:
+            print("redis killed and started again under load", flush=True)
+            results["redis"] = await redis_run(fleet, redis, base, targets)
+        if "endpoint_postgres" in only:
+            print("an endpoint's Postgres restarted under load", flush=True)
+            results["endpoint_postgres"] = await postgres_run(fleet_pg, base, targets, [], hot[0].path)
+        for kind in (Kind.PROVISION, Kind.DELETE_ACCOUNT) if "worker" in only else ():
             print(f"a worker killed in the middle of {kind.value}", flush=True)
             results[f"worker_{kind.value}"] = await worker_run(fleet, catalog_url, kind)
-        fresh = await fleet.issue([hot[0].endpoint_id] * 60)
-        print("the catalog restarted under load", flush=True)
-        results["catalog_postgres"] = await postgres_run(catalog_pg, base, targets, fresh, hot[0].path)
+        if "redis_cluster" in only:
+            print("a Redis Cluster master killed under load", flush=True)
+            log = scratch / "cluster-gateway.log"
+            results["redis_cluster"] = {**await cluster_run(fleet, targets, scratch, log),
+                                        "gateway_log": log_problems(log)}
+        if "catalog_postgres" in only:
+            fresh = await fleet.issue([hot[0].endpoint_id] * 60)
+            print("the catalog restarted under load", flush=True)
+            results["catalog_postgres"] = await postgres_run(catalog_pg, base, targets, fresh, hot[0].path)
     finally:
         gateway.stop()
     return results
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", nargs="+", choices=RUNS, default=list(RUNS),
+                        help="some runs only: their figures are printed, FAULTS.md is left as it was")
+    args = parser.parse_args()
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="berth-faults-") as tmp:
-        results = asyncio.run(run(Path(tmp)))
+        results = asyncio.run(run(Path(tmp), set(args.only)))
     results["run_seconds"] = round(time.monotonic() - started, 1)
     where = Path(__file__).parent
     figures = orjson.dumps(results, option=orjson.OPT_INDENT_2, default=str)
+    if set(args.only) != set(RUNS):
+        print(figures.decode())
+        return
     (where / "faults.json").write_bytes(figures + b"\n")
     print(publish(results, where))
 

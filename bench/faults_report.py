@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.report import fold
+
 HEADING = "## Fault runs"
 COMMAND = ".venv/bin/python -m bench.faults"
 
@@ -35,6 +37,19 @@ def _worker(run: dict[str, Any]) -> str:
             f"{run['finished_after_kill_s']} s after the kill | {'; '.join(run['said']['said'])} |")
 
 
+def _failover(run: dict[str, Any]) -> str:
+    said = ", ".join(f"{n} x {event}" for event, n in run["gateway_log"].items()) or "none"
+    ready = run["readyz_ready_after_restart_s"]
+    back = "not ready again in the run" if ready is None else f"ready {ready} s after promotion"
+    failed = run["last_failed_call_after_kill_s"]
+    last = "no call failed" if failed is None else f"last failed call {failed} s after the kill"
+    return _outage("Redis Cluster: the master serving the invalidation channel and the first endpoint's "
+                   "counters killed (SIGKILL); its replica promoted", run,
+                   f"'outage' is kill to promotion; {last}; /readyz during: "
+                   f"{', '.join(run['readyz_during'])}, {back}; "
+                   f"gateway log at warning or above: {said}")
+
+
 def table(results: dict[str, Any]) -> str:
     redis, pg, cat = results["redis"], results["endpoint_postgres"], results["catalog_postgres"]
     rows = [
@@ -56,6 +71,7 @@ def table(results: dict[str, Any]) -> str:
                 "after restart"),
         _worker(results["worker_provision"]),
         _worker(results["worker_delete_account"]),
+        _failover(results["redis_cluster"]),
     ]
     return "\n".join(rows)
 
@@ -72,7 +88,5 @@ def publish(results: dict[str, Any], where: Path) -> str:
             "seconds from the restart finishing.\n\n"
             f"{table(results)}\n")
     (where / "FAULTS.md").write_text(text)
-    results_md = where / "RESULTS.md"
-    kept = results_md.read_text().split(HEADING, 1)[0].rstrip() if results_md.exists() else ""
-    results_md.write_text(f"{kept}\n\n{text}")
+    fold(where / "RESULTS.md", text)
     return text

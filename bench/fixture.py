@@ -29,7 +29,7 @@ from control_plane.catalog.migrate import migrate
 from control_plane.providers.local import LocalProvider
 from control_plane.sealing import Sealed, Sealer
 from control_plane.settings import Settings
-from control_plane.tokens import ENDPOINT_PREFIX, digest, display_prefix, generate
+from control_plane.tokens import API_KEY_PREFIX, ENDPOINT_PREFIX, digest, display_prefix, generate
 from jobs.steps.lifecycle import provision_endpoint
 
 SQL = "SELECT id, name, price FROM items WHERE id = 42"
@@ -44,6 +44,7 @@ INSERT INTO endpoints (id, tenant_id, slug, name, plan, provider) VALUES ($1, $2
 ENDPOINT_COLUMNS = ["id", "tenant_id", "slug", "name", "plan", "status", "provider", "provider_ref",
                     "seal_key_id", "sealed_owner_dsn", "sealed_reader_dsn"]
 TOKEN_COLUMNS = ["id", "tenant_id", "endpoint_id", "name", "token_hash", "prefix", "scopes"]
+API_KEY = "INSERT INTO api_keys (id, tenant_id, name, key_hash, prefix) VALUES ($1, $2, 'bench', $3, $4)"
 SEALED = "SELECT seal_key_id, sealed_owner_dsn, sealed_reader_dsn, provider_ref FROM endpoints WHERE id = $1"
 
 
@@ -125,6 +126,7 @@ class Fleet:
     provider: LocalProvider
     tenant_id: UUID = field(default_factory=uuid.uuid4)
     refs: set[str] = field(default_factory=set)
+    token_ids: dict[str, UUID] = field(default_factory=dict)  # what the API revokes a token by
 
     @property
     def sealer(self) -> Sealer:
@@ -184,9 +186,18 @@ class Fleet:
         pepper = self.pepper
         records = [(uuid.uuid4(), self.tenant_id, e, "bench", digest(t, pepper), display_prefix(t), ["mcp"])
                    for e, t in zip(endpoint_ids, tokens, strict=True)]
+        self.token_ids.update((t, r[0]) for t, r in zip(tokens, records, strict=True))
         async with self.catalog.acquire() as conn:
             await conn.copy_records_to_table("endpoint_tokens", records=records, columns=TOKEN_COLUMNS)
         return tokens
+
+    async def api_key(self) -> str:
+        """A control-plane API key for the tenant, as the operator's ``berth tenants keys create`` makes it
+        (no user: it acts as the owner)."""
+        key = generate(API_KEY_PREFIX)
+        await self.catalog.execute(API_KEY, uuid.uuid4(), self.tenant_id, digest(key, self.pepper),
+                                   display_prefix(key))
+        return key
 
     async def spread(self, count: int, over: list[Target]) -> list[Target]:
         """``count`` ready endpoints whose sealed DSNs point at the databases of ``over``, round robin.

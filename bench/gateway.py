@@ -4,14 +4,33 @@
 The harness starts this rather than ``berth serve gateway`` because that command's
 start-up check closes its catalog connection after its event loop has closed and
 exits with "Event loop is closed" (reported to the CLI's owner).
+
+With ``BENCH_SHARED_PORT`` set (uvicorn only), the process also listens on that port with
+SO_REUSEPORT, so several processes share it and the kernel spreads new
+connections over them, as several replicas on one host would; ``BERTH_PORT``
+stays the process's own port, which the harness uses to reach this one process.
 """
 
 from __future__ import annotations
+
+import os
+import socket
 
 from bench import stack
 from cli import runtime, telemetry
 from cli.operate import load_settings
 from data_plane.lifespan import serving
+
+
+def listening(host: str, port: int, *, shared: bool) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if shared:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
 
 
 def main() -> None:
@@ -22,7 +41,10 @@ def main() -> None:
     if stack.chosen() == "granian":
         stack.run(runtime.root_app(settings, None, gateway, [], metrics), settings.port, lifespan="on")
         return
-    runtime.serve(settings, None, gateway, [], metrics, **stack.uvicorn_options())
+    shared = os.environ.get("BENCH_SHARED_PORT")
+    sockets = None if shared is None else [listening(settings.host, int(shared), shared=True),
+                                           listening(settings.host, settings.port, shared=False)]
+    runtime.serve(settings, None, gateway, [], metrics, **stack.uvicorn_options(), sockets=sockets)
 
 
 if __name__ == "__main__":

@@ -10,22 +10,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import orjson
 
 from bench.contenders import free_port, gateway_env, wait_for_port
 from cli.embedded import embedded_postgres
 from control_plane.settings import Settings
 
+WARM = 3.0  # seconds of load before a fault
 CALL = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
         "params": {"name": "query", "arguments": {"sql": "SELECT id, name FROM items WHERE id = 42"}}}
 
@@ -95,11 +98,22 @@ class Process:
     env: dict[str, str]
     port: int
     process: subprocess.Popen[bytes] | None = None
+    log: Path | None = None  # where its stderr (the structured log) goes; inherited when None
 
     def start(self) -> None:
-        self.process = subprocess.Popen(self.argv, env=self.env, stdin=subprocess.DEVNULL,  # noqa: S603
-                                        stdout=subprocess.DEVNULL)
+        err = None if self.log is None else self.log.open("ab")
+        try:
+            self.process = subprocess.Popen(self.argv, env=self.env, stdin=subprocess.DEVNULL,  # noqa: S603
+                                            stdout=subprocess.DEVNULL, stderr=err)
+        finally:
+            if err is not None:
+                err.close()
         wait_for_port(self.port, self.process)
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -111,13 +125,15 @@ class Process:
         self.process = None
 
 
-def role(settings: Settings, which: str, extra: dict[str, str] | None = None) -> Process:
-    """``berth serve gateway`` (bench.gateway, the same code) or ``berth serve worker`` on a free port."""
+def role(settings: Settings, which: str, extra: dict[str, str] | None = None,
+         log: Path | None = None, *, command: bool = False) -> Process:
+    """``berth serve api|gateway|worker`` on a free port; the gateway as bench.gateway (the same code, logs
+    and metrics, and able to share a port) unless ``command``."""
     port = free_port()
     env = {**os.environ, **gateway_env(settings, port, {"BERTH_METRICS_PUBLIC": "true", **(extra or {})})}
-    argv = [sys.executable, "-m", "bench.gateway"] if which == "gateway" else [
-        str(Path(sys.executable).with_name("berth")), "serve", "worker"]
-    return Process(argv, env, port)
+    argv = [sys.executable, "-m", "bench.gateway"] if which == "gateway" and not command else [
+        str(Path(sys.executable).with_name("berth")), "serve", which]
+    return Process(argv, env, port, log=log)
 
 
 @dataclass
@@ -180,3 +196,55 @@ class Recorder:
 
 def seconds(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
+
+
+Targets = list[tuple[str, str]]
+Fault = Callable[[Recorder], Awaitable[dict[str, Any]]]
+
+
+async def under_load(base: str, targets: Targets, fault: Fault) -> tuple[Recorder, dict[str, Any]]:
+    """Load and /readyz watching around ``fault``, which returns its own marks (seconds since start)."""
+    recorder, stop = Recorder(), asyncio.Event()
+    tasks = [asyncio.create_task(recorder.load(base, targets, stop)),
+             asyncio.create_task(recorder.watch(base, stop))]
+    try:
+        await asyncio.sleep(WARM)
+        marks = await fault(recorder)
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
+    return recorder, marks
+
+
+def phases(recorder: Recorder, down: float, up: float) -> dict[str, Any]:
+    last = recorder.last_failure(up)
+    return {"before": recorder.outcomes(0, down), "during": recorder.outcomes(down, up),
+            "after": recorder.outcomes(up, float("inf")), "outage_s": seconds(up - down),
+            "recovered_after_restart_s": seconds(max(0.0, last - up)) if last is not None else 0.0}
+
+
+def readiness(recorder: Recorder, down: float, up: float) -> dict[str, Any]:
+    said = [(at, word) for at, word in recorder.ready if at >= down]
+    first_degraded = next((at for at, word in said if word != "ready"), None)
+    back = next((at for at, word in said if at >= up and word == "ready"), None)
+    return {"readyz_during": sorted({word for at, word in said if at < up}),
+            "readyz_changed_after_s": seconds(None if first_degraded is None else first_degraded - down),
+            "readyz_ready_after_restart_s": seconds(None if back is None else back - up)}
+
+
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit)\b")
+
+
+def log_problems(path: Path) -> dict[str, int]:
+    """Lines of the process's structured log at warning or above, by event; of text outside it (tracebacks),
+    only the lines naming an exception."""
+    found: dict[str, int] = {}
+    for line in path.read_text(errors="replace").splitlines():
+        try:
+            entry = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            entry = {"level": "traceback", "event": line} if EXCEPTION_LINE.match(line) else {}
+        if isinstance(entry, dict) and entry.get("level", "info") not in ("debug", "info"):
+            name = f"{entry.get('level')}: {str(entry.get('event'))[:100]}"
+            found[name] = found.get(name, 0) + 1
+    return found

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 COMMAND = "make bench   (= .venv/bin/python -m bench.run)"
+KEPT = ("PROFILE.md", "TOOLS.md", "IMPORTS.md", "FAULTS.md", "REVOCATION.md", "SOAK.md")
 
 
 def machine() -> dict[str, Any]:
@@ -193,10 +194,26 @@ def publish(results: dict[str, Any], where: Path) -> None:
     print(text)
     m = results["machine"]
     # Kept across runs: the profile and the generated tools' notes (written by hand after profiling),
-    # the import figures (bench.imports, written up by hand) and the fault runs' figures (bench.faults).
-    kept = [where / name for name in ("PROFILE.md", "TOOLS.md", "IMPORTS.md", "FAULTS.md")]
+    # the import figures (bench.imports, written up by hand), the fault runs' figures (bench.faults),
+    # revocation across gateway processes (bench.revocation) and the soak (bench.soak).
+    kept = [where / name for name in KEPT]
     extra = "".join("\n" + path.read_text() for path in kept if path.exists())
     (where / "RESULTS.md").write_text(
         f"# Berth benchmark results\n\nMachine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, "
         f"{m['platform']}\nDate: {m['date']}\nCommand: `{COMMAND}`\nRun time: {results['run_seconds']} s\n\n"
         f"{text}\n\n{notes(results)}\n{extra}")
+
+
+def fold(results_md: Path, text: str) -> None:
+    """Put ``text`` (one ``## `` section) into RESULTS.md: in place of the section with its heading, else at
+    the end, so the other runs' sections stay as they are."""
+    heading = text.split("\n", 1)[0]
+    old = results_md.read_text() if results_md.exists() else ""
+    sections = old.split("\n## ")
+    kept = [sections[0], *("## " + part for part in sections[1:])]
+    found = next((i for i, part in enumerate(kept) if part.split("\n", 1)[0] == heading), None)
+    if found is None:
+        kept.append(text)
+    else:
+        kept[found] = text
+    results_md.write_text("\n".join(part.rstrip("\n") + "\n" for part in kept if part.strip()))

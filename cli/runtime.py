@@ -116,7 +116,8 @@ def root_app(settings: Settings, control: Part | None, gateway: Part | None, bac
 
 def serve(settings: Settings, control: Part | None, gateway: Part | None,
           background: list[Part], metrics: Metrics | None = None, *, http: str = "auto",
-          loop: str = "auto") -> None:
+          loop: str = "auto", sockets: list[socket.socket] | None = None) -> None:
+    """Serve until stopped, on ``settings.host:port``, or on ``sockets`` already bound when given."""
     # uvicorn re-raises the signal it stopped on; make SIGTERM unwind like Ctrl-C
     # so embedded servers are stopped by their context managers.
     signal.signal(signal.SIGTERM, _exit_on_term)
@@ -127,4 +128,4 @@ def serve(settings: Settings, control: Part | None, gateway: Part | None,
     config = uvicorn.Config(app, host=settings.host, port=settings.port, lifespan="on", http=http, loop=loop,
                             log_level="warning", access_log=False, log_config=None)
     with telemetry.metrics_port(settings, metrics):
-        uvicorn.Server(config).run()
+        uvicorn.Server(config).run(sockets=sockets)

@@ -24,9 +24,7 @@ RENAMED = {"fallback_application_name": "application_name"}
 def redact(dsn: str) -> str:
     """The address of a DSN with any password removed: safe for an error line."""
     parts = urlsplit(dsn)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
+    host = parts.netloc.rpartition("@")[2]  # every host:port of a multi-host string, as written
     user = f"{parts.username}@" if parts.username else ""
     query = "".join(q for q in parts.query.split("&") if q.startswith("host="))
     return urlunsplit((parts.scheme, user + host, parts.path, query, ""))

@@ -59,6 +59,9 @@ class Subscriber:
                 await self._listen(lost)
             except REDIS_DOWN as exc:
                 log.warning("invalidation subscription lost: %s", type(exc).__name__)
+                # Drop every connection and, for a cluster, the slot map: a cluster client keeps sending to a
+                # master that died with the channel's slot even after its replica took over (bench.failover).
+                await self._client.aclose()
             lost = True
             self.ready.clear()
             await asyncio.sleep(RECONNECT_DELAY)

@@ -1,9 +1,12 @@
 """Every Berth process opens Redis here, from ``BERTH_REDIS_URL``: one server or a Redis Cluster.
 
 ``redis://``, ``rediss://`` and ``unix://`` name one server (redis-py's own
-URL forms). ``redis+cluster://[user:password@]host:port`` (``rediss+cluster://``
-over TLS) names any node of a Redis Cluster: the client asks it for the slot
-map and then talks to every primary itself. A cluster has database 0 only.
+URL forms). ``redis+cluster://[user:password@]host:port[,host:port...]``
+(``rediss+cluster://`` over TLS) names nodes of a Redis Cluster: the client
+asks the first that answers for the slot map and then talks to every primary
+itself. Name more than one: a client opened later (a process starting,
+``/readyz``, the CLI) cannot find a cluster whose only named node is down,
+even after a replica took over that node's slots. A cluster has database 0 only.
 
 What Berth does with Redis works on both, and ``tests/gateway/
 test_redis_cluster.py`` runs each part against a three-master cluster:
@@ -28,7 +31,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 import redis.asyncio as aioredis
-from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.exceptions import RedisClusterException, RedisError
 
 CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
@@ -46,4 +49,20 @@ def connect(url: str, **options: Any) -> aioredis.Redis:
     plain = CLUSTER_SCHEMES.get(scheme.lower())
     if plain is None:
         return aioredis.from_url(url, **options)
-    return cast(aioredis.Redis, RedisCluster.from_url(f"{plain}://{rest}", **options))
+    first, others = _seeds(rest)
+    return cast(aioredis.Redis, RedisCluster.from_url(f"{plain}://{first}", startup_nodes=others or None,
+                                                      **options))
+
+
+def _seeds(rest: str) -> tuple[str, list[ClusterNode]]:
+    """``[user:password@]host:port,host:port/...``: the rest with its first node only, and the others."""
+    userinfo, at, hosts = rest.rpartition("@")
+    hosts, slash, tail = hosts.partition("/")
+    first, *others = hosts.split(",")
+    nodes = []
+    for node in others:
+        host, colon, port = node.rpartition(":")
+        if not colon or not host or not port.isdigit():
+            raise ValueError("a Redis Cluster node is host:port")
+        nodes.append(ClusterNode(host.strip("[]"), int(port)))
+    return f"{userinfo}{at}{first}{slash}{tail}", nodes

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import date
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -23,6 +24,7 @@ import pytest
 import redis.asyncio as aioredis
 from pydantic import SecretStr
 from redis.asyncio.cluster import RedisCluster
+from redis.crc import key_slot
 
 from control_plane.catalog import counters, redis_connect
 from control_plane.catalog.db import create_pool
@@ -43,7 +45,7 @@ from tests.gateway import rpc
 from tests.gateway.conftest import IssueToken, MakeEndpoint, bearer
 from tests.gateway.test_invalidation import wait_for_status
 from tests.jobs.conftest import Clock, resources, runner
-from tests.operations.cluster import redis_cluster
+from tests.operations.cluster import Cluster, redis_cluster
 
 FREE_BURST = 10  # control_plane/plans.py: the free plan's calls per second
 
@@ -90,6 +92,12 @@ def test_the_url_scheme_chooses_a_cluster() -> None:
         "redis://10.0.0.1:6379/0")
     assert isinstance(redis_connect.connect("rediss+cluster://u:p@10.0.0.1:6379"), RedisCluster)
     assert not isinstance(redis_connect.connect("unix:///tmp/redis.sock"), RedisCluster)
+    seeded = redis_connect.connect("redis+cluster://u:p@10.0.0.1:6379,10.0.0.2:6380,[::1]:6381")
+    assert isinstance(seeded, RedisCluster)
+    assert sorted(seeded.nodes_manager.startup_nodes) == ["10.0.0.1:6379", "10.0.0.2:6380", "::1:6381"]
+    assert {n.connection_kwargs.get("password") for n in seeded.nodes_manager.startup_nodes.values()} == {"p"}
+    with pytest.raises(ValueError):
+        redis_connect.connect("redis+cluster://10.0.0.1:6379,10.0.0.2")
 
 
 async def test_two_gateways_share_limits_hear_revocations_and_report(
@@ -188,3 +196,45 @@ async def test_an_unreachable_cluster_degrades_and_never_raises() -> None:
             await client.ping()
     finally:
         await client.aclose()
+
+
+async def test_revocations_are_heard_again_after_the_channels_master_fails_over(
+    gateway_settings: Settings, tmp_path: Path, make_endpoint: MakeEndpoint, issue_token: IssueToken,
+    catalog: asyncpg.Connection,
+) -> None:
+    endpoint = await make_endpoint("pro")
+    token = await issue_token(endpoint)
+    with redis_cluster(tmp_path / "failover", replicas=True) as failing:
+        settings = gateway_settings.model_copy(update={"redis_url": SecretStr(failing.url),
+                                                       "token_cache_ttl_seconds": 300.0})
+        async with replica(settings) as (app, http):
+            subscriber = app.resources.subscriber
+            assert (await http.post(endpoint.path, json=rpc.call(), headers=bearer(token))).status_code == 200
+            channel_owner = failing.ports.index(_owner(failing, key_slot(CHANNEL.encode())))
+            failing.processes[channel_owner].kill()  # its replica is promoted about three seconds later
+            await _until(lambda: not subscriber.ready.is_set(), wait=10)
+            await _until(subscriber.ready.is_set, wait=20)  # subscribed again, on the promoted replica
+            hashed = digest(token, settings.secret("token_pepper").encode())
+            call = rpc.call()
+            assert (await http.post(endpoint.path, json=call, headers=bearer(token))).status_code == 200
+            await catalog.execute("UPDATE endpoint_tokens SET revoked_at = now() WHERE token_hash = $1",
+                                  hashed)
+            # cached for 300 s: only the invalidation can end it now
+            assert (await http.post(endpoint.path, json=call, headers=bearer(token))).status_code == 200
+            # a client opened now finds the cluster although the first node its URL names is dead
+            survivor = redis_connect.connect(failing.every_master_url, socket_connect_timeout=0.5)
+            try:
+                await publish(survivor, token_message(hashed))
+            finally:
+                await survivor.aclose()
+            assert await wait_for_status(http, endpoint.path, token, 401) == 401
+
+
+def _owner(cluster: Cluster, slot: int) -> int:
+    """The port of the master serving ``slot``, as the cluster's last node sees it."""
+    node = cluster.node(len(cluster.ports) - 1)
+    try:
+        return next(int(master[1]) for first, last, master, *_ in node.execute_command("CLUSTER SLOTS")
+                    if first <= slot <= last)
+    finally:
+        node.close()

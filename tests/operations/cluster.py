@@ -1,8 +1,10 @@
 """A three-master Redis Cluster on loopback, started from the embedded Redis server binary.
 
-No replicas: each master owns a third of the 16,384 slots, assigned with
-CLUSTER ADDSLOTS and joined with CLUSTER MEET (what ``redis-cli --cluster
-create`` does, without its one-second polls). Stopped and removed on exit.
+Each master owns a third of the 16,384 slots, assigned with CLUSTER ADDSLOTS
+and joined with CLUSTER MEET (what ``redis-cli --cluster create`` does, without
+its one-second polls); with ``replicas``, each master gets one replica (CLUSTER
+REPLICATE), which takes over about three seconds after its master dies.
+Stopped and removed on exit.
 """
 
 from __future__ import annotations
@@ -49,12 +51,18 @@ def free_ports(count: int) -> list[int]:
 
 @dataclass
 class Cluster:
-    ports: list[int]
+    ports: list[int]  # the masters first, then their replicas in the same order
     processes: list[subprocess.Popen[bytes]]
+    masters: int = 3
 
     @property
     def url(self) -> str:
         return f"redis+cluster://127.0.0.1:{self.ports[0]}"
+
+    @property
+    def every_master_url(self) -> str:
+        """Every master named, the first one first: a client finds the cluster while any of them answers."""
+        return "redis+cluster://" + ",".join(f"127.0.0.1:{port}" for port in self.ports[:self.masters])
 
     def node(self, index: int) -> redis.Redis:
         return redis.Redis(port=self.ports[index], socket_timeout=5)
@@ -80,23 +88,31 @@ def _until(check: object, what: str, wait: float = 15.0) -> None:
 
 def _join(cluster: Cluster) -> None:
     nodes = [cluster.node(i) for i in range(len(cluster.ports))]
+    masters = nodes[:cluster.masters]
     for node in nodes:
         _until(node.ping, "a node did not answer")
-    share = SLOTS // len(nodes)
-    for index, node in enumerate(nodes):
-        last = SLOTS if index == len(nodes) - 1 else (index + 1) * share
+    share = SLOTS // len(masters)
+    for index, node in enumerate(masters):
+        last = SLOTS if index == len(masters) - 1 else (index + 1) * share
         node.execute_command("CLUSTER ADDSLOTS", *range(index * share, last))
     for port in cluster.ports[1:]:
         nodes[0].execute_command("CLUSTER MEET", "127.0.0.1", port)
+    for node in nodes:
+        _until(lambda n=node: len(n.execute_command("CLUSTER NODES")) == len(nodes), "nodes never met")
+    for master, replica in zip(masters, nodes[cluster.masters:], strict=False):
+        master_id = master.execute_command("CLUSTER MYID")
+        _until(lambda r=replica, m=master_id: r.execute_command("CLUSTER REPLICATE", m), "no replica")
+        _until(lambda m=master: m.info("replication").get("slave0", {}).get("state") == "online",
+               "a replica never caught up")
     for node in nodes:
         _until(lambda n=node: n.execute_command("CLUSTER INFO")["cluster_state"] == "ok", "no agreement")
         node.close()
 
 
 @contextlib.contextmanager
-def redis_cluster(folder: Path, masters: int = 3) -> Iterator[Cluster]:
-    ports = free_ports(masters)
-    cluster = Cluster(ports, [_start(port, folder / str(port)) for port in ports])
+def redis_cluster(folder: Path, masters: int = 3, *, replicas: bool = False) -> Iterator[Cluster]:
+    ports = free_ports(masters * (2 if replicas else 1))
+    cluster = Cluster(ports, [_start(port, folder / str(port)) for port in ports], masters)
     try:
         _join(cluster)
         yield cluster

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from control_plane.dsn import redact
 from control_plane.observability.http import route_of
 from control_plane.observability.logs import scrub
 from control_plane.observability.metrics import Metrics, tool_label
@@ -54,3 +55,8 @@ def test_each_metrics_object_has_its_own_registry() -> None:
     counted = [s for f in text_string_to_metric_families(second.render().decode()) for s in f.samples
                if s.name == "berth_rate_limited_total"]
     assert counted == []
+
+
+def test_redacted_addresses_keep_every_host_and_drop_the_password() -> None:
+    assert redact("redis+cluster://u:s3cret@h1:7000,h2:7001/0") == "redis+cluster://u@h1:7000,h2:7001/0"
+    assert redact("postgresql://u:s3cret@[::1]:5432/db?sslmode=require") == "postgresql://u@[::1]:5432/db"
