@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 COMMAND = "make bench   (= .venv/bin/python -m bench.run)"
-KEPT = ("PROFILE.md", "TOOLS.md", "IMPORTS.md", "FAULTS.md", "REVOCATION.md", "SOAK.md")
+KEPT = ("STACKS.md", "PROFILE.md", "TOOLS.md", "IMPORTS.md", "FAULTS.md", "REVOCATION.md", "SOAK.md")
 
 
 def machine() -> dict[str, Any]:

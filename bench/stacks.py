@@ -3,8 +3,8 @@
 For each stack in ``bench.stack.STACKS`` (uvicorn with httptools and uvloop,
 Granian, uvicorn on h11 as a reference) the Berth gateway, bare and the SDK
 peer are started on that stack and measured in alternating rounds, exactly as
-``make bench`` measures them. Writes bench/STACKS.md (folded into RESULTS.md
-by the next ``make bench``) and prints it.
+``make bench`` measures them. Writes bench/STACKS.md, folds it into
+RESULTS.md (and every ``make bench`` keeps it there) and prints it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import contenders, figures, scale, stack
+from bench import contenders, figures, report, scale, stack
 from bench.fixture import Fleet, bench_settings, create_catalog, drop_database, services
 from bench.run import THROUGHPUT_ENDPOINTS, WARMUP, provision
 
@@ -81,7 +81,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="berth-stacks-") as tmp, services(Path(tmp)) as (server, redis):
         results = asyncio.run(measure(server, redis, Path(tmp)))
     text = render(results, time.monotonic() - started)
-    (Path(__file__).parent / "STACKS.md").write_text(text)
+    here = Path(__file__).parent
+    (here / "STACKS.md").write_text(text)
+    report.fold(here / "RESULTS.md", text)
     print(text)
 
 
