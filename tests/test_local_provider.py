@@ -63,11 +63,16 @@ async def test_create_makes_database_owner_and_reader(
     assert not any(r["rolsuper"] or r["rolcreatedb"] or r["rolcreaterole"] for r in roles)
     assert {r["rolconnlimit"] for r in roles} == {5}
     owner = await asyncpg.connect(db.owner_dsn)
-    await owner.execute("CREATE TABLE t (id int); INSERT INTO t VALUES (1)")
+    await owner.execute("CREATE TABLE t (id int); INSERT INTO t VALUES (1); CREATE SEQUENCE s; "
+                        "CREATE SCHEMA sales; CREATE TABLE sales.orders (id serial)")
     await owner.close()
     reader = await asyncpg.connect(db.reader_dsn)
     try:
         assert await reader.fetchval("SELECT count(*) FROM t") == 1
+        # The same grants as Neon's reader (providers/grants.py): sequences, and schemas made later.
+        assert await reader.fetchval("SELECT last_value FROM s") == 1
+        assert await reader.fetchval("SELECT count(*) FROM sales.orders") == 0
+        assert await reader.fetchval("SELECT last_value FROM sales.orders_id_seq") == 1
         with pytest.raises(asyncpg.PostgresError):
             await reader.execute("SET default_transaction_read_only = off; INSERT INTO t VALUES (2)")
         with pytest.raises(asyncpg.PostgresError):

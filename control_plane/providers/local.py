@@ -31,6 +31,7 @@ from control_plane.providers.base import (
     Ownership,
     ProvisionedDatabase,
 )
+from control_plane.providers.grants import reader_statements
 from control_plane.providers.ledger import database_name, quote_ident, role_names
 
 CONNECT_TIMEOUT = 10.0
@@ -173,13 +174,9 @@ class LocalProvider:
             pass  # a concurrent try made it; the rest is idempotent
 
     async def _grant_reader(self, conn: asyncpg.Connection, owner: str, reader: str) -> None:
-        o, r = quote_ident(owner), quote_ident(reader)
-        await conn.execute(
-            f"REVOKE CREATE ON SCHEMA public FROM PUBLIC; GRANT USAGE ON SCHEMA public TO {r}; "
-            f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {r}; "
-            f"ALTER DEFAULT PRIVILEGES FOR ROLE {o} GRANT SELECT ON TABLES TO {r}; "
-            f"ALTER DEFAULT PRIVILEGES FOR ROLE {o} GRANT USAGE ON SCHEMAS TO {r}"
-        )
+        # A new database has only public; the owner's later schemas come through default privileges.
+        statements = reader_statements(quote_ident(reader), ["public"], owner=quote_ident(owner))
+        await conn.execute("; ".join(statements))
 
     async def get_database(self, ref: str) -> DatabaseInfo | None:
         if not BERTH_NAME.match(ref):

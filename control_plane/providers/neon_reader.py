@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 
 from control_plane.errors import ProviderError
+from control_plane.providers.grants import reader_statements
 
 ReaderSetup = Callable[[str, str, str], Awaitable[None]]
 
@@ -72,15 +73,9 @@ async def _ensure_role(conn: asyncpg.Connection, role: str, password: str) -> No
 
 async def _grant(conn: asyncpg.Connection, role: str) -> None:
     database = await conn.fetchval("SELECT quote_ident(current_database())")
+    schemas = [row[0] for row in await conn.fetch(OWNED_SCHEMAS)]
     statements = [f'GRANT CONNECT ON DATABASE {database} TO "{role}"',
-                  "REVOKE CREATE ON SCHEMA public FROM PUBLIC"]
-    for schema in await conn.fetch(OWNED_SCHEMAS):
-        statements += [f'GRANT USAGE ON SCHEMA {schema[0]} TO "{role}"',
-                       f'GRANT SELECT ON ALL TABLES IN SCHEMA {schema[0]} TO "{role}"',
-                       f'GRANT SELECT ON ALL SEQUENCES IN SCHEMA {schema[0]} TO "{role}"']
-    statements += [f'ALTER DEFAULT PRIVILEGES GRANT USAGE ON SCHEMAS TO "{role}"',
-                   f'ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO "{role}"',
-                   f'ALTER DEFAULT PRIVILEGES GRANT SELECT ON SEQUENCES TO "{role}"']
+                  *reader_statements(f'"{role}"', schemas)]
     await conn.execute("; ".join(statements))
 
 
