@@ -22,8 +22,8 @@ from redis.crc import key_slot
 
 from bench.fixture import Fleet
 from bench.outages import Recorder, Targets, phases, readiness, role, seconds, under_load
-from control_plane.catalog import counters
-from control_plane.catalog.invalidation import CHANNEL
+from control_plane.redis import counters
+from control_plane.redis.invalidation import CHANNEL
 from tests.operations.cluster import Cluster, redis_cluster
 
 AFTER = 8.0

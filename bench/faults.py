@@ -43,8 +43,8 @@ from bench.outages import (
     seconds,
     under_load,
 )
-from control_plane.catalog.counters import month_key
 from control_plane.catalog.jobs import Kind, enqueue
+from control_plane.redis.counters import month_key
 from jobs.handlers.usage import UPSERT, read_counters
 from jobs.steps.lifecycle import provision_endpoint
 

@@ -12,11 +12,11 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from cli.runtime import check_catalog
-from control_plane.catalog import redis_connect
 from control_plane.catalog.db import create_pool
 from control_plane.catalog.installation import installation_id
 from control_plane.providers.base import Provider
 from control_plane.providers.factory import build_provider
+from control_plane.redis import connect as redis_connect
 from control_plane.sealing import Sealer
 from control_plane.services.context import Caller, Context
 from control_plane.settings import Settings

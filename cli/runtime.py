@@ -14,11 +14,11 @@ from pydantic import SecretStr
 from cli import telemetry
 from cli.embedded import embedded_postgres, embedded_redis
 from cli.server import Part, RootApp
-from control_plane.catalog import redis_connect
 from control_plane.catalog.migrate import migrate
 from control_plane.dsn import redact
 from control_plane.observability.http import Observed
 from control_plane.observability.metrics import Metrics
+from control_plane.redis import connect as redis_connect
 from control_plane.settings import Settings
 
 CONNECT_TIMEOUT = 5.0

@@ -22,7 +22,7 @@ import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from control_plane import errors
-from control_plane.catalog import redis_connect
+from control_plane.redis import connect as redis_connect
 from control_plane.settings import Settings
 
 Part = Callable[[Settings], AbstractAsyncContextManager[ASGIApp | None]]

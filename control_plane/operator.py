@@ -14,10 +14,10 @@ import redis.asyncio as aioredis
 
 from control_plane.catalog.db import CATALOG_DOWN, CATALOG_DOWN_MESSAGE
 from control_plane.catalog.endpoints import EndpointStatus
-from control_plane.catalog.invalidation import endpoint_message, publish
 from control_plane.catalog.tenants import TenantStatus
 from control_plane.errors import InvalidId, NotFound, Unavailable, UnknownPlan
 from control_plane.plans import PLANS
+from control_plane.redis.invalidation import endpoint_message, publish
 from control_plane.services import audit
 
 # {deleted}: the parameter that binds EndpointStatus.DELETED (live endpoints are counted).

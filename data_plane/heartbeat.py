@@ -10,7 +10,7 @@ from collections.abc import Callable
 import orjson
 import redis.asyncio as aioredis
 
-from control_plane.catalog.redis_connect import REDIS_DOWN
+from control_plane.redis.connect import REDIS_DOWN
 
 KEY_PREFIX = "berth:gateway:"
 EVERY = 5.0

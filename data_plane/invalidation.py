@@ -14,8 +14,8 @@ from uuid import UUID
 
 import redis.asyncio as aioredis
 
-from control_plane.catalog.invalidation import CHANNEL
-from control_plane.catalog.redis_connect import REDIS_DOWN
+from control_plane.redis.connect import REDIS_DOWN
+from control_plane.redis.invalidation import CHANNEL
 from data_plane.auth import Authenticator
 from data_plane.pools import Pools
 from data_plane.tools.generated.cache import SchemaCatalogs

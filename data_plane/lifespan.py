@@ -24,10 +24,10 @@ import asyncpg
 import httpx
 import redis.asyncio as aioredis
 
-from control_plane.catalog import redis_connect
 from control_plane.catalog.db import create_pool
 from control_plane.imports.spool import spool_dir
 from control_plane.observability.metrics import Metrics
+from control_plane.redis import connect as redis_connect
 from control_plane.sealing import Sealer
 from control_plane.settings import Settings
 from data_plane import catalog, heartbeat

@@ -23,10 +23,10 @@ from uuid import UUID
 import redis.asyncio as aioredis
 from redis.exceptions import NoScriptError
 
-from control_plane.catalog import counters
-from control_plane.catalog.redis_connect import REDIS_DOWN
 from control_plane.errors import RateLimited, Unavailable
 from control_plane.plans import PLANS, Plan
+from control_plane.redis import counters
+from control_plane.redis.connect import REDIS_DOWN
 
 Clock = Callable[[], float]
 Seed = Callable[[UUID, date], Awaitable[int]]

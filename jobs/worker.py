@@ -22,7 +22,6 @@ from typing import Any
 
 import asyncpg
 
-from control_plane.catalog import redis_connect
 from control_plane.catalog.db import create_pool
 from control_plane.catalog.installation import installation_id
 from control_plane.catalog.jobs import Kind
@@ -32,6 +31,7 @@ from control_plane.imports.spool import spool_dir
 from control_plane.observability.metrics import Metrics
 from control_plane.providers.factory import build_provider
 from control_plane.providers.measured import measured
+from control_plane.redis import connect as redis_connect
 from control_plane.sealing import Sealer
 from control_plane.settings import Settings
 from jobs import stats

@@ -21,7 +21,7 @@ from uuid import UUID
 
 import asyncpg
 
-from control_plane.catalog.invalidation import endpoint_message, token_message
+from control_plane.redis.invalidation import endpoint_message, token_message
 
 
 class EndpointStatus(StrEnum):

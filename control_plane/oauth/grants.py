@@ -16,8 +16,8 @@ from uuid import UUID
 
 import asyncpg
 
-from control_plane.catalog.invalidation import publish, token_message
 from control_plane.errors import NotFound
+from control_plane.redis.invalidation import publish, token_message
 from control_plane.services import audit
 from control_plane.services.context import Caller, Context, transaction
 from control_plane.services.permissions import Permission, check

@@ -24,9 +24,9 @@ from authlib.oauth2.rfc7636.challenge import compare_s256_code_challenge
 
 from control_plane import tokens
 from control_plane.catalog.endpoints import LIVE
-from control_plane.catalog.invalidation import publish, token_message
 from control_plane.errors import InvalidGrant, InvalidScope, InvalidTarget, OAuthError
 from control_plane.oauth import grants
+from control_plane.redis.invalidation import publish, token_message
 from control_plane.services import audit, endpoint_tokens
 from control_plane.services.context import Caller, Context, transaction
 

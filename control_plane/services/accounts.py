@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from control_plane.catalog import endpoints, tenants
-from control_plane.catalog.invalidation import publish
 from control_plane.catalog.jobs import Kind, enqueue
 from control_plane.errors import (
     InvalidCredentials,
@@ -20,6 +19,7 @@ from control_plane.errors import (
     ReauthenticationRequired,
     TenantInactive,
 )
+from control_plane.redis.invalidation import publish
 from control_plane.services import audit
 from control_plane.services.context import Caller, Context, transaction
 from control_plane.services.identity import MEMBERSHIPS

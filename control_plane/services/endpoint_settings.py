@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from control_plane.catalog.endpoints import EndpointStatus
-from control_plane.catalog.invalidation import endpoint_message, publish
 from control_plane.errors import InvalidInput, NotFound
+from control_plane.redis.invalidation import endpoint_message, publish
 from control_plane.services import audit
 from control_plane.services.context import Caller, Context, transaction
 from control_plane.services.endpoints import Ref, resolve

@@ -19,7 +19,6 @@ import asyncpg
 
 from control_plane import tokens
 from control_plane.catalog.endpoints import LIVE
-from control_plane.catalog.invalidation import publish, token_message
 from control_plane.errors import (
     EndpointNotLive,
     InvalidExpiry,
@@ -28,6 +27,7 @@ from control_plane.errors import (
     NotFound,
     TokenRevoked,
 )
+from control_plane.redis.invalidation import publish, token_message
 from control_plane.services import audit, paging
 from control_plane.services.context import Caller, Context, transaction
 from control_plane.services.endpoints import Ref, resolve

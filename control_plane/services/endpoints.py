@@ -25,7 +25,6 @@ import orjson
 
 from control_plane.catalog import endpoints
 from control_plane.catalog.endpoints import ENDING, EndpointStatus
-from control_plane.catalog.invalidation import publish
 from control_plane.catalog.jobs import Kind, enqueue
 from control_plane.errors import (
     IdempotencyMismatch,
@@ -37,6 +36,7 @@ from control_plane.errors import (
     UnknownPlan,
 )
 from control_plane.plans import DEFAULT_PLAN, PLANS, rank
+from control_plane.redis.invalidation import publish
 from control_plane.services import audit, paging, usage
 from control_plane.services.context import Caller, Context, transaction
 from control_plane.services.permissions import Permission, check

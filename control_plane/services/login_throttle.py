@@ -21,8 +21,8 @@ from datetime import datetime
 
 import redis.asyncio as aioredis
 
-from control_plane.catalog.redis_connect import REDIS_DOWN
 from control_plane.errors import TooManyLogins
+from control_plane.redis.connect import REDIS_DOWN
 
 log = logging.getLogger("berth.login")
 

@@ -25,9 +25,9 @@ import asyncpg
 
 from control_plane import tokens
 from control_plane.catalog.endpoints import LIVE
-from control_plane.catalog.invalidation import publish, token_message
 from control_plane.catalog.tenancy import OPEN_SHARES, ShareStatus
 from control_plane.errors import EndpointNotLive, InvalidInput, InvalidScopes, NotFound
+from control_plane.redis.invalidation import publish, token_message
 from control_plane.services import audit
 from control_plane.services.context import Caller, Context, transaction
 from control_plane.services.endpoint_tokens import IssuedToken

@@ -26,9 +26,9 @@ from datetime import datetime, timedelta
 import asyncpg
 
 from control_plane import tokens
-from control_plane.catalog.redis_connect import REDIS_DOWN
 from control_plane.errors import InvalidCredentials, InvalidSignupLink, Unauthorized
 from control_plane.mail.sender import Mail
+from control_plane.redis.connect import REDIS_DOWN
 from control_plane.services import audit, identity, login_throttle
 from control_plane.services.context import Context, transaction
 from control_plane.services.passwords import MAX_LENGTH

@@ -23,10 +23,10 @@ from uuid import UUID
 import asyncpg
 
 from control_plane import tokens
-from control_plane.catalog.invalidation import publish, token_message
 from control_plane.catalog.tenancy import SupportStatus
 from control_plane.catalog.tenants import TenantStatus
 from control_plane.errors import InvalidCredentials, InvalidDuration, InvalidInput, NotFound
+from control_plane.redis.invalidation import publish, token_message
 from control_plane.services import audit
 from control_plane.services.context import Caller, Context, transaction
 from control_plane.services.identity import PIN_TENANT

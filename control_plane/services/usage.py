@@ -15,11 +15,11 @@ from uuid import UUID
 import asyncpg
 import redis.asyncio as aioredis
 
-from control_plane.catalog.counters import month_key
 from control_plane.catalog.endpoints import EndpointStatus
-from control_plane.catalog.redis_connect import REDIS_DOWN
 from control_plane.errors import InvalidMonth
 from control_plane.plans import PLANS
+from control_plane.redis.connect import REDIS_DOWN
+from control_plane.redis.counters import month_key
 from control_plane.services.context import Caller, Context, transaction
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$", re.ASCII)

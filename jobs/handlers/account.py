@@ -14,10 +14,10 @@ import asyncpg
 
 from control_plane.catalog import endpoints, tenants
 from control_plane.catalog.endpoints import EndpointStatus
-from control_plane.catalog.invalidation import publish
 from control_plane.catalog.jobs import Job
 from control_plane.catalog.tenants import TenantStatus
 from control_plane.errors import ProviderError
+from control_plane.redis.invalidation import publish
 from control_plane.services import audit
 from jobs.handlers.base import Handler, Progress, Resources
 from jobs.steps.lifecycle import teardown_endpoint

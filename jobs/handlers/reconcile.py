@@ -11,10 +11,10 @@ import asyncpg
 
 from control_plane.catalog import endpoints
 from control_plane.catalog.endpoints import EndpointStatus
-from control_plane.catalog.invalidation import endpoint_message, publish
 from control_plane.catalog.jobs import WAITING, Job, Kind, enqueue
 from control_plane.catalog.tenants import TenantStatus
 from control_plane.providers.base import Ownership
+from control_plane.redis.invalidation import endpoint_message, publish
 from control_plane.services import audit
 from jobs.handlers.base import Handler, Progress, Resources
 from jobs.handlers.quarantine import orphans, strangers

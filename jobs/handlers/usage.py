@@ -7,8 +7,8 @@ from uuid import UUID
 
 import redis.asyncio as aioredis
 
-from control_plane.catalog import counters
 from control_plane.catalog.jobs import Job
+from control_plane.redis import counters
 from jobs.handlers.base import Handler, Progress, Resources
 
 SCAN_COUNT = 500

@@ -24,7 +24,6 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from control_plane.catalog.endpoints import EndpointStatus
-from control_plane.catalog.invalidation import endpoint_message, publish
 from control_plane.catalog.jobs.failures import Deferred
 from control_plane.errors import BadImport, EndpointNotReady, SpoolMissing
 from control_plane.imports import corpus, pipeline, scripts, spool, store
@@ -33,6 +32,7 @@ from control_plane.imports.limits import PlanLimits
 from control_plane.imports.pipeline import Loaded
 from control_plane.imports.sources import open_sources
 from control_plane.imports.store import Format, Mode, State
+from control_plane.redis.invalidation import endpoint_message, publish
 from control_plane.sealing import Sealed, Sealer
 from control_plane.services import audit
 

@@ -16,9 +16,9 @@ import redis.asyncio as aioredis
 
 from control_plane.catalog import endpoints
 from control_plane.catalog.endpoints import EndpointStatus
-from control_plane.catalog.invalidation import publish
 from control_plane.errors import ProviderError
 from control_plane.providers.base import DatabaseSpec, Provider
+from control_plane.redis.invalidation import publish
 from control_plane.sealing import Sealer
 from control_plane.services import audit
 

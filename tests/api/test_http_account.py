@@ -8,7 +8,7 @@ import asyncpg
 import httpx
 import redis.asyncio as aioredis
 
-from control_plane.catalog.counters import month_key
+from control_plane.redis.counters import month_key
 from tests.api.conftest import PASSWORD, bearer, signup
 
 STORE_USAGE = """

@@ -9,7 +9,7 @@ import asyncpg
 import httpx
 import redis.asyncio as aioredis
 
-from control_plane.catalog.invalidation import CHANNEL
+from control_plane.redis.invalidation import CHANNEL
 from tests.api.conftest import signup
 
 DEFAULTS = {"allow_writes": False, "public_docs": False, "tool_cap": 20}

@@ -11,7 +11,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from control_plane import tokens
-from control_plane.catalog.invalidation import CHANNEL
+from control_plane.redis.invalidation import CHANNEL
 from control_plane.services import endpoint_tokens, endpoints, identity
 from control_plane.services.context import Caller, Context
 from control_plane.settings import Settings

@@ -12,8 +12,8 @@ import redis.asyncio as aioredis
 from argon2 import PasswordHasher
 
 from control_plane.catalog.db import create_pool
-from control_plane.catalog.invalidation import CHANNEL
 from control_plane.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized, Unavailable
+from control_plane.redis.invalidation import CHANNEL
 from control_plane.services import accounts, api_keys, audit, endpoint_tokens, endpoints, identity, principals
 from control_plane.services.context import Caller, Context
 from control_plane.services.passwords import Passwords

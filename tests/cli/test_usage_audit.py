@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from cli import main
 from cli.commands import audit, usage
 from control_plane import operator
-from control_plane.catalog.counters import month_key
 from control_plane.catalog.db import create_pool
+from control_plane.redis.counters import month_key
 from tests.cli.test_endpoints import new_tenant, ready_endpoint, sql
 
 JANUARY = date(2026, 1, 1)

@@ -10,8 +10,8 @@ import asyncpg
 import httpx
 import redis.asyncio as aioredis
 
-from control_plane.catalog.invalidation import publish, token_message
 from control_plane.errors import Unauthorized
+from control_plane.redis.invalidation import publish, token_message
 from control_plane.settings import Settings
 from control_plane.tokens import ENDPOINT_PREFIX, digest, generate
 from data_plane.app import Gateway

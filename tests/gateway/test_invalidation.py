@@ -10,7 +10,7 @@ import asyncpg
 import httpx
 import redis.asyncio as aioredis
 
-from control_plane.catalog.invalidation import endpoint_message, publish, token_message
+from control_plane.redis.invalidation import endpoint_message, publish, token_message
 from control_plane.settings import Settings
 from data_plane.app import Gateway
 from data_plane.invalidation import apply

@@ -26,11 +26,12 @@ from pydantic import SecretStr
 from redis.asyncio.cluster import RedisCluster
 from redis.crc import key_slot
 
-from control_plane.catalog import counters, redis_connect
 from control_plane.catalog.db import create_pool
-from control_plane.catalog.invalidation import CHANNEL, endpoint_message, publish, token_message
 from control_plane.catalog.jobs import Kind
 from control_plane.providers.fake import FakeProvider
+from control_plane.redis import connect as redis_connect
+from control_plane.redis import counters
+from control_plane.redis.invalidation import CHANNEL, endpoint_message, publish, token_message
 from control_plane.sealing import Sealer
 from control_plane.services import usage
 from control_plane.services.context import Context

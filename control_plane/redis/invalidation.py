@@ -12,7 +12,7 @@ from uuid import UUID
 
 import redis.asyncio as aioredis
 
-from control_plane.catalog.redis_connect import REDIS_DOWN
+from control_plane.redis.connect import REDIS_DOWN
 
 CHANNEL = "berth:invalidate"
 

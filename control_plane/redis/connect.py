@@ -12,7 +12,7 @@ What Berth does with Redis works on both, and ``tests/gateway/
 test_redis_cluster.py`` runs each part against a three-master cluster:
 
 - the limiter's script touches two keys of one endpoint, which share a
-  ``{<endpoint id>}`` hash tag and so one slot (``catalog/counters.py``);
+  ``{<endpoint id>}`` hash tag and so one slot (``redis/counters.py``);
 - the usage flush and ``berth status`` SCAN every primary, then GET through a
   non-transactional pipeline, never a cross-slot MGET or MULTI;
 - invalidations use classic PUBLISH / SUBSCRIBE, which a cluster relays to
