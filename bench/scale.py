@@ -32,7 +32,8 @@ POOL_MAX_SIZE = 4  # the gateway's default: pools open <= budget // pool size
 GATEWAY_ENV = {"BERTH_CONNECTION_BUDGET": str(CONNECTION_BUDGET)}
 # What bounds the gateway's memory however many endpoints it meets (the defaults of berth serve gateway).
 CAPS = {"token cache entries": auth.MAX_ENTRIES, "open pools": CONNECTION_BUDGET // POOL_MAX_SIZE,
-        "schema catalogs": Settings().max_pools, "invalidated endpoints remembered": pools.MAX_REMEMBERED}
+        "schema catalogs": Settings.model_fields["max_pools"].default,
+        "invalidated endpoints remembered": pools.MAX_REMEMBERED}
 CONNECTIONS = """
 SELECT count(*) FROM pg_stat_activity WHERE datname = ANY($1::text[]) AND application_name NOT LIKE 'bench%'
 """
