@@ -94,8 +94,9 @@ def cpu_seconds(pid: int) -> float:
 
 def gateway_env(settings: Settings, port: int, extra: dict[str, str] | None = None) -> dict[str, str]:
     """The gateway's BERTH_* environment, as an operator would set it for ``berth serve gateway``."""
-    env = {f"BERTH_{name.upper()}": settings.secret(name) for name in (
-        "database_url", "redis_url", "token_pepper", "jwt_secret", "seal_keys", "local_servers")}
+    env = {"BERTH_DATABASE_URL": settings.database_url_value, "BERTH_REDIS_URL": settings.redis_url_value,
+           "BERTH_TOKEN_PEPPER": settings.token_pepper_value.decode(),
+           "BERTH_SEAL_KEYS": settings.seal_keys_value}  # the gateway's secrets, no JWT secret
     return {**env, "BERTH_HOST": "127.0.0.1", "BERTH_PORT": str(port), **(extra or {})}
 
 

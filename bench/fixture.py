@@ -130,19 +130,19 @@ class Fleet:
 
     @property
     def sealer(self) -> Sealer:
-        return Sealer.from_setting(self.settings.secret("seal_keys"))
+        return Sealer.from_setting(self.settings.seal_keys_value)
 
     @property
     def pepper(self) -> bytes:
-        return self.settings.secret("token_pepper").encode()
+        return self.settings.token_pepper_value
 
     @classmethod
     async def open(cls, settings: Settings, connection_limit: int) -> Fleet:
-        url = settings.secret("database_url")
+        url = settings.database_url_value
         catalog = await asyncpg.create_pool(url, min_size=1, max_size=2)
         worker = await create_pool(url, "berth_worker", min_size=1, max_size=2)
-        servers = [settings.secret("local_servers")]
-        fleet = cls(settings, catalog, worker, aioredis.from_url(settings.secret("redis_url")),
+        servers = [settings.local_servers.get_secret_value()]
+        fleet = cls(settings, catalog, worker, aioredis.from_url(settings.redis_url_value),
                     LocalProvider(servers, installation=await installation_id(worker),
                                   connection_limit=connection_limit))
         await catalog.execute(TENANT, fleet.tenant_id)

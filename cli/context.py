@@ -19,7 +19,9 @@ from control_plane.providers.factory import build_provider
 from control_plane.redis import connect as redis_connect
 from control_plane.sealing import Sealer
 from control_plane.services.context import Caller, Context
-from control_plane.settings import Settings
+from control_plane.settings import Role, Settings
+
+OPERATING = frozenset({Role.OPERATOR})
 
 
 @dataclass(frozen=True)
@@ -48,16 +50,18 @@ def operator_name() -> str:
 @asynccontextmanager
 async def operator(settings: Settings) -> AsyncIterator[Operator]:
     """Open what the command needs; the actor is ``operator:<login name>``."""
+    settings.require(Role.OPERATOR)
     (await check_catalog(settings)).terminate()
-    dsn = settings.secret("database_url")
+    dsn = settings.database_url_value
     async with AsyncExitStack() as stack:
         api = await create_pool(dsn, "berth_api", min_size=0, max_size=2)
         stack.push_async_callback(api.close)
         worker = await create_pool(dsn, "berth_worker", min_size=0, max_size=2)
         stack.push_async_callback(worker.close)
-        client = redis_connect.connect(settings.secret("redis_url"))
+        client = redis_connect.connect(settings.redis_url_value)
         stack.push_async_callback(client.aclose)
         provider = build_provider(settings, installation=await installation_id(worker))
         stack.push_async_callback(provider.aclose)
-        yield Operator(settings, api, worker, client, Sealer.from_setting(settings.secret("seal_keys")),
-                       provider, f"operator:{operator_name()}", Context.from_settings(settings, api, client))
+        services = Context.from_settings(settings, api, client, roles=OPERATING)
+        yield Operator(settings, api, worker, client, Sealer.from_setting(settings.seal_keys_value),
+                       provider, f"operator:{operator_name()}", services)

@@ -22,7 +22,7 @@ from cli.context import Operator, operator
 from cli.runtime import StartupError
 from control_plane.errors import BerthError
 from control_plane.sealing import SealError
-from control_plane.settings import Settings
+from control_plane.settings import MissingSecret, Role, Settings
 
 T = TypeVar("T")
 RUNTIME_FILE = "runtime.json"
@@ -35,9 +35,12 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(*roles: Role, **overrides: object) -> Settings:
+    """The environment's settings for a process of ``roles``; a bad or missing one is one line and exit 1."""
     try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+        return Settings.for_role(*roles, **{k: v for k, v in overrides.items() if v is not None})
+    except MissingSecret as exc:
+        fail(str(exc))
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
@@ -48,7 +51,7 @@ def load_settings(**overrides: object) -> Settings:
 def write_runtime(settings: Settings) -> Path:
     """Where a running `berth dev` tells operator commands in other shells how to reach it."""
     path = settings.data_dir / RUNTIME_FILE
-    urls = {"database_url": settings.secret("database_url"), "redis_url": settings.secret("redis_url")}
+    urls = {"database_url": settings.database_url_value, "redis_url": settings.redis_url_value}
     path.write_text(json.dumps(urls))
     path.chmod(0o600)
     return path
@@ -60,14 +63,10 @@ def operator_settings() -> Settings:
     if runtime is None and not os.environ.get("BERTH_DATABASE_URL"):
         fail(NOT_FOUND)
     if runtime is None:
-        settings = load_settings()
-    else:
-        urls = {k: SecretStr(v) for k, v in json.loads(runtime.read_text()).items()}
-        settings = load_settings(dev=True).with_dev_secrets().model_copy(
-            update={**urls, "local_servers": urls["database_url"]})
-    if settings.database_url is None or settings.redis_url is None:
-        fail("BERTH_DATABASE_URL and BERTH_REDIS_URL are not set, and no `berth dev` is running here")
-    return settings
+        return load_settings(Role.OPERATOR)
+    urls = {k: SecretStr(v) for k, v in json.loads(runtime.read_text()).items()}
+    return load_settings(Role.OPERATOR, dev=True).with_dev_secrets().model_copy(
+        update={**urls, "local_servers": urls["database_url"]})
 
 
 def _dev_runtime() -> Path | None:
@@ -87,7 +86,7 @@ def run(ctx: typer.Context, work: Callable[[Operator], Awaitable[T]]) -> T:
 
     try:
         return asyncio.run(body())
-    except (BerthError, StartupError, SealError) as exc:
+    except (BerthError, StartupError, SealError, MissingSecret) as exc:
         fail(str(exc))
     except KeyboardInterrupt:
         fail("interrupted; what finished is kept, run the command again to resume")

@@ -51,7 +51,7 @@ def services(settings: Settings) -> Iterator[Settings]:
 
 
 async def check_catalog(settings: Settings) -> asyncpg.Connection:
-    dsn = settings.secret("database_url")
+    dsn = settings.database_url_value
     try:
         return await asyncpg.connect(dsn, timeout=CONNECT_TIMEOUT)
     except (OSError, asyncpg.PostgresError, TimeoutError, ValueError) as exc:
@@ -62,7 +62,7 @@ async def check_catalog(settings: Settings) -> asyncpg.Connection:
 
 
 async def check_redis(settings: Settings) -> None:
-    url = settings.secret("redis_url")
+    url = settings.redis_url_value
     client = redis_connect.connect(url, socket_connect_timeout=CONNECT_TIMEOUT)
     try:
         await client.ping()

@@ -48,11 +48,11 @@ async def readiness(settings: Settings) -> tuple[int, dict[str, str]]:
     """Catalog down is 503; Redis down alone is 'degraded' (the gateway keeps serving)."""
     checks = {"catalog": "ok", "redis": "ok"}
     try:
-        conn = await asyncpg.connect(settings.secret("database_url"), timeout=READY_TIMEOUT)
+        conn = await asyncpg.connect(settings.database_url_value, timeout=READY_TIMEOUT)
         await conn.close()
     except (OSError, asyncpg.PostgresError, TimeoutError):
         checks["catalog"] = "unreachable"
-    client = redis_connect.connect(settings.secret("redis_url"), socket_timeout=READY_TIMEOUT)
+    client = redis_connect.connect(settings.redis_url_value, socket_timeout=READY_TIMEOUT)
     try:
         await client.ping()
     except redis_connect.REDIS_DOWN:

@@ -1,18 +1,89 @@
-"""Process settings: one object per process, built in main() and passed down."""
+"""Process settings: one object per process, built in main() for its roles and passed down.
+
+Each role needs only its own secrets (``NEEDS``): the gateway never sees the JWT
+secret, the worker never sees the pepper. ``Settings.for_role`` refuses to start
+without one and names the role and the variable; the typed ``*_value``
+accessors are how code reads a secret.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
 import secrets
+from collections.abc import Mapping
+from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDERS = frozenset({"", "change-me", "changeme", "secret", "dev", "test", "password", "xxx"})
-SECRET_FIELDS = ("token_pepper", "jwt_secret", "seal_keys")
+
+
+class Role(StrEnum):
+    """What a process does; ``berth dev`` is every role in one process."""
+
+    API = "api"
+    GATEWAY = "gateway"
+    WORKER = "worker"
+    OPERATOR = "operator"  # the operator commands (`berth status`, `berth tokens issue`, ...)
+    MIGRATE = "migrate"
+
+
+class Secret(StrEnum):
+    """A setting that holds a credential; the value is its field's name."""
+
+    DATABASE_URL = "database_url"
+    REDIS_URL = "redis_url"
+    TOKEN_PEPPER = "token_pepper"
+    JWT_SECRET = "jwt_secret"
+    SEAL_KEYS = "seal_keys"
+    NEON_API_KEY = "neon_api_key"
+
+    @property
+    def variable(self) -> str:
+        return f"BERTH_{self.name}"
+
+
+class MissingSecret(ValueError):
+    """A role's secret is not set: one line naming the role and the variable, never a value."""
+
+
+NOUNS: Mapping[Role, str] = {
+    Role.API: "the API", Role.GATEWAY: "the gateway", Role.WORKER: "the worker",
+    Role.OPERATOR: "the operator CLI", Role.MIGRATE: "berth migrate",
+}
+_SERVICES = frozenset({Secret.DATABASE_URL, Secret.REDIS_URL})
+NEEDS: Mapping[Role, frozenset[Secret]] = {
+    # The pepper hashes every credential it issues or checks (API keys, tokens, sessions, links);
+    # the JWT secret signs logins and keys the sign-in pages' CSRF tokens.
+    Role.API: _SERVICES | {Secret.TOKEN_PEPPER, Secret.JWT_SECRET},
+    # The pepper finds a token's row; the seal keys open endpoint connection strings.
+    Role.GATEWAY: _SERVICES | {Secret.TOKEN_PEPPER, Secret.SEAL_KEYS},
+    # Seals what it provisions, opens what it imports into and re-keys; it never hashes a token.
+    Role.WORKER: _SERVICES | {Secret.SEAL_KEYS},
+    # Issues tokens and API keys (pepper) and runs the worker's steps (seal keys); never a JWT.
+    Role.OPERATOR: _SERVICES | {Secret.TOKEN_PEPPER, Secret.SEAL_KEYS},
+    Role.MIGRATE: _SERVICES,
+}
+# The roles that build a provider: with BERTH_PROVIDER=neon they need its API key as well.
+PROVIDER_ROLES = frozenset({Role.WORKER, Role.OPERATOR})
+# What `berth dev` makes into data_dir/secrets.json, and what a placeholder may never stand for.
+GENERATED = (Secret.TOKEN_PEPPER, Secret.JWT_SECRET, Secret.SEAL_KEYS)
+
+
+def needs(role: Role, provider: str = "local") -> list[Secret]:
+    """The secrets ``role`` cannot start without, in ``Secret`` order."""
+    wanted = NEEDS[role] | ({Secret.NEON_API_KEY} if role in PROVIDER_ROLES and provider == "neon" else set())
+    return [secret for secret in Secret if secret in wanted]
+
+
+def _reveal(value: SecretStr | None, secret: Secret) -> str:
+    if value is None:  # a role that did not declare the secret in NEEDS reached for it
+        raise MissingSecret(f"{secret.variable} is not set")
+    return value.get_secret_value()
 
 
 class Settings(BaseSettings):
@@ -100,38 +171,75 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
+        # A placeholder is refused even where the role does not read it: it is a mistake either way.
         if self.dev:
             return self
-        for name in SECRET_FIELDS:
-            value: SecretStr | None = getattr(self, name)
-            if value is None or value.get_secret_value().strip().lower() in PLACEHOLDERS:
-                raise ValueError(f"BERTH_{name.upper()} must be set to a real secret outside dev mode")
+        for secret in GENERATED:
+            value: SecretStr | None = getattr(self, secret.value)
+            if value is not None and value.get_secret_value().strip().lower() in PLACEHOLDERS:
+                raise ValueError(f"{secret.variable} must be set to a real secret outside dev mode")
         return self
+
+    @classmethod
+    def for_role(cls, *roles: Role, **values: Any) -> Settings:
+        """The environment's settings (``values`` win) for a process of ``roles``.
+
+        Outside dev, raises ``MissingSecret`` for the first secret a role needs that is unset. In dev
+        nothing is refused here: ``berth dev`` fills the secrets and the services in afterwards.
+        """
+        settings = cls(**values)
+        if not settings.dev:
+            settings.require(*roles)
+        return settings
+
+    def require(self, *roles: Role) -> None:
+        """``MissingSecret`` ("the gateway needs BERTH_SEAL_KEYS") unless every role's secrets are set."""
+        for role in roles:
+            for secret in needs(role, self.provider):
+                if getattr(self, secret.value) is None:
+                    raise MissingSecret(f"{NOUNS[role]} needs {secret.variable}")
 
     def with_dev_secrets(self) -> Settings:
         """Fill missing secrets from ``data_dir/secrets.json``, creating it on first use."""
         path = self.data_dir / "secrets.json"
         stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
         fresh = {
-            "token_pepper": secrets.token_urlsafe(32),
-            "jwt_secret": secrets.token_urlsafe(32),
-            "seal_keys": "k1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+            Secret.TOKEN_PEPPER: secrets.token_urlsafe(32),
+            Secret.JWT_SECRET: secrets.token_urlsafe(32),
+            Secret.SEAL_KEYS: "k1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
         }
         for key, value in fresh.items():
-            stored.setdefault(key, value)
+            stored.setdefault(key.value, value)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(stored))
         path.chmod(0o600)
-        updates = {
-            name: SecretStr(stored[name]) for name in SECRET_FIELDS if getattr(self, name) is None
-        }
+        updates = {s.value: SecretStr(stored[s.value]) for s in GENERATED if getattr(self, s.value) is None}
         return self.model_copy(update=updates)
 
-    def secret(self, name: str) -> str:
-        value: SecretStr | None = getattr(self, name)
-        if value is None:
-            raise ValueError(f"BERTH_{name.upper()} is not set")
-        return value.get_secret_value()
+    @property
+    def database_url_value(self) -> str:
+        return _reveal(self.database_url, Secret.DATABASE_URL)
+
+    @property
+    def redis_url_value(self) -> str:
+        return _reveal(self.redis_url, Secret.REDIS_URL)
+
+    @property
+    def token_pepper_value(self) -> bytes:
+        """The HMAC key for token, API key and link digests (bytes: that is all it is used as)."""
+        return _reveal(self.token_pepper, Secret.TOKEN_PEPPER).encode()
+
+    @property
+    def jwt_secret_value(self) -> str:
+        return _reveal(self.jwt_secret, Secret.JWT_SECRET)
+
+    @property
+    def seal_keys_value(self) -> str:
+        return _reveal(self.seal_keys, Secret.SEAL_KEYS)
+
+    @property
+    def neon_api_key_value(self) -> str:
+        return _reveal(self.neon_api_key, Secret.NEON_API_KEY)
 
     @property
     def sends_mail(self) -> bool:

@@ -29,7 +29,7 @@ from control_plane.imports.spool import spool_dir
 from control_plane.observability.metrics import Metrics
 from control_plane.redis import connect as redis_connect
 from control_plane.sealing import Sealer
-from control_plane.settings import Settings
+from control_plane.settings import Role, Settings
 from data_plane import catalog, heartbeat
 from data_plane import metrics as gateway_metrics
 from data_plane.app import Gateway
@@ -83,9 +83,10 @@ async def opened(settings: Settings, *, tools: Toolbox | None = None, metrics: M
 
         tools = default_tools
     # Every secret is read before anything opens, so a missing one leaks nothing.
-    catalog_url, redis_url = settings.secret("database_url"), settings.secret("redis_url")
-    pepper = settings.secret("token_pepper").encode()
-    sealer = Sealer.from_setting(settings.secret("seal_keys"))
+    settings.require(Role.GATEWAY)
+    catalog_url, redis_url = settings.database_url_value, settings.redis_url_value
+    pepper = settings.token_pepper_value
+    sealer = Sealer.from_setting(settings.seal_keys_value)
     async with contextlib.AsyncExitStack() as stack:
         pool = await create_pool(catalog_url, "berth_gateway", min_size=1, max_size=CATALOG_POOL_SIZE)
         stack.push_async_callback(pool.close)

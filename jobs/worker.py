@@ -33,7 +33,7 @@ from control_plane.providers.factory import build_provider
 from control_plane.providers.measured import measured
 from control_plane.redis import connect as redis_connect
 from control_plane.sealing import Sealer
-from control_plane.settings import Settings
+from control_plane.settings import Role, Settings
 from jobs import stats
 from jobs.handlers import Resources
 from jobs.runner import Runner
@@ -120,16 +120,17 @@ async def stop_within(task: asyncio.Task[None], grace: float) -> None:
 async def running(settings: Settings, *, periodic: Mapping[Kind, float] = PERIODIC,
                   metrics: Metrics | None = None) -> AsyncIterator[None]:
     """Run the worker in the background for the duration of the block (and its queue metrics, if given)."""
+    settings.require(Role.WORKER)
+    sealer = Sealer.from_setting(settings.seal_keys_value)  # a bad key refuses before anything opens
     async with AsyncExitStack() as stack:
-        pool = await create_pool(settings.secret("database_url"), "berth_worker", min_size=1, max_size=4)
+        pool = await create_pool(settings.database_url_value, "berth_worker", min_size=1, max_size=4)
         stack.push_async_callback(pool.close)
-        redis = redis_connect.connect(settings.secret("redis_url"))
+        redis = redis_connect.connect(settings.redis_url_value)
         stack.push_async_callback(redis.aclose)
         provider = measured(build_provider(settings, installation=await installation_id(pool)), metrics)
         stack.push_async_callback(provider.aclose)
         wake = asyncio.Event()
         await stack.enter_async_context(listening(pool, wake))
-        sealer = Sealer.from_setting(settings.secret("seal_keys"))
         resources = Resources(pool, provider, sealer, redis, utc_now,
                               orphan_grace=timedelta(hours=settings.orphan_grace_hours),
                               spool=spool_dir(settings.data_dir))

@@ -132,6 +132,18 @@ def settings(catalog_url: str, redis_url: str, server_url: str, tmp_path: Path) 
     )
 
 
+def berth_environment(settings: Settings) -> dict[str, str]:
+    """The BERTH_* variables of a process with every role's secrets: ``settings``' services and keys."""
+    return {
+        "BERTH_DATABASE_URL": settings.database_url_value,
+        "BERTH_REDIS_URL": settings.redis_url_value,
+        "BERTH_LOCAL_SERVERS": settings.local_servers.get_secret_value(),
+        "BERTH_TOKEN_PEPPER": settings.token_pepper_value.decode(),
+        "BERTH_JWT_SECRET": settings.jwt_secret_value,
+        "BERTH_SEAL_KEYS": settings.seal_keys_value,
+    }
+
+
 def database_url_for(server_url: str, *, user: str, password: str, database: str) -> str:
     """A DSN on the suite's server for another user and database."""
     return for_database(server_url, user=user, password=password, database=database)

@@ -43,7 +43,7 @@ async def endpoint(catalog: asyncpg.Connection) -> uuid.UUID:
 
 @pytest.fixture
 def sealer(settings: Settings) -> Sealer:
-    return Sealer.from_setting(settings.secret("seal_keys"))
+    return Sealer.from_setting(settings.seal_keys_value)
 
 
 async def test_provision_seals_both_dsns_and_is_ready(

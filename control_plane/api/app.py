@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
 
 import httpx
 from fastapi import APIRouter, FastAPI
@@ -28,42 +27,27 @@ from control_plane.api.routes import (
     tokens,
 )
 from control_plane.catalog.db import create_pool
-from control_plane.catalog.installation import installation_id
 from control_plane.imports.spool import spool_dir
 from control_plane.observability.metrics import Metrics
-from control_plane.providers.base import Provider
-from control_plane.providers.factory import build_provider
-from control_plane.providers.measured import measured
 from control_plane.redis import connect as redis_connect
-from control_plane.sealing import Sealer
 from control_plane.services.context import Context
-from control_plane.settings import Settings
+from control_plane.settings import Role, Settings
 from control_plane.web import mount
 from control_plane.web.dashboard.uploads import UPLOAD_PATHS
 from control_plane.web.resources import Web
 
 CATALOG_POOL_MAX = 10
-PROVIDER_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+DOCUMENTS_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 # Uploads (the API's and the dashboard's) enforce the plan's import limit themselves while spooling.
 STREAMED = re.compile(f"{imports.STREAMED_PATH.pattern}|{UPLOAD_PATHS.pattern}")
 # createEndpoint with a file (multipart) streams it to the spool under that limit too; JSON keeps the cap.
 FORM_PATH = re.compile(r"^/v1/endpoints/?$")
 
 
-@dataclass(frozen=True)
-class Resources:
-    """What the app holds open: the service context (pool, Redis), the sealer and the provider."""
-
-    ctx: Context
-    sealer: Sealer
-    provider: Provider
-
-
-def create_app(resources: Resources, *, max_body_bytes: int) -> FastAPI:
+def create_app(ctx: Context, *, max_body_bytes: int) -> FastAPI:
     app = FastAPI(title="Berth control plane", version="0.1.0", docs_url=None,
                   redoc_url=None)  # /docs is web/dashboard/assets.py: served offline
-    app.state.ctx = resources.ctx
-    app.state.resources = resources
+    app.state.ctx = ctx
     v1 = APIRouter(prefix="/v1")
     for module in (identity, magic_link, api_keys, endpoints, tokens, imports, activity, account,
                    oauth_grants, members, shares, support):
@@ -82,20 +66,20 @@ async def serving(settings: Settings, *, documents_http: httpx.AsyncClient | Non
                   metrics: Metrics | None = None) -> AsyncIterator[ASGIApp]:
     """Open the control plane's resources and yield its app; close them on exit.
 
-    ``documents_http`` fetches OAuth client metadata documents (tests pass one trusting their own CA).
+    It holds no provider and no sealer: provisioning and sealing are the worker's, so the API
+    needs neither the provider's credentials nor the seal keys. ``documents_http`` fetches OAuth
+    client metadata documents (tests pass one trusting their own CA); otherwise one is made.
+    ``metrics`` is accepted like every role's, though the API's own are the HTTP layer's.
     """
-    sealer = Sealer.from_setting(settings.secret("seal_keys"))  # refuse to start on a bad key
+    settings.require(Role.API)
     async with AsyncExitStack() as stack:
-        pool = await create_pool(settings.secret("database_url"), "berth_api", max_size=CATALOG_POOL_MAX)
+        pool = await create_pool(settings.database_url_value, "berth_api", max_size=CATALOG_POOL_MAX)
         stack.push_async_callback(pool.close)
-        redis = redis_connect.connect(settings.secret("redis_url"))
+        redis = redis_connect.connect(settings.redis_url_value)
         stack.push_async_callback(redis.aclose)
-        http = await stack.enter_async_context(httpx.AsyncClient(timeout=PROVIDER_TIMEOUT))
-        provider = measured(build_provider(settings, installation=await installation_id(pool), http=http),
-                            metrics)
-        stack.push_async_callback(provider.aclose)
-        resources = Resources(Context.from_settings(settings, pool, redis), sealer, provider)
-        app = create_app(resources, max_body_bytes=settings.max_body_bytes)
+        if documents_http is None:
+            documents_http = await stack.enter_async_context(httpx.AsyncClient(timeout=DOCUMENTS_TIMEOUT))
+        app = create_app(Context.from_settings(settings, pool, redis), max_body_bytes=settings.max_body_bytes)
         app.state.import_spool = spool_dir(settings.data_dir)
-        mount.install(app, Web.from_settings(settings, documents_http or http))
+        mount.install(app, Web.from_settings(settings, documents_http))
         yield app

@@ -194,6 +194,6 @@ def _projects(body: Json | None) -> Sequence[Json]:
 def from_settings(settings: Settings, *, http: httpx.AsyncClient | None = None) -> NeonProvider:
     """The provider ``BERTH_PROVIDER=neon`` names; makes (and then owns) a client when none is given."""
     client = http or httpx.AsyncClient(timeout=HTTP_TIMEOUT)
-    return NeonProvider(client, api_key=settings.secret("neon_api_key"), region=settings.neon_region,
+    return NeonProvider(client, api_key=settings.neon_api_key_value, region=settings.neon_region,
                         base_url=settings.neon_base_url, org_id=settings.neon_org_id,
                         owns_client=http is None)

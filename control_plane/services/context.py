@@ -20,7 +20,7 @@ import redis.asyncio as aioredis
 from control_plane.catalog.db import CATALOG_DOWN, CATALOG_DOWN_MESSAGE, tenant_transaction
 from control_plane.errors import AlreadyExists, Unavailable
 from control_plane.services.passwords import Passwords
-from control_plane.settings import Settings
+from control_plane.settings import Role, Settings
 
 
 def utcnow() -> datetime:
@@ -44,20 +44,29 @@ class Context:
     pool: asyncpg.Pool  # sessions run as berth_api, under RLS
     redis: aioredis.Redis
     pepper: bytes
-    jwt_secret: str
+    jwt_secret: str | None  # None for the operator commands, which never sign or read a JWT
     jwt_ttl_seconds: int
     base_url: str
     provider_name: str
     clock: Callable[[], datetime] = field(default=utcnow)
     passwords: Passwords = field(default_factory=Passwords)
 
+    @property
+    def jwt_key(self) -> str:
+        """The key that signs and checks login JWTs; only the API's context has one."""
+        if self.jwt_secret is None:
+            raise RuntimeError("this process was built without BERTH_JWT_SECRET")
+        return self.jwt_secret
+
     @classmethod
-    def from_settings(cls, settings: Settings, pool: asyncpg.Pool, redis: aioredis.Redis) -> Context:
+    def from_settings(cls, settings: Settings, pool: asyncpg.Pool, redis: aioredis.Redis, *,
+                      roles: frozenset[Role] = frozenset({Role.API})) -> Context:
+        """The context of a process of ``roles``: the JWT secret only where the API runs."""
         return cls(
             pool=pool,
             redis=redis,
-            pepper=settings.secret("token_pepper").encode(),
-            jwt_secret=settings.secret("jwt_secret"),
+            pepper=settings.token_pepper_value,
+            jwt_secret=settings.jwt_secret_value if Role.API in roles else None,
             jwt_ttl_seconds=settings.jwt_ttl_seconds,
             base_url=settings.gateway_base_url,  # MCP URLs are the gateway's
             provider_name=settings.provider,

@@ -197,4 +197,4 @@ def issue_jwt(ctx: Context, user_id: UUID, tenant_id: UUID) -> str:
         "iss": JWT_ISSUER, "sub": str(user_id), "tid": str(tenant_id),
         "iat": int(now.timestamp()), "exp": int((now + timedelta(seconds=ctx.jwt_ttl_seconds)).timestamp()),
     }
-    return jwt.encode(claims, ctx.jwt_secret, algorithm=JWT_ALGORITHM)
+    return jwt.encode(claims, ctx.jwt_key, algorithm=JWT_ALGORITHM)

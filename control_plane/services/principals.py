@@ -56,7 +56,7 @@ async def _from_api_key(ctx: Context, key: str, request_id: str | None) -> Calle
 def _claims(ctx: Context, token: str) -> tuple[UUID, UUID, datetime]:
     try:
         claims = jwt.decode(
-            token, ctx.jwt_secret, algorithms=[JWT_ALGORITHM], issuer=JWT_ISSUER,
+            token, ctx.jwt_key, algorithms=[JWT_ALGORITHM], issuer=JWT_ISSUER,
             options={"require": ["exp", "iat", "sub", "tid"], "verify_exp": False, "verify_iat": False},
         )
         user, tenant = UUID(str(claims["sub"])), UUID(str(claims["tid"]))

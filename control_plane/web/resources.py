@@ -36,7 +36,7 @@ class Web:
     @classmethod
     def from_settings(cls, settings: Settings, http: httpx.AsyncClient, *,
                       mailer: Mailer | None = None) -> Web:
-        key = hmac.new(settings.secret("jwt_secret").encode(), b"berth csrf", hashlib.sha256).digest()
+        key = hmac.new(settings.jwt_secret_value.encode(), b"berth csrf", hashlib.sha256).digest()
         allow_private = settings.dev or settings.oauth_allow_private_clients
         return cls(settings, environment(), mailer or from_settings(settings),
                    DocumentFetcher(http, allow_private=allow_private),

@@ -61,7 +61,7 @@ async def test_two_tenants_are_isolated_end_to_end(
 ) -> None:
     a, b = await signup(client, "a@x.io"), await signup(client, "b@x.io")
     ends = {"a": await _create(client, a), "b": await _create(client, b)}
-    sealer = Sealer.from_setting(settings.secret("seal_keys"))
+    sealer = Sealer.from_setting(settings.seal_keys_value)
     worker = await create_pool(catalog_url, "berth_worker", min_size=0, max_size=1)
     try:
         for endpoint in ends.values():

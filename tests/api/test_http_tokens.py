@@ -32,7 +32,7 @@ async def gateway(catalog_url: str) -> AsyncIterator[asyncpg.Connection]:
 
 
 async def _resolves(gateway: asyncpg.Connection, settings: Settings, token: str) -> bool:
-    token_hash = tokens.digest(token, settings.secret("token_pepper").encode())
+    token_hash = tokens.digest(token, settings.token_pepper_value)
     return await gateway.fetchval(RESOLVE, token_hash) is not None
 
 
@@ -56,7 +56,7 @@ async def test_revoked_and_rotated_tokens_stop_resolving(
         await sub.get_message(timeout=1)
         assert (await client.delete(f"{base}/{new['id']}", headers=headers)).status_code == 204
         message = await sub.get_message(timeout=1)
-    digest = tokens.digest(new["token"], settings.secret("token_pepper").encode())
+    digest = tokens.digest(new["token"], settings.token_pepper_value)
     assert message is not None and message["data"] == f"token:{digest.hex()}".encode()
     assert not await _resolves(gateway, settings, new["token"])
     listed = (await client.get(base, headers=headers)).json()

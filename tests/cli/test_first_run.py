@@ -20,10 +20,10 @@ REFS = "SELECT provider_ref FROM endpoints WHERE provider_ref IS NOT NULL"
 
 
 async def _reader_count(settings: Settings) -> int:
-    catalog = await asyncpg.connect(settings.secret("database_url"))
+    catalog = await asyncpg.connect(settings.database_url_value)
     row = await catalog.fetchrow("SELECT id, seal_key_id, sealed_reader_dsn FROM endpoints")
     await catalog.close()
-    dsn = Sealer.from_setting(settings.secret("seal_keys")).open(
+    dsn = Sealer.from_setting(settings.seal_keys_value).open(
         Sealed(row["seal_key_id"], row["sealed_reader_dsn"]), f"{row['id']}:reader")
     conn = await asyncpg.connect(dsn)
     try:
@@ -43,7 +43,7 @@ def dev_settings(settings: Settings, server_url: str, installation: uuid.UUID) -
 
 
 async def _refs(settings: Settings) -> list[str]:
-    conn = await asyncpg.connect(settings.secret("database_url"))
+    conn = await asyncpg.connect(settings.database_url_value)
     try:
         return [r[0] for r in await conn.fetch(REFS)]
     finally:
@@ -52,7 +52,7 @@ async def _refs(settings: Settings) -> list[str]:
 
 async def _demo_import(settings: Settings) -> tuple[str, str, int]:
     """The demo came in through the import path: one SQL import, done, naming the four tables."""
-    conn = await asyncpg.connect(settings.secret("database_url"))
+    conn = await asyncpg.connect(settings.database_url_value)
     try:
         row = await conn.fetchrow("SELECT format, state, jsonb_array_length(tables) AS n FROM imports")
         return row["format"], row["state"], row["n"]

@@ -71,7 +71,7 @@ async def make_endpoint(catalog: asyncpg.Connection, catalog_url: str, server_ur
                         redis_client: aioredis.Redis, settings: Settings) -> AsyncIterator[MakeEndpoint]:
     """Provision endpoints with an ``items`` table of three rows; drop their databases afterwards."""
     provider = LocalProvider([server_url], installation=uuid.uuid4())
-    sealer = Sealer.from_setting(settings.secret("seal_keys"))
+    sealer = Sealer.from_setting(settings.seal_keys_value)
     worker = await create_pool(catalog_url, "berth_worker", min_size=0, max_size=2)
     made: list[uuid.UUID] = []
 
@@ -104,7 +104,7 @@ def issue_token(catalog: asyncpg.Connection, settings: Settings) -> IssueToken:
     async def issue(endpoint: Endpoint, *, write: bool = False, expires_at: datetime | None = None) -> str:
         token = generate(ENDPOINT_PREFIX)
         scopes = ["mcp", "mcp:write"] if write else ["mcp"]
-        await catalog.execute(TOKEN, uuid.uuid4(), digest(token, settings.secret("token_pepper").encode()),
+        await catalog.execute(TOKEN, uuid.uuid4(), digest(token, settings.token_pepper_value),
                               token[:12], scopes, expires_at, endpoint.id)
         return token
 

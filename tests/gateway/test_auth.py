@@ -73,7 +73,7 @@ async def test_a_revoked_token_is_refused_within_a_second(
     endpoint = await make_endpoint()
     token = await issue_token(endpoint)
     assert (await http.post(endpoint.path, json=rpc.call(), headers=bearer(token))).status_code == 200
-    token_hash = digest(token, settings.secret("token_pepper").encode())
+    token_hash = digest(token, settings.token_pepper_value)
     await catalog.execute("UPDATE endpoint_tokens SET revoked_at = now() WHERE token_hash = $1", token_hash)
     await publish(redis_client, token_message(token_hash))
     deadline = time.monotonic() + 1.0

@@ -124,7 +124,7 @@ async def test_two_gateways_share_limits_hear_revocations_and_report(
             await node.aclose()
             await _until(lambda b=before: all(s.applied > n for s, n in zip(listeners, b, strict=True)))
 
-        hashed = digest(token, on_cluster.secret("token_pepper").encode())
+        hashed = digest(token, on_cluster.token_pepper_value)
         await catalog.execute("UPDATE endpoint_tokens SET revoked_at = now() WHERE token_hash = $1", hashed)
         await publish(cluster, token_message(hashed))
         for http in (a, b):
@@ -156,7 +156,7 @@ async def test_month_counters_on_every_primary_are_read_and_flushed(
     pool = await create_pool(catalog_url, "berth_worker", min_size=0, max_size=2)
     try:
         clock = Clock()
-        work = runner(resources(pool, FakeProvider(), Sealer.from_setting(settings.secret("seal_keys")),
+        work = runner(resources(pool, FakeProvider(), Sealer.from_setting(settings.seal_keys_value),
                                 cluster, clock), clock)
         await work.queue.enqueue_once(Kind.FLUSH_USAGE, {})
         assert (await work.run_once())[-1].endswith("flushed 30 monthly usage counters")
@@ -215,7 +215,7 @@ async def test_revocations_are_heard_again_after_the_channels_master_fails_over(
             failing.processes[channel_owner].kill()  # its replica is promoted about three seconds later
             await _until(lambda: not subscriber.ready.is_set(), wait=10)
             await _until(subscriber.ready.is_set, wait=20)  # subscribed again, on the promoted replica
-            hashed = digest(token, settings.secret("token_pepper").encode())
+            hashed = digest(token, settings.token_pepper_value)
             call = rpc.call()
             assert (await http.post(endpoint.path, json=call, headers=bearer(token))).status_code == 200
             await catalog.execute("UPDATE endpoint_tokens SET revoked_at = now() WHERE token_hash = $1",

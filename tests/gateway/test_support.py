@@ -48,7 +48,7 @@ async def client(app: Gateway) -> AsyncIterator[httpx.AsyncClient]:
 async def ask(catalog: asyncpg.Connection, settings: Settings, endpoint: Endpoint,
               approve_hours: float | None = 1) -> tuple[uuid.UUID, str]:
     request_id, credential = uuid.uuid4(), tokens.generate(tokens.SUPPORT_PREFIX)
-    digest = tokens.digest(credential, settings.secret("token_pepper").encode())
+    digest = tokens.digest(credential, settings.token_pepper_value)
     await catalog.execute(ASK, request_id, endpoint.tenant_id, digest)
     if approve_hours is not None:
         await approve(catalog, request_id, approve_hours)

@@ -106,7 +106,7 @@ async def berth(settings: Settings, catalog: asyncpg.Connection) -> AsyncIterato
             await until(lambda: catalog.fetchval(STATUS, _uuid(endpoint_id)), ("ready",),
                         lambda: catalog.fetchval(JOBS))
             row = await catalog.fetchrow(OWNER_DSN, _uuid(endpoint_id))
-            sealer = Sealer.from_setting(settings.secret("seal_keys"))
+            sealer = Sealer.from_setting(settings.seal_keys_value)
             dsn = sealer.open(Sealed(row["seal_key_id"], row["sealed_owner_dsn"]), f"{endpoint_id}:owner")
             yield Berth(client, headers, endpoint_id, dsn)
             await client.delete(f"/v1/endpoints/{endpoint_id}", headers=headers)

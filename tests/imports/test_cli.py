@@ -12,16 +12,15 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from control_plane.settings import Settings
+from tests.conftest import berth_environment
 from tests.imports.conftest import Berth, until
 
 TENANT = "SELECT tenant_id FROM endpoints WHERE id = $1"
 STATUS = "SELECT status FROM endpoints WHERE id = $1"
-SECRETS = ("database_url", "redis_url", "token_pepper", "jwt_secret", "seal_keys", "local_servers")
 
 
 def env(settings: Settings, tmp_path: Path) -> dict[str, str]:
-    values = {f"BERTH_{name.upper()}": settings.secret(name) for name in SECRETS}
-    return {**values, "BERTH_DATA_DIR": str(tmp_path / "cli"), "COLUMNS": "200"}
+    return {**berth_environment(settings), "BERTH_DATA_DIR": str(tmp_path / "cli"), "COLUMNS": "200"}
 
 
 async def test_import_a_file_and_print_its_columns(berth: Berth, settings: Settings, tmp_path: Path,

@@ -72,7 +72,7 @@ class Api:
     async def owner(self, endpoint_id: str) -> asyncpg.Connection:
         row = await self.catalog.fetchrow("SELECT seal_key_id, sealed_owner_dsn FROM endpoints WHERE id = $1",
                                           uuid.UUID(endpoint_id))
-        sealer = Sealer.from_setting(self.settings.secret("seal_keys"))
+        sealer = Sealer.from_setting(self.settings.seal_keys_value)
         return await asyncpg.connect(sealer.open(Sealed(row[0], row[1]), f"{endpoint_id}:owner"))
 
     def spool_files(self) -> list[Path]:

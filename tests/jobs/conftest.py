@@ -71,7 +71,7 @@ async def pool(catalog_url: str) -> AsyncIterator[asyncpg.Pool]:
 
 @pytest.fixture
 def sealer(settings: Settings) -> Sealer:
-    return Sealer.from_setting(settings.secret("seal_keys"))
+    return Sealer.from_setting(settings.seal_keys_value)
 
 
 @pytest.fixture

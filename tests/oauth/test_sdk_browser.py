@@ -90,8 +90,8 @@ async def _provision(settings: Settings, provider: LocalProvider, redis: aioredi
                      catalog: asyncpg.Connection, tenant_id: uuid.UUID, stack: list[str]) -> str:
     endpoint_id, slug = uuid.uuid4(), f"shop-{uuid.uuid4().hex[:8]}"
     await catalog.execute(ENDPOINT, endpoint_id, tenant_id, slug)
-    sealer = Sealer.from_setting(settings.secret("seal_keys"))
-    worker = await create_pool(settings.secret("database_url"), "berth_worker", min_size=0, max_size=2)
+    sealer = Sealer.from_setting(settings.seal_keys_value)
+    worker = await create_pool(settings.database_url_value, "berth_worker", min_size=0, max_size=2)
     try:
         await provision_endpoint(worker, provider, sealer, redis, endpoint_id)
     finally:

@@ -18,6 +18,7 @@ import pytest
 
 from control_plane.settings import Settings
 from tests.api.conftest import confirmation_tokens
+from tests.conftest import berth_environment
 
 BERTH = str(Path(sys.executable).with_name("berth"))
 
@@ -55,16 +56,7 @@ class Running:
 def environment(settings: Settings, **extra: str) -> dict[str, str]:
     """The process environment for ``settings`` (its own catalog, the suite's Redis and server)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BERTH_")}
-    env.update({
-        "BERTH_DATABASE_URL": settings.secret("database_url"),
-        "BERTH_REDIS_URL": settings.secret("redis_url"),
-        "BERTH_LOCAL_SERVERS": settings.secret("local_servers"),
-        "BERTH_TOKEN_PEPPER": settings.secret("token_pepper"),
-        "BERTH_JWT_SECRET": settings.secret("jwt_secret"),
-        "BERTH_SEAL_KEYS": settings.secret("seal_keys"),
-        "BERTH_DATA_DIR": str(settings.data_dir),
-        **extra,
-    })
+    env.update({**berth_environment(settings), "BERTH_DATA_DIR": str(settings.data_dir), **extra})
     return env
 
 

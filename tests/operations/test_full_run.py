@@ -105,7 +105,7 @@ async def test_a_full_run_is_observable_and_leaks_nothing(settings: Settings, se
                  operation="create") >= 1
     assert ("berth_jobs_queued", ()) not in found  # by kind only
 
-    conn = await asyncpg.connect(settings.secret("database_url"))
+    conn = await asyncpg.connect(settings.database_url_value)
     try:
         rows = await conn.fetch("SELECT tool, outcome, request_id FROM audit_log WHERE action = 'tool.call'"
                                 " ORDER BY id")
@@ -123,9 +123,8 @@ async def test_a_full_run_is_observable_and_leaks_nothing(settings: Settings, se
     assert access[0]["endpoint_id"] == made["endpoint"]["id"]
     assert access[0]["route"] == route and access[0]["status"] == 200
     [link_token] = confirmation_tokens(settings, "ops@example.com")
-    secrets = (made["token"], made["api_key"], PASSWORD, link_token, settings.secret("database_url"),
-               server_url, settings.secret("redis_url"), settings.secret("token_pepper"),
-               settings.secret("jwt_secret"))
+    secrets = (made["token"], made["api_key"], PASSWORD, link_token, settings.database_url_value, server_url,
+               settings.redis_url_value, settings.token_pepper_value.decode(), settings.jwt_secret_value)
     for secret in secrets:
         assert secret not in text
     assert "postgresql://" not in text and "postgres://" not in text

@@ -19,7 +19,7 @@ from control_plane.services import identity, support
 from control_plane.services.context import Caller, Context
 from control_plane.settings import Settings
 from tests.api.conftest import Clock, api_pool, clock, ctx, passwords  # noqa: F401 - fixtures
-from tests.cli.conftest import SECRETS
+from tests.conftest import berth_environment
 from tests.tenancy.conftest import join, login, new_tenant
 
 
@@ -27,7 +27,7 @@ def ask(settings: Settings, tenant_id: str) -> dict[str, str]:
     """``berth support request`` as the operator runs it; returns its JSON."""
     app = typer.Typer()
     register(app)
-    env = {f"BERTH_{name.upper()}": settings.secret(name) for name in SECRETS}
+    env = berth_environment(settings)
     env["BERTH_DATA_DIR"] = str(settings.data_dir)
     done = CliRunner().invoke(app, ["support", "request", tenant_id, "--reason", "slow queries", "--json"],
                               env=env)
@@ -74,7 +74,7 @@ async def test_refused_requests_and_expired_approvals_open_nothing(
 ) -> None:
     made = await identity.signup(ctx, "o@example.com", "correct horse battery", "acme")
     owner = Caller(made.tenant_id, f"user:{made.user_id}", None, made.user_id)
-    worker_pool = await create_pool(settings.secret("database_url"), "berth_worker", min_size=0, max_size=1)
+    worker_pool = await create_pool(settings.database_url_value, "berth_worker", min_size=0, max_size=1)
     try:
         refused = await support.request(worker_pool, made.tenant_id, "operator:o", "why", pepper=ctx.pepper,
                                         clock=clock)
