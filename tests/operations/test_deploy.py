@@ -1,4 +1,5 @@
-"""The deployment files work as written: Kubernetes schemas, role safety settings, compose's variables."""
+"""The deployment files work as written: Kubernetes schemas, role safety settings, compose's variables, and
+each role given only its own secrets."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from control_plane.settings import Settings
+from control_plane.settings import GENERATED, PROVIDER_ROLES, Role, Secret, Settings, needs
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 K8S_VERSION = "1.30.0"
 ROLES = ("api", "gateway", "worker")
+SECRET_VARIABLES = {secret.variable for secret in Secret}
 
 
 def manifests() -> list[dict[str, Any]]:
@@ -88,14 +90,33 @@ def compose() -> dict[str, Any]:
     return loaded
 
 
-def test_compose_sets_only_real_settings_and_requires_every_secret() -> None:
+def test_compose_sets_only_real_settings_and_gives_each_role_only_its_secrets() -> None:
     services = compose()["services"]
-    for name in ("migrate", *ROLES):
-        env = services[name]["environment"]
+    for name in ("migrate", *ROLES, "operator"):
+        role, env = Role(name), services[name]["environment"]
         assert set(env) <= setting_names(), set(env) - setting_names()
-        for secret in ("BERTH_TOKEN_PEPPER", "BERTH_JWT_SECRET", "BERTH_SEAL_KEYS"):
-            assert re.fullmatch(r"\$\{" + secret + r":\?.+\}", env[secret]), env[secret]
+        assert {v for v in env if v in SECRET_VARIABLES} == {s.variable for s in needs(role)}, name
+        for secret in GENERATED:
+            if secret.variable in env:  # required where given: compose stops when it is unset
+                assert re.fullmatch(r"\$\{" + secret.variable + r":\?.+\}", env[secret.variable])
+        assert ("BERTH_LOCAL_SERVERS" in env) == (role in PROVIDER_ROLES), name
         assert services[name]["read_only"] is True
+    assert services["operator"]["profiles"] == ["operator"]  # run on demand, never by `up`
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_kubernetes_container_is_given_only_its_roles_keys_of_the_secret(role: str) -> None:
+    spec = find("Deployment", f"berth-{role}")["spec"]["template"]["spec"]
+    (init,), (main,) = spec["initContainers"], spec["containers"]
+    for container, as_role in ((init, Role.MIGRATE), (main, Role(role))):
+        assert all("secretRef" not in source for source in container["envFrom"])  # never the whole Secret
+        refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"]}
+        assert all(ref["name"] == "berth-secrets" and ref["key"] == name
+                   and set(ref) <= {"name", "key", "optional"} for name, ref in refs.items())
+        required = {name for name, ref in refs.items() if not ref.get("optional")}
+        assert required == {secret.variable for secret in needs(as_role)}
+        provider = {"BERTH_LOCAL_SERVERS", "BERTH_NEON_API_KEY"} if as_role in PROVIDER_ROLES else set()
+        assert {name for name, ref in refs.items() if ref.get("optional")} == provider
 
 
 def test_compose_hands_out_mcp_urls_on_the_gateways_published_port() -> None:
