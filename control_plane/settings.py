@@ -62,11 +62,11 @@ NEEDS: Mapping[Role, frozenset[Secret]] = {
     Role.API: _SERVICES | {Secret.TOKEN_PEPPER, Secret.JWT_SECRET},
     # The pepper finds a token's row; the seal keys open endpoint connection strings.
     Role.GATEWAY: _SERVICES | {Secret.TOKEN_PEPPER, Secret.SEAL_KEYS},
-    # Seals what it provisions, opens what it imports into and re-keys; it never hashes a token.
+    # Seals what it provisions and opens what it imports into; it never hashes a token or signs a JWT.
     Role.WORKER: _SERVICES | {Secret.SEAL_KEYS},
     # Issues tokens and API keys (pepper) and runs the worker's steps (seal keys); never a JWT.
     Role.OPERATOR: _SERVICES | {Secret.TOKEN_PEPPER, Secret.SEAL_KEYS},
-    Role.MIGRATE: _SERVICES,
+    Role.MIGRATE: _SERVICES,  # no secret; it checks Redis too before migrating, as every role does
 }
 # The roles that build a provider: with BERTH_PROVIDER=neon they need its API key as well.
 PROVIDER_ROLES = frozenset({Role.WORKER, Role.OPERATOR})
