@@ -53,17 +53,28 @@ def http_floor(hot: list[Target]) -> dict[str, Any]:
         floor.stop()
 
 
+def the_field(fleet: Fleet, hot: list[Target], readers: list[str],
+              redis_url: str) -> list[contenders.Contender]:
+    """Berth's gateway, bare and the SDK peer over the same endpoints (not started)."""
+    return [contenders.gateway(fleet.settings, hot, scale.GATEWAY_ENV),
+            contenders.bare(redis_url, hot, readers), contenders.sdk_peer(readers[0])]
+
+
+async def start_all(field: list[contenders.Contender]) -> None:
+    """Start each contender and check it answers one call before anything is measured."""
+    for contender in field:
+        contender.start()
+        probe = await figures.first_calls(contender.port, contender.targets[:1])
+        if probe["errors"]:
+            raise RuntimeError(f"{contender.name} does not answer the call: {probe['sample']}")
+
+
 async def head_to_head(fleet: Fleet, hot: list[Target], cold: list[Target], redis_url: str) -> dict[str, Any]:
     """Throughput rounds, added latency and cold start, with all three contenders up."""
     readers = [(await fleet.dsns(t.endpoint_id))[1] for t in hot]
-    field = [contenders.gateway(fleet.settings, hot, scale.GATEWAY_ENV),
-             contenders.bare(redis_url, hot, readers), contenders.sdk_peer(readers[0])]
+    field = the_field(fleet, hot, readers, redis_url)
     try:
-        for contender in field:
-            contender.start()
-            probe = await figures.first_calls(contender.port, contender.targets[:1])
-            if probe["errors"]:
-                raise RuntimeError(f"{contender.name} does not answer the call: {probe['sample']}")
+        await start_all(field)
         rounds = await asyncio.to_thread(figures.throughput, field, rounds=ROUNDS, warmup=WARMUP,
                                          duration=DURATION)
         latency = await figures.added_latency(field[:2], readers[0], LATENCY_SECONDS)

@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import contenders, figures, report, scale, stack
+from bench import figures, report, stack
 from bench.fixture import Fleet, bench_settings, create_catalog, drop_database, services
-from bench.run import THROUGHPUT_ENDPOINTS, WARMUP, provision
+from bench.run import THROUGHPUT_ENDPOINTS, WARMUP, provision, start_all, the_field
 
 ROUNDS = int(os.environ.get("BERTH_BENCH_ROUNDS", "3"))
 DURATION = float(os.environ.get("BERTH_BENCH_SECONDS", "4"))
@@ -34,14 +34,9 @@ async def measure(server_url: str, redis_url: str, scratch: Path) -> dict[str, A
         out: dict[str, Any] = {}
         for name in stack.STACKS:
             os.environ["BERTH_BENCH_STACK"] = name  # the contenders inherit it
-            field = [contenders.gateway(fleet.settings, hot, scale.GATEWAY_ENV),
-                     contenders.bare(redis_url, hot, readers), contenders.sdk_peer(readers[0])]
+            field = the_field(fleet, hot, readers, redis_url)
             try:
-                for contender in field:
-                    contender.start()
-                    probe = await figures.first_calls(contender.port, contender.targets[:1])
-                    if probe["errors"]:
-                        raise RuntimeError(f"{contender.name} on {name} does not answer: {probe['sample']}")
+                await start_all(field)
                 print(f"{name}:", flush=True)
                 out[name] = await asyncio.to_thread(figures.throughput, field, rounds=ROUNDS, warmup=WARMUP,
                                                     duration=DURATION)
