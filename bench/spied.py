@@ -109,6 +109,8 @@ def main() -> None:
         folded = Path(tmp) / "gateway.folded"
         load = asyncio.run(spy(pg, redis, Path(tmp), folded))
         text = report(load, folded)
+        if len(sys.argv) > 1:  # the raw stacks too, beside the table, for a closer look
+            Path(sys.argv[1]).with_suffix(".folded").write_bytes(folded.read_bytes())
     if len(sys.argv) > 1:
         Path(sys.argv[1]).write_text(text)
     print(text)
