@@ -20,7 +20,9 @@ LOST_CONNECTION = (asyncpg.ConnectionDoesNotExistError, asyncpg.AdminShutdownErr
 CATALOG_DOWN = (OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
                 asyncpg.CannotConnectNowError, asyncpg.OperatorInterventionError,
                 asyncpg.InsufficientResourcesError, asyncpg.ObjectNotInPrerequisiteStateError,
-                asyncpg.InvalidCatalogNameError, *LOST_CONNECTION)
+                asyncpg.InvalidCatalogNameError,
+                # A connection cut mid-operation can leave asyncpg's protocol in a state it refuses.
+                asyncpg.InternalClientError, *LOST_CONNECTION)
 CATALOG_DOWN_MESSAGE = "the catalog is unavailable; retry later"
 
 
