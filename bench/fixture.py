@@ -13,7 +13,7 @@ import os
 import secrets
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from uuid import UUID
@@ -219,3 +219,17 @@ class Fleet:
             await conn.copy_records_to_table("endpoints", records=records, columns=ENDPOINT_COLUMNS)
         tokens = await self.issue(ids)
         return [Target(e, rec[2], t) for e, rec, t in zip(ids, records, tokens, strict=True)]
+
+
+@contextlib.asynccontextmanager
+async def hot_fleet(server_url: str, redis_url: str, scratch: Path,
+                    count: int = 4) -> AsyncIterator[tuple[Fleet, list[Target]]]:
+    """A fresh catalog and fleet with ``count`` provisioned endpoints; dropped afterwards."""
+    catalog_url = await create_catalog(server_url)
+    settings = bench_settings(catalog_url, redis_url, server_url, scratch)
+    fleet = await Fleet.open(settings, connection_limit=100)
+    try:
+        yield fleet, [(await fleet.provision("hot"))[0] for _ in range(count)]
+    finally:
+        await fleet.close()
+        await drop_database(server_url, catalog_url)

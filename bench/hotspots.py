@@ -15,18 +15,14 @@ import tempfile
 from pathlib import Path
 
 from bench import contenders, figures
-from bench.fixture import Fleet, bench_settings, create_catalog, drop_database, services
+from bench.fixture import hot_fleet, services
 
 SECONDS = 8.0
 TOP = 30
 
 
 async def profile(server_url: str, redis_url: str, scratch: Path, out: Path) -> dict[str, object]:
-    catalog_url = await create_catalog(server_url)
-    settings = bench_settings(catalog_url, redis_url, server_url, scratch)
-    fleet = await Fleet.open(settings, connection_limit=100)
-    try:
-        hot = [(await fleet.provision("hot"))[0] for _ in range(4)]
+    async with hot_fleet(server_url, redis_url, scratch) as (fleet, hot):
         gateway = contenders.gateway(fleet.settings, hot)
         gateway.argv = [sys.executable, "-m", "bench.profiled", str(out)]
         gateway.start()
@@ -35,9 +31,6 @@ async def profile(server_url: str, redis_url: str, scratch: Path, out: Path) -> 
                                            duration=SECONDS)
         finally:
             gateway.stop()
-    finally:
-        await fleet.close()
-        await drop_database(server_url, catalog_url)
 
 
 def hot_spots(out: Path) -> str:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import contenders, figures
-from bench.fixture import Fleet, bench_settings, create_catalog, drop_database, services
+from bench.fixture import hot_fleet, services
 
 SECONDS = float(os.environ.get("BERTH_BENCH_SECONDS", "10"))
 RATE = 400  # samples per second
@@ -37,11 +37,7 @@ def py_spy() -> str:
 
 
 async def spy(server_url: str, redis_url: str, scratch: Path, folded: Path) -> dict[str, Any]:
-    catalog_url = await create_catalog(server_url)
-    settings = bench_settings(catalog_url, redis_url, server_url, scratch)
-    fleet = await Fleet.open(settings, connection_limit=100)
-    try:
-        hot = [(await fleet.provision("hot"))[0] for _ in range(4)]
+    async with hot_fleet(server_url, redis_url, scratch) as (fleet, hot):
         gateway = contenders.gateway(fleet.settings, hot)
         gateway.start()
         try:
@@ -57,9 +53,6 @@ async def spy(server_url: str, redis_url: str, scratch: Path, folded: Path) -> d
             return load
         finally:
             gateway.stop()
-    finally:
-        await fleet.close()
-        await drop_database(server_url, catalog_url)
 
 
 def shares(folded: Path) -> tuple[int, collections.Counter[str], collections.Counter[str]]:
