@@ -27,6 +27,8 @@ from bench.fixture import hot_fleet, services
 SECONDS = float(os.environ.get("BERTH_BENCH_SECONDS", "10"))
 RATE = 400  # samples per second
 TOP = 40
+# BERTH_BENCH_SPY=bare samples the bare contender instead, for a side-by-side of where the CPU goes
+CONTENDER = os.environ.get("BERTH_BENCH_SPY", "berth")
 
 
 def py_spy() -> str:
@@ -38,7 +40,11 @@ def py_spy() -> str:
 
 async def spy(server_url: str, redis_url: str, scratch: Path, folded: Path) -> dict[str, Any]:
     async with hot_fleet(server_url, redis_url, scratch) as (fleet, hot):
-        gateway = contenders.gateway(fleet.settings, hot)
+        if CONTENDER == "bare":
+            readers = [(await fleet.dsns(t.endpoint_id))[1] for t in hot]
+            gateway = contenders.bare(redis_url, hot, readers)
+        else:
+            gateway = contenders.gateway(fleet.settings, hot)
         gateway.start()
         try:
             await figures.first_calls(gateway.port, gateway.targets)

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import time
 
-import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from control_plane.observability import logs
 from control_plane.observability.context import CURRENT, RequestContext, request_id_from
 from control_plane.observability.metrics import CONTENT_TYPE, Metrics
 
 REQUEST_ID = b"x-request-id"
 GATEWAY_PATHS = frozenset({"mcp", "llms.txt", "manifest.json"})
 FIXED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
-access = structlog.get_logger("berth.access")
 
 
 def route_of(scope: Scope) -> str:
@@ -100,8 +99,7 @@ class Observed:
     def _done(self, scope: Scope, status: int, seconds: float) -> None:
         route = route_of(scope)
         self.metrics.request(route, scope["method"], status, seconds)
-        access.info("request", method=scope["method"], route=route, path=scope["path"], status=status,
-                    ms=round(seconds * 1000, 2))
+        logs.access(scope["method"], route, scope["path"], status, round(seconds * 1000, 2))
 
     async def _metrics(self, send: Send) -> None:
         body = self.metrics.render()

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import logging
+from uuid import uuid4
+
+import pytest
+import structlog
 from prometheus_client.parser import text_string_to_metric_families
 
 from control_plane.dsn import redact
+from control_plane.observability import logs
+from control_plane.observability.context import CURRENT, RequestContext
 from control_plane.observability.http import route_of
 from control_plane.observability.logs import scrub
 from control_plane.observability.metrics import Metrics, tool_label
@@ -60,3 +68,29 @@ def test_each_metrics_object_has_its_own_registry() -> None:
 def test_redacted_addresses_keep_every_host_and_drop_the_password() -> None:
     assert redact("redis+cluster://u:s3cret@h1:7000,h2:7001/0") == "redis+cluster://u@h1:7000,h2:7001/0"
     assert redact("postgresql://u:s3cret@[::1]:5432/db?sslmode=require") == "postgresql://u@[::1]:5432/db"
+
+
+def test_the_json_access_line_is_what_the_processor_chain_writes(capsys: pytest.CaptureFixture[str]) -> None:
+    # The access line skips structlog's chain for speed: same fields, same request fields, still scrubbed.
+    context = RequestContext("smcp_" + "a" * 30, tenant_id=uuid4(), endpoint_id=uuid4())
+    token, root = CURRENT.set(context), logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        logs.configure("info", "json")
+        logs.access("POST", "/e/{slug}/mcp", "/e/shop/mcp", 200, 1.25)
+        fast = json.loads(capsys.readouterr().err)
+        structlog.get_logger("berth.access").info("request", method="POST", route="/e/{slug}/mcp",
+                                                  path="/e/shop/mcp", status=200, ms=1.25)
+        chained = json.loads(capsys.readouterr().err)
+        logs.configure("warning", "json")
+        logs.access("POST", "/e/{slug}/mcp", "/e/shop/mcp", 200, 1.25)
+        quiet = capsys.readouterr().err
+    finally:
+        CURRENT.reset(token)
+        structlog.reset_defaults()
+        logs.access = logs._chained_access
+        root.handlers[:], root.level = handlers, level
+    assert fast.pop("timestamp").endswith("Z") and chained.pop("timestamp").endswith("Z")
+    assert fast == chained
+    assert fast["request_id"] == "[redacted]" and fast["endpoint_id"] == str(context.endpoint_id)
+    assert quiet == ""
