@@ -25,7 +25,6 @@ WARMUP = 1.0
 LATENCY_SECONDS = 3.0
 # The scale plan bursts at 1,000 calls/s per endpoint: spreading the load keeps that limit out of the way.
 THROUGHPUT_ENDPOINTS = 6
-SCALE_DATABASES = 4
 COLD_ENDPOINTS = int(os.environ.get("BERTH_BENCH_COLD", "50"))
 
 
@@ -95,7 +94,7 @@ async def bench(server_url: str, redis_url: str, scratch: Path) -> dict[str, Any
     try:
         timings: list[float] = []
         hot = await provision(fleet, "hot", THROUGHPUT_ENDPOINTS, timings)
-        bases = await provision(fleet, "base", SCALE_DATABASES, timings)
+        bases = await provision(fleet, "base", scale.DATABASES, timings)
         cold = await provision(fleet, "cold", COLD_ENDPOINTS, timings)
         print(f"provisioned {len(timings)} endpoints", flush=True)
         results = await head_to_head(fleet, hot, cold, redis_url)

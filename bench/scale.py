@@ -11,14 +11,17 @@ would measure Postgres's CREATE DATABASE, which the provisioning figure covers.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
+import tempfile
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
-from bench import contenders, figures
-from bench.fixture import Fleet, Target
+from bench import contenders, figures, report
+from bench.fixture import Fleet, Target, bench_settings, create_catalog, drop_database, services
 from control_plane import tokens
 from control_plane.settings import Settings
 from data_plane import auth, pools
@@ -26,8 +29,12 @@ from data_plane.auth import Authenticator, bearer
 
 SCALE_ENDPOINTS = int(os.environ.get("BERTH_BENCH_SCALE", "10000"))
 SWEEPS = int(os.environ.get("BERTH_BENCH_SWEEPS", "3"))
+# Endpoints kept out of the sweeps and called one at a time after them: a cold first call's latency,
+# not the queue that 32 clients make when every call of a sweep opens a pool under the cap.
+COLD_SAMPLE = 200
 # Budget below the server's max_connections (100 by default), shared with the other contenders' pools.
 CONNECTION_BUDGET = 40
+DATABASES = 4  # real databases the endpoints' DSNs point at, round robin
 POOL_MAX_SIZE = 4  # the gateway's default: pools open <= budget // pool size
 GATEWAY_ENV = {"BERTH_CONNECTION_BUDGET": str(CONNECTION_BUDGET)}
 # What bounds the gateway's memory however many endpoints it meets (the defaults of berth serve gateway).
@@ -56,8 +63,9 @@ async def run(fleet: Fleet, bases: list[Target]) -> dict[str, Any]:
     later sweeps meet caches that hold at most their caps, so RSS must stay flat from sweep to sweep.
     """
     targets = await fleet.spread(SCALE_ENDPOINTS, bases)
+    called, cold = targets[COLD_SAMPLE:], targets[:COLD_SAMPLE]
     refs = [(await fleet.dsns(t.endpoint_id))[2] for t in bases]
-    gateway = contenders.gateway(fleet.settings, targets, GATEWAY_ENV)
+    gateway = contenders.gateway(fleet.settings, called, GATEWAY_ENV)
     gateway.start()
     try:
         idle = contenders.rss_mib(gateway.pid)
@@ -69,10 +77,13 @@ async def run(fleet: Fleet, bases: list[Target]) -> dict[str, Any]:
                            "p50_ms": swept.get("p50_ms"), "p99_ms": swept.get("p99_ms"),
                            "rss_mib": round(contenders.rss_mib(gateway.pid), 1)})
         first = sweeps[0]
+        alone = await figures.first_calls(gateway.port, [(t.path, t.token) for t in cold])
         return {
-            "endpoints": len(targets), "databases": len(bases), "calls": first["calls"],
+            "endpoints": len(targets), "swept": len(called), "databases": len(bases), "calls": first["calls"],
             "errors": first["errors"], "sample_error": first["sample_error"],
             "calls_per_s": first["calls_per_s"], "p50_ms": first["p50_ms"], "p99_ms": first["p99_ms"],
+            "cold": {"endpoints": len(cold), "p50_ms": alone["p50_ms"], "p99_ms": alone["p99_ms"],
+                     "errors": alone["errors"], "sample_error": alone["sample"]},
             "second_sweep_calls_per_s": sweeps[1]["calls_per_s"] if len(sweeps) > 1 else 0.0,
             "second_sweep_errors": sum(s["errors"] for s in sweeps[1:]), "rss_idle_mib": round(idle, 1),
             "rss_first_sweep_mib": first["rss_mib"], "rss_after_mib": sweeps[-1]["rss_mib"],
@@ -104,3 +115,38 @@ async def token_check(calls: int = 200_000) -> dict[str, Any]:
     elapsed = time.perf_counter() - started
     return {"us": round(elapsed / calls * 1e6, 3), "calls": calls, "catalog_lookups": auth.lookups,
             "measures": "data_plane.auth.bearer + Authenticator.check on a cached token, awaited in a loop"}
+
+
+async def alone(server_url: str, redis_url: str, scratch: Path) -> dict[str, Any]:
+    catalog_url = await create_catalog(server_url)
+    settings = bench_settings(catalog_url, redis_url, server_url, scratch)
+    fleet = await Fleet.open(settings, connection_limit=100)
+    try:
+        bases = [(await fleet.provision("base"))[0] for _ in range(DATABASES)]
+        return await run(fleet, bases)
+    finally:
+        await fleet.close()
+        await drop_database(server_url, catalog_url)
+
+
+def main() -> None:
+    """`python -m bench.scale`: this part of ``make bench`` alone (BERTH_BENCH_SCALE, BERTH_BENCH_SWEEPS as
+    there), its table in bench/SCALE.md, folded into RESULTS.md."""
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="berth-scale-") as tmp, services(Path(tmp)) as (server, redis):
+        results = asyncio.run(alone(server, redis, Path(tmp)))
+    here = Path(__file__).parent
+    (here / "scale.json").write_text(json.dumps(results, indent=1) + "\n")
+    load = os.getloadavg()[0]
+    lines = ["| figure | value | budget | verdict |", "| --- | --- | --- | --- |",
+             *(f"| {' | '.join(row)} |" for row in report.scale_rows(results))]
+    text = (f"## Scale (`python -m bench.scale`)\n\n{SCALE_ENDPOINTS:,} endpoints, {SWEEPS} sweeps, "
+            f"run time {time.monotonic() - started:.0f} s, load average {load:.1f} at the end "
+            f"({report.machine()['date']}).\n\n" + "\n".join(lines) + "\n")
+    (here / "SCALE.md").write_text(text)
+    report.fold(here / "RESULTS.md", text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
