@@ -32,11 +32,24 @@ from typing import Any, cast
 
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
-from redis.exceptions import RedisClusterException, RedisError
+from redis.exceptions import ConnectionError, RedisClusterException, RedisError  # noqa: A004
 
 CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
 # What any Redis call may raise when Redis (or a cluster's slot owner) cannot answer.
 REDIS_DOWN = (OSError, TimeoutError, RedisError, RedisClusterException)
+
+
+class Cluster(RedisCluster):
+    """redis-py's cluster client, with the failures it is known to raise while its slot map is being
+    rebuilt mid-failover (a ``KeyError`` for a slot no node covers yet, an ``AttributeError`` on a node
+    gone from the map: redis-py issues 2437, 3815, 3835) raised as the ``ConnectionError`` they mean,
+    so every caller that serves on without Redis treats them as Redis being down, not as a bug."""
+
+    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().execute_command(*args, **kwargs)
+        except (AttributeError, KeyError) as exc:
+            raise ConnectionError(f"the cluster's slot map is changing ({type(exc).__name__})") from exc
 
 
 def is_cluster(url: str) -> bool:
@@ -50,8 +63,8 @@ def connect(url: str, **options: Any) -> aioredis.Redis:
     if plain is None:
         return aioredis.from_url(url, **options)
     first, others = _seeds(rest)
-    return cast(aioredis.Redis, RedisCluster.from_url(f"{plain}://{first}", startup_nodes=others or None,
-                                                      **options))
+    return cast(aioredis.Redis, Cluster.from_url(f"{plain}://{first}", startup_nodes=others or None,
+                                                 **options))
 
 
 def _seeds(rest: str) -> tuple[str, list[ClusterNode]]:

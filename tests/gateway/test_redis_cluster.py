@@ -184,6 +184,19 @@ async def test_the_limiter_reloads_its_script_and_reseeds_on_a_cluster(cluster: 
     assert seeded == [first, second]
 
 
+async def test_a_slot_map_being_rebuilt_counts_as_redis_down(cluster: aioredis.Redis) -> None:
+    # Mid-failover redis-py's cluster client can meet a slot no node covers yet and fail with a KeyError
+    # (or an AttributeError); the limiter must then serve on its own counts, not answer 500.
+    assert isinstance(cluster, RedisCluster)
+    await cluster.ping()  # the slot map is loaded
+    cluster.nodes_manager.slots_cache.clear()  # as while the map is rebuilt after a master died
+    with pytest.raises(redis_connect.REDIS_DOWN):
+        await cluster.get("berth:any")
+    limiter = FailoverLimiter(RedisLimiter(cluster, lambda e, m: asyncio.sleep(0, 0)), MemoryLimiter())
+    cluster.nodes_manager.slots_cache.clear()
+    assert (await limiter.hit(uuid.uuid4(), "free")).allowed and limiter.degraded
+
+
 async def test_an_unreachable_cluster_degrades_and_never_raises() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
