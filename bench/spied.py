@@ -28,6 +28,7 @@ SECONDS = float(os.environ.get("BERTH_BENCH_SECONDS", "10"))
 RATE = 400  # samples per second
 TOP = 40
 # BERTH_BENCH_SPY=bare samples the bare contender instead, for a side-by-side of where the CPU goes
+BERTH_ROOTS = ("data_plane", "control_plane", "cli", "bench", "jobs")
 CONTENDER = os.environ.get("BERTH_BENCH_SPY", "berth")
 
 
@@ -79,6 +80,29 @@ def shares(folded: Path) -> tuple[int, collections.Counter[str], collections.Cou
     return total, own, inclusive
 
 
+def by_file(folded: Path) -> tuple[int, collections.Counter[str]]:
+    """Own samples per Berth source file, and per library package (the standard library's too): where
+    the CPU goes, a level above functions."""
+    files: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in folded.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        total += int(count)
+        files[_file(stack.rsplit(";", 1)[-1])] += int(count)
+    return total, files
+
+
+def _file(frame: str) -> str:
+    # py-spy names a library's file from its package down (asyncpg/connection.py), Berth's by its path
+    parts = Path(frame.partition(" (")[2].rsplit(":", 1)[0]).parts
+    root = next((i for i, part in enumerate(parts) if part in BERTH_ROOTS), None)
+    if root is not None:
+        return "/".join(parts[root:])
+    return parts[0] if parts else "?"
+
+
 def _name(frame: str) -> str:
     # py-spy raw frames: "function (path/to/file.py:line)"; keep the function and the file's tail
     function, _, where = frame.partition(" (")
@@ -97,6 +121,10 @@ def report(load: dict[str, Any], folded: Path) -> str:
         lines.append(f"| {100 * n / total:.1f} % | {per_call * n / total:.0f} | "
                      f"{100 * inclusive[name] / total:.1f} % | {per_call * inclusive[name] / total:.0f} | "
                      f"`{name}` |")
+    files_total, files = by_file(folded)
+    lines += ["", "Own time by file:", "", "| own share | us/call | file |", "| --- | --- | --- |"]
+    for name, n in files.most_common(TOP):
+        lines.append(f"| {100 * n / files_total:.1f} % | {per_call * n / files_total:.0f} | `{name}` |")
     lines += ["", "Inclusive, top:", "", "| inclusive share | us/call | function |", "| --- | --- | --- |"]
     for name, n in inclusive.most_common(TOP):
         lines.append(f"| {100 * n / total:.1f} % | {per_call * n / total:.0f} | `{name}` |")
