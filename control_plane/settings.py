@@ -128,6 +128,8 @@ class Settings(BaseSettings):
 
     allowed_origins: list[str] = Field(default_factory=list)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # Lowers every plan's import file size limit here (e.g. a small spool volume); unset: the plans' own.
+    max_import_bytes: int | None = Field(default=None, ge=1)
 
     pool_max_size: int = Field(default=4, ge=1, le=100)
     max_pools: int = Field(default=1000, ge=1)

@@ -101,7 +101,8 @@ async def opened(settings: Settings, *, tools: Toolbox | None = None, metrics: M
         http = httpx.AsyncClient(headers={"User-Agent": "Berth import_url"})
         stack.push_async_callback(http.aclose)
         imports = ImportTools(pool, spool_dir(settings.data_dir),
-                              UrlFetcher(http, allow_private=settings.import_urls_allow_private))
+                              UrlFetcher(http, allow_private=settings.import_urls_allow_private),
+                              settings.max_import_bytes)
         res = _wire(settings, tools, pool, redis, listener, pools, pepper, imports, clock)
         if metrics is not None:
             res.calls.metrics = metrics

@@ -28,8 +28,11 @@ WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_s
 """
 
 
-def max_import_bytes(plan: str) -> int:
-    return MAX_IMPORT_BYTES.get(plan, MAX_IMPORT_BYTES["free"])
+def max_import_bytes(plan: str, cap: int | None = None) -> int:
+    """The largest file an import into an endpoint of ``plan`` may be; ``cap`` (an installation's
+    ``BERTH_MAX_IMPORT_BYTES``) lowers it."""
+    limit = MAX_IMPORT_BYTES.get(plan, MAX_IMPORT_BYTES["free"])
+    return limit if cap is None else min(limit, cap)
 
 
 @dataclass(frozen=True)

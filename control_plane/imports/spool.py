@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 from uuid import UUID
@@ -50,9 +52,22 @@ def _discard(path: Path, handle: BinaryIO) -> None:
     path.unlink(missing_ok=True)
 
 
-async def receive(directory: Path, import_id: UUID, chunks: AsyncIterator[bytes], *, limit: int,
-                  plan: str) -> tuple[Path, int]:
-    """Write the body to the spool; returns the file and its size. Over ``limit``: nothing kept, 413."""
+@dataclass(frozen=True)
+class Spooled:
+    """A whole upload in the spool: the import it becomes, its file and its size."""
+
+    import_id: UUID
+    path: Path
+    size: int
+
+
+async def receive(directory: Path, chunks: AsyncIterator[bytes], *, limit: int, plan: str,
+                  declared: int | None = None) -> Spooled:
+    """Write a new import's body to the spool. Over ``limit`` (``declared`` up front, or while the body
+    streams) is 413 and nothing is kept."""
+    if declared is not None and declared > limit:
+        raise too_large(limit, plan)
+    import_id = uuid.uuid4()
     path, handle = await asyncio.to_thread(_open, directory, import_id)
     size = 0
     try:
@@ -62,7 +77,7 @@ async def receive(directory: Path, import_id: UUID, chunks: AsyncIterator[bytes]
                 raise too_large(limit, plan)
             if chunk:
                 await asyncio.to_thread(handle.write, chunk)
-        return await asyncio.to_thread(_seal, path, handle), size
+        return Spooled(import_id, await asyncio.to_thread(_seal, path, handle), size)
     except BaseException:
         await asyncio.to_thread(_discard, path, handle)
         raise

@@ -19,6 +19,7 @@ import redis.asyncio as aioredis
 
 from control_plane.catalog.db import CATALOG_DOWN, CATALOG_DOWN_MESSAGE, tenant_transaction
 from control_plane.errors import AlreadyExists, Unavailable
+from control_plane.imports.limits import max_import_bytes
 from control_plane.services.passwords import Passwords
 from control_plane.settings import Role, Settings
 
@@ -48,6 +49,7 @@ class Context:
     jwt_ttl_seconds: int
     base_url: str
     provider_name: str
+    max_import_bytes: int | None = None  # BERTH_MAX_IMPORT_BYTES: lowers the plans' import limits
     clock: Callable[[], datetime] = field(default=utcnow)
     passwords: Passwords = field(default_factory=Passwords)
 
@@ -57,6 +59,10 @@ class Context:
         if self.jwt_secret is None:
             raise RuntimeError("this process was built without BERTH_JWT_SECRET")
         return self.jwt_secret
+
+    def import_limit(self, plan: str) -> int:
+        """The largest file an import into an endpoint of ``plan`` may be on this installation."""
+        return max_import_bytes(plan, self.max_import_bytes)
 
     @classmethod
     def from_settings(cls, settings: Settings, pool: asyncpg.Pool, redis: aioredis.Redis, *,
@@ -70,6 +76,7 @@ class Context:
             jwt_ttl_seconds=settings.jwt_ttl_seconds,
             base_url=settings.gateway_base_url,  # MCP URLs are the gateway's
             provider_name=settings.provider,
+            max_import_bytes=settings.max_import_bytes,
         )
 
 

@@ -13,32 +13,22 @@ listed with its errors. The spool file is removed on any refusal.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from uuid import UUID
 
-from control_plane.catalog.jobs import Kind, enqueue
 from control_plane.errors import IdempotencyMismatch, InvalidInput
 from control_plane.imports import spool, store
-from control_plane.imports.limits import max_import_bytes
-from control_plane.imports.store import Import, Mode, NewImport
+from control_plane.imports.spool import Spooled
+from control_plane.imports.store import Import, Mode
 from control_plane.plans import DEFAULT_PLAN
-from control_plane.services import audit, endpoints
+from control_plane.services import endpoints, imports
 from control_plane.services.context import Caller, Context, transaction
 from control_plane.services.endpoints import TENANT_PLAN, Endpoint
-from control_plane.services.imports import Upload, read, table_name
+from control_plane.services.imports import Upload, read
 from control_plane.services.permissions import Permission, check
 
 CARRIES = ("file",)  # an Idempotency-Key used with a file is another body than the same fields without
-
-
-@dataclass(frozen=True)
-class Spooled:
-    import_id: UUID
-    path: Path
-    size: int
 
 
 @dataclass(frozen=True)
@@ -61,18 +51,14 @@ async def ceiling(ctx: Context, caller: Caller) -> tuple[int, str]:
         await check(conn, caller, Permission.ENDPOINTS)
         await check(conn, caller, Permission.IMPORTS)
         plan = str(await conn.fetchval(TENANT_PLAN, caller.tenant_id) or DEFAULT_PLAN)
-    return max_import_bytes(plan), plan
+    return ctx.import_limit(plan), plan
 
 
 async def receive(ctx: Context, caller: Caller, chunks: AsyncIterator[bytes], *, spool_dir: Path,
                   declared_length: int | None = None) -> Spooled:
     """Spool the file; over the tenant's plan's limit (declared, or while it streams) is 413, nothing kept."""
     limit, plan = await ceiling(ctx, caller)
-    if declared_length is not None and declared_length > limit:
-        raise spool.too_large(limit, plan)
-    import_id = uuid.uuid4()
-    path, size = await spool.receive(spool_dir, import_id, chunks, limit=limit, plan=plan)
-    return Spooled(import_id, path, size)
+    return await spool.receive(spool_dir, chunks, limit=limit, plan=plan, declared=declared_length)
 
 
 async def create(ctx: Context, caller: Caller, new: NewEndpoint, upload: Upload, spooled: Spooled) -> Created:
@@ -93,8 +79,7 @@ async def create(ctx: Context, caller: Caller, new: NewEndpoint, upload: Upload,
 async def _create(ctx: Context, caller: Caller, new: NewEndpoint, upload: Upload,
                   spooled: Spooled) -> tuple[Created, bool]:
     endpoints.validate(new.name, new.plan, new.region, new.idempotency_key)
-    fmt, mode, options = read(upload)
-    if mode is not Mode.CREATE:
+    if read(upload)[1] is not Mode.CREATE:
         raise InvalidInput("a new endpoint's first import has mode create")
     async with transaction(ctx, caller.tenant_id) as conn:
         await check(conn, caller, Permission.ENDPOINTS)
@@ -107,13 +92,6 @@ async def _create(ctx: Context, caller: Caller, new: NewEndpoint, upload: Upload
             if first is None:
                 raise IdempotencyMismatch("Idempotency-Key was used with a different body")
             return Created(endpoint, first), False
-        limit = max_import_bytes(endpoint.plan)
-        if spooled.size > limit:
-            raise spool.too_large(limit, endpoint.plan)  # the transaction, endpoint included, rolls back
-        imported = await store.insert(conn, NewImport(
-            spooled.import_id, caller.tenant_id, endpoint.id, fmt, table_name(upload), mode, options,
-            str(spooled.path), spooled.size, caller.actor, caller.request_id))
-        await enqueue(conn, Kind.IMPORT, {"import_id": str(imported.id)}, tenant_id=caller.tenant_id)
-        await audit.record(conn, caller, "endpoint.import.queued", imported.id, endpoint_id=endpoint.id,
-                           detail={"format": fmt.value, "mode": mode.value, "bytes": spooled.size})
+        # Over the endpoint's own plan's limit, the transaction rolls back, the endpoint included.
+        imported = await imports.record(ctx, conn, caller, endpoint.id, endpoint.plan, upload, spooled)
     return Created(endpoint, imported), True

@@ -1,20 +1,25 @@
 """Imports as the tenant sees them: upload a file into an endpoint, list and read the imports.
 
-``start`` spools the streamed body (over the plan's limit is 413 and nothing
-is kept), then inserts the import row and its ``import`` job in one
-transaction; the worker loads it (``jobs/steps/imports.py``). Another
-tenant's endpoint or import is ``NotFound``.
+An upload is two steps, so a caller that reads a form can spool its file
+before it has read the fields that say what to do with it: ``receive``
+spools the streamed body within the endpoint's plan's limit (over it is 413
+and nothing is kept), then ``commit`` inserts the import row and its
+``import`` job in one transaction (``record``, which the endpoint made from
+a file shares) or removes the spool file when refused. ``start`` is both, for
+a body that is the file. The worker loads it (``jobs/steps/imports.py``).
+Another tenant's endpoint or import is ``NotFound``.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path, PurePath
 from typing import Any
 from uuid import UUID
+
+import asyncpg
 
 from control_plane.catalog.endpoints import EndpointStatus
 from control_plane.catalog.jobs import Kind, enqueue
@@ -27,8 +32,8 @@ from control_plane.errors import (
 )
 from control_plane.imports import spool, store
 from control_plane.imports.intake import CONTENT_TYPES, EXTENSIONS
-from control_plane.imports.limits import max_import_bytes
 from control_plane.imports.names import safe_name
+from control_plane.imports.spool import Spooled
 from control_plane.imports.store import Format, Import, Mode, NewImport
 from control_plane.services import audit
 from control_plane.services.context import Caller, Context, transaction
@@ -121,11 +126,11 @@ def read(upload: Upload) -> tuple[Format, Mode, dict[str, Any]]:
     return fmt, _mode(upload.mode), _options(upload.options, fmt, upload.filename)
 
 
-async def _endpoint_plan(ctx: Context, caller: Caller, endpoint: Ref) -> tuple[UUID, str]:
-    async with transaction(ctx, caller.tenant_id) as conn:
-        await check(conn, caller, Permission.IMPORTS)
-        endpoint_id = await resolve(conn, caller, endpoint)
-        row = await conn.fetchrow(ENDPOINT, endpoint_id, caller.tenant_id)
+async def _ready_endpoint(conn: asyncpg.Connection, caller: Caller, endpoint: Ref) -> tuple[UUID, str]:
+    """The endpoint's id and plan, when the caller may import into it and it is ready."""
+    await check(conn, caller, Permission.IMPORTS)
+    endpoint_id = await resolve(conn, caller, endpoint)
+    row = await conn.fetchrow(ENDPOINT, endpoint_id, caller.tenant_id)
     if row is None:
         raise NotFound("no such endpoint")
     if row["status"] != EndpointStatus.READY:
@@ -133,28 +138,49 @@ async def _endpoint_plan(ctx: Context, caller: Caller, endpoint: Ref) -> tuple[U
     return endpoint_id, row["plan"]
 
 
+async def receive(ctx: Context, caller: Caller, endpoint: Ref, chunks: AsyncIterator[bytes], *,
+                  spool_dir: Path, declared_length: int | None = None) -> Spooled:
+    """Spool a file for a ready endpoint; over its plan's limit (declared, or while it streams) is 413."""
+    async with transaction(ctx, caller.tenant_id) as conn:
+        _, plan = await _ready_endpoint(conn, caller, endpoint)
+    return await spool.receive(spool_dir, chunks, limit=ctx.import_limit(plan), plan=plan,
+                               declared=declared_length)
+
+
+async def record(ctx: Context, conn: asyncpg.Connection, caller: Caller, endpoint_id: UUID, plan: str,
+                 upload: Upload, spooled: Spooled) -> Import:
+    """In the caller's transaction: the spooled file held to ``plan``'s limit, its import row, its job."""
+    fmt, mode, options = read(upload)
+    limit = ctx.import_limit(plan)
+    if spooled.size > limit:
+        raise spool.too_large(limit, plan)
+    made = await store.insert(conn, NewImport(
+        spooled.import_id, caller.tenant_id, endpoint_id, fmt, table_name(upload), mode, options,
+        str(spooled.path), spooled.size, caller.actor, caller.request_id))
+    await enqueue(conn, Kind.IMPORT, {"import_id": str(made.id)}, tenant_id=caller.tenant_id)
+    await audit.record(conn, caller, "endpoint.import.queued", made.id, endpoint_id=endpoint_id,
+                       detail={"format": fmt.value, "mode": mode.value, "bytes": spooled.size})
+    return made
+
+
+async def commit(ctx: Context, caller: Caller, endpoint: Ref, upload: Upload, spooled: Spooled) -> Import:
+    """Record a spooled file's import into a ready endpoint; the spool file is removed when refused."""
+    try:
+        async with transaction(ctx, caller.tenant_id) as conn:
+            endpoint_id, plan = await _ready_endpoint(conn, caller, endpoint)
+            return await record(ctx, conn, caller, endpoint_id, plan, upload, spooled)
+    except BaseException:
+        spool.discard(spooled.path)
+        raise
+
+
 async def start(ctx: Context, caller: Caller, endpoint: Ref, upload: Upload, chunks: AsyncIterator[bytes],
                 *, spool_dir: Path, declared_length: int | None = None) -> Import:
     """Spool the body, then record the import and enqueue its job in one transaction."""
-    fmt, mode, options = read(upload)
-    endpoint_id, plan = await _endpoint_plan(ctx, caller, endpoint)
-    limit = max_import_bytes(plan)
-    if declared_length is not None and declared_length > limit:
-        raise spool.too_large(limit, plan)
-    import_id = uuid.uuid4()
-    path, size = await spool.receive(spool_dir, import_id, chunks, limit=limit, plan=plan)
-    new = NewImport(import_id, caller.tenant_id, endpoint_id, fmt, table_name(upload), mode, options,
-                    str(path), size, caller.actor, caller.request_id)
-    try:
-        async with transaction(ctx, caller.tenant_id) as conn:
-            made = await store.insert(conn, new)
-            await enqueue(conn, Kind.IMPORT, {"import_id": str(import_id)}, tenant_id=caller.tenant_id)
-            await audit.record(conn, caller, "endpoint.import.queued", import_id, endpoint_id=endpoint_id,
-                               detail={"format": fmt.value, "mode": mode.value, "bytes": size})
-    except BaseException:
-        spool.discard(path)
-        raise
-    return made
+    read(upload)  # a bad format or mode is refused before a byte is spooled
+    spooled = await receive(ctx, caller, endpoint, chunks, spool_dir=spool_dir,
+                            declared_length=declared_length)
+    return await commit(ctx, caller, endpoint, upload, spooled)
 
 
 async def get(ctx: Context, caller: Caller, endpoint: Ref, import_id: UUID) -> Import:

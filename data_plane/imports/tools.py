@@ -57,6 +57,7 @@ class ImportTools:
     pool: asyncpg.Pool
     spool_dir: Path
     fetcher: UrlFetcher
+    max_import_bytes: int | None = None  # BERTH_MAX_IMPORT_BYTES: lowers the plans' import limits
 
     def definitions(self) -> list[dict[str, Any]]:
         return list(IMPORT_TOOLS)
@@ -80,8 +81,8 @@ class ImportTools:
     async def _from_file(self, grant: Grant, arguments: Mapping[str, Any]) -> Import:
         data = _decoded(_text(arguments, "data", required=True))
         options = _options(arguments, None, _text(arguments, "filename") or "")
-        if len(data) > min(MAX_INLINE_BYTES, max_import_bytes(grant.plan)):
-            raise spool.too_large(min(MAX_INLINE_BYTES, max_import_bytes(grant.plan)), grant.plan)
+        if len(data) > min(MAX_INLINE_BYTES, self._limit(grant)):
+            raise spool.too_large(min(MAX_INLINE_BYTES, self._limit(grant)), grant.plan)
         return await self._record(grant, options, _once(data))
 
     async def _from_url(self, grant: Grant, arguments: Mapping[str, Any]) -> Import:
@@ -94,18 +95,18 @@ class ImportTools:
             await response.aclose()
             raise
         declared = int(response.headers.get("content-length") or 0)
-        if declared > max_import_bytes(grant.plan):
+        if declared > self._limit(grant):
             await response.aclose()
-            raise spool.too_large(max_import_bytes(grant.plan), grant.plan)
+            raise spool.too_large(self._limit(grant), grant.plan)
         return await self._record(grant, options, body(response))
 
     async def _record(self, grant: Grant, options: Options, chunks: AsyncIterator[bytes]) -> Import:
-        import_id = uuid.uuid4()
-        limit = max_import_bytes(grant.plan)
-        path, size = await spool.receive(self.spool_dir, import_id, chunks, limit=limit, plan=grant.plan)
+        spooled = await spool.receive(self.spool_dir, chunks, limit=self._limit(grant), plan=grant.plan)
+        import_id, path = spooled.import_id, spooled.path
         extra = {"filename": options.filename} if options.format is Format.MARKDOWN else {}
         new = NewImport(import_id, grant.tenant_id, grant.endpoint_id, options.format, options.table,
-                        options.mode, extra, str(path), size, f"token:{grant.token_id}", current_request_id())
+                        options.mode, extra, str(path), spooled.size, f"token:{grant.token_id}",
+                        current_request_id())
         try:
             async with self.pool.acquire() as conn, conn.transaction():
                 made = await store.insert(conn, new)
@@ -117,6 +118,9 @@ class ImportTools:
             spool.discard(path)
             raise
         return made
+
+    def _limit(self, grant: Grant) -> int:
+        return max_import_bytes(grant.plan, self.max_import_bytes)
 
     async def _get(self, grant: Grant, import_id: uuid.UUID) -> Import:
         try:

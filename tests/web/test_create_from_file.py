@@ -1,7 +1,7 @@
 """The dashboard's New endpoint form with a file: streamed to the spool under the plan's limit, the token
 checked before anything is made, a refusal shown on the form with nothing left behind.
 
-The free plan's file limit is lowered for these tests through the limits table itself, so a file a few
+The site's import limit is lowered for these tests (``BERTH_MAX_IMPORT_BYTES``), so a file a few
 megabytes long is over it many times: the browser is still sending when Berth refuses it.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from pathlib import Path
-from types import MappingProxyType
 
 import asyncpg
 import httpx
@@ -18,7 +17,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from control_plane.imports import limits
+from control_plane.settings import Settings
 from tests.web.conftest import Site, fill, shoot, sign_up, wait_for
 
 LIMIT = 256 * 1024
@@ -30,10 +29,9 @@ IMPORT_STATE = "SELECT state FROM imports"
 
 
 @pytest.fixture
-def small_limit(monkeypatch: pytest.MonkeyPatch) -> int:
-    lowered = MappingProxyType({**limits.MAX_IMPORT_BYTES, "free": LIMIT})
-    monkeypatch.setattr(limits, "MAX_IMPORT_BYTES", lowered)
-    return LIMIT
+def settings(settings: Settings) -> Settings:
+    """The site's settings with every plan's file limit lowered to ``LIMIT``."""
+    return settings.model_copy(update={"max_import_bytes": LIMIT})
 
 
 def spool_files(site: Site) -> list[Path]:
@@ -62,11 +60,11 @@ def refused_in_browser(driver: WebDriver, site: Site, source: Path) -> tuple[str
 
 
 async def test_a_file_over_the_plan_limit_shows_the_form_again_and_leaves_nothing(
-    site: Site, driver: WebDriver, catalog: asyncpg.Connection, small_limit: int, tmp_path: Path,
+    site: Site, driver: WebDriver, catalog: asyncpg.Connection, tmp_path: Path,
 ) -> None:
-    source = big_csv(tmp_path, 32 * small_limit)  # 8 MiB: far more than the socket buffers hold
+    source = big_csv(tmp_path, 32 * LIMIT)  # 8 MiB: far more than the socket buffers hold
     error, kept, url = await asyncio.to_thread(refused_in_browser, driver, site, source)
-    assert error == f"The file exceeds the free plan's import limit of {small_limit} bytes."
+    assert error == f"The file exceeds the free plan's import limit of {LIMIT} bytes."
     assert kept == "huge" and url == f"{site.base}/app/endpoints"
     assert await catalog.fetchval(ENDPOINTS) == 0
     assert spool_files(site) == []

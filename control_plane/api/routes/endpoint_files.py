@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,14 +27,14 @@ from control_plane.api.deps import Ctx, Who
 from control_plane.api.fields import IdempotencyKey, TableName
 from control_plane.api.schemas import EndpointFromFileOut, EndpointIn
 from control_plane.errors import InvalidInput
-from control_plane.imports import spool
+from control_plane.imports.spool import Spooled
 from control_plane.imports.store import Format
 from control_plane.services import from_file
-from control_plane.services.from_file import NewEndpoint, Spooled
+from control_plane.services.from_file import NewEndpoint
 from control_plane.services.imports import Delimiter, Encoding, Upload
-from control_plane.web import multipart
+from control_plane.web import file_form, multipart
+from control_plane.web.file_form import FILE, Form
 
-FILE = "file"
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
@@ -57,44 +58,29 @@ def _validated(fields: dict[str, str]) -> EndpointFormIn:
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
 
 
-async def _read(request: Request, ctx: Ctx, caller: Who) -> tuple[dict[str, str], Spooled, Upload]:
-    """The form's fields and its spooled file; the spool file is removed if the form is refused."""
-    fields: dict[str, str] = {}
-    spooled: Spooled | None = None
-    upload = Upload()
-    try:
-        async for part in multipart.parts(request.stream(), request.headers.get("content-type")):
-            if part.name in fields or (part.name == FILE and spooled is not None):
-                raise InvalidInput(f"the form field {part.name!r} is given twice")
-            if part.name != FILE:
-                fields[part.name] = await part.text()
-                continue
-            declared = multipart.file_length(request.headers.get("content-length"))
-            spooled = await from_file.receive(ctx, caller, part.chunks(), spool_dir=_spool_dir(request),
-                                              declared_length=declared)
-            upload = Upload(content_type=part.content_type, filename=part.filename)
-        if spooled is None:
-            raise InvalidInput("the form has no file part; send the file as the field 'file'")
-    except BaseException:
-        if spooled is not None:
-            spool.discard(spooled.path)
-        raise
-    return fields, spooled, upload
+async def _read(request: Request, ctx: Ctx, caller: Who) -> tuple[Form, Spooled]:
+    """The form with its file spooled; the spool file is removed if the form is refused."""
+    receive = partial(from_file.receive, ctx, caller, spool_dir=_spool_dir(request))
+    form = await file_form.read(request, receive, Form())
+    if form.spooled is None:
+        raise InvalidInput("the form has no file part; send the file as the field 'file'")
+    return form, form.spooled
 
 
 async def create_from_file(
     request: Request, response: Response, ctx: Ctx, caller: Who,
     idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
 ) -> dict[str, Any]:
-    fields, spooled, upload = await _read(request, ctx, caller)
+    form, spooled = await _read(request, ctx, caller)
     try:
-        form = _validated(fields)
+        fields = _validated(form.fields)
     except BaseException:
-        spool.discard(spooled.path)
+        form.discard()
         raise
-    options = {"encoding": form.encoding, "delimiter": form.delimiter, "header": form.header}
-    given = Upload(form.format, upload.content_type, upload.filename, form.table, options=options)
-    new = NewEndpoint(form.name, form.plan, form.region, idempotency_key)
+    options = {"encoding": fields.encoding, "delimiter": fields.delimiter, "header": fields.header}
+    file = form.upload
+    given = Upload(fields.format, file.content_type, file.filename, fields.table, options=options)
+    new = NewEndpoint(fields.name, fields.plan, fields.region, idempotency_key)
     made = await from_file.create(ctx, caller, new, given, spooled)
     imported = made.first_import
     response.headers["Location"] = f"/v1/endpoints/{imported.endpoint_id}/imports/{imported.id}"

@@ -84,6 +84,7 @@ function upload(form) {
         status.textContent = "Uploaded. Loading it into the database…";
         follow("uploaded");
       } else {
+        bar.hidden = true;
         status.textContent = (body.error && body.error.message) || "The upload failed; try again.";
         status.className = "error";
       }
