@@ -70,6 +70,10 @@ def test_every_role_is_locked_down_probed_bounded_and_migrates_first(role: str) 
     assert main["livenessProbe"]["httpGet"]["path"] == "/healthz"
     mounted = {m["mountPath"] for m in main["volumeMounts"]}
     assert {"/tmp", "/var/lib/berth"} <= mounted  # noqa: S108 - the only places a read-only image writes
+    # every role writes or reads uploads (API and gateway spool them, the worker loads them): one volume
+    data = next(m["name"] for m in main["volumeMounts"] if m["mountPath"] == "/var/lib/berth")
+    volume = next(v for v in spec["volumes"] if v["name"] == data)
+    assert volume["persistentVolumeClaim"]["claimName"] == "berth-spool"
 
 
 def test_the_gateway_scales_keeps_a_replica_through_drains_and_is_reached_at_the_urls_handed_out() -> None:
@@ -127,7 +131,8 @@ def test_compose_hands_out_mcp_urls_on_the_gateways_published_port() -> None:
     assert services["api"]["ports"] == [f"{api_port}:8080"]
     assert services["gateway"]["ports"] == [f"{gateway_port}:8080"]
     assert services["gateway"]["environment"]["BERTH_GATEWAY_URL"] == env["BERTH_GATEWAY_URL"]
-    assert services["api"]["volumes"] == services["worker"]["volumes"]  # one spool for uploads
+    # one spool for uploads: the API's, and the gateway's import_file / import_url, loaded by the worker
+    assert services["api"]["volumes"] == services["worker"]["volumes"] == services["gateway"]["volumes"]
 
 
 def test_the_image_installs_no_development_dependencies() -> None:
