@@ -19,7 +19,7 @@ import socket
 from bench import stack
 from cli import runtime, telemetry
 from cli.operate import load_settings
-from control_plane.settings import Role
+from control_plane.settings import Process
 from data_plane.lifespan import serving
 
 
@@ -35,7 +35,7 @@ def listening(host: str, port: int, *, shared: bool) -> socket.socket:
 
 
 def main() -> None:
-    settings = load_settings(Role.GATEWAY)
+    settings = load_settings(Process.GATEWAY)
     # As in production: structured logs (an access line per request, JSON) and metrics, bound to the role.
     metrics = telemetry.start(settings)
     gateway = telemetry.bound(serving, metrics)

@@ -19,9 +19,9 @@ from control_plane.providers.factory import build_provider
 from control_plane.redis import connect as redis_connect
 from control_plane.sealing import Sealer
 from control_plane.services.context import Caller, Context
-from control_plane.settings import Role, Settings
+from control_plane.settings import Process, Settings
 
-OPERATING = frozenset({Role.OPERATOR})
+OPERATING = frozenset({Process.OPERATOR})
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def operator_name() -> str:
 @asynccontextmanager
 async def operator(settings: Settings) -> AsyncIterator[Operator]:
     """Open what the command needs; the actor is ``operator:<login name>``."""
-    settings.require(Role.OPERATOR)
+    settings.require(Process.OPERATOR)
     (await check_catalog(settings)).terminate()
     dsn = settings.database_url_value
     async with AsyncExitStack() as stack:

@@ -18,7 +18,7 @@ from control_plane.api.app import serving as control_serving
 from control_plane.errors import BerthError
 from control_plane.mail import catcher
 from control_plane.observability.metrics import Metrics
-from control_plane.settings import Role
+from control_plane.settings import Process
 from data_plane.lifespan import serving as gateway_serving
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -40,7 +40,7 @@ def root(ctx: typer.Context,
 
 
 class Served(str, Enum):
-    """The roles `berth serve` runs alone (each is a ``Role`` of the same name)."""
+    """The roles `berth serve` runs alone (each is a ``Process`` of the same name)."""
 
     api = "api"
     gateway = "gateway"
@@ -60,7 +60,7 @@ def dev(
     data_dir: Path = typer.Option(None, help="Where embedded services keep data (default .berth)."),
 ) -> None:
     """Run everything in one process, on embedded Postgres and Redis unless URLs are set."""
-    configured = load_settings(*Role, dev=True, port=port, host=host, data_dir=data_dir).with_dev_secrets()
+    configured = load_settings(*Process, dev=True, port=port, host=host, data_dir=data_dir).with_dev_secrets()
     settings = catcher.for_dev(configured)  # mail goes to a local catcher unless a relay is configured
     metrics = telemetry.start(settings)
     background = _background_parts(metrics) + ([catcher.catching] if configured.smtp_host is None else [])
@@ -87,7 +87,7 @@ def dev(
 @app.command()
 def migrate() -> None:
     """Apply the catalog migrations not yet applied (safe to run again)."""
-    settings = load_settings(Role.MIGRATE)
+    settings = load_settings(Process.MIGRATE)
     try:
         applied = asyncio.run(runtime.prepare(settings))
     except runtime.StartupError as exc:
@@ -99,7 +99,7 @@ def migrate() -> None:
 @app.command()
 def serve(role: Served = typer.Argument(..., help="api, gateway or worker")) -> None:
     """Run one role of Berth in this process."""
-    settings = load_settings(Role(role.value))  # only this role's secrets are required
+    settings = load_settings(Process(role.value))  # only this role's secrets are required
     metrics = telemetry.start(settings)
     parts: dict[Served, tuple[Part | None, Part | None, list[Part]]] = {
         Served.api: (telemetry.bound(control_serving, metrics), None, []),

@@ -22,7 +22,7 @@ from cli.context import Operator, operator
 from cli.runtime import StartupError
 from control_plane.errors import BerthError
 from control_plane.sealing import SealError
-from control_plane.settings import MissingSecret, Role, Settings
+from control_plane.settings import MissingSecret, Process, Settings
 
 T = TypeVar("T")
 RUNTIME_FILE = "runtime.json"
@@ -35,7 +35,7 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
-def load_settings(*roles: Role, **overrides: object) -> Settings:
+def load_settings(*roles: Process, **overrides: object) -> Settings:
     """The environment's settings for a process of ``roles``; a bad or missing one is one line and exit 1."""
     try:
         return Settings.for_role(*roles, **{k: v for k, v in overrides.items() if v is not None})
@@ -63,9 +63,9 @@ def operator_settings() -> Settings:
     if runtime is None and not os.environ.get("BERTH_DATABASE_URL"):
         fail(NOT_FOUND)
     if runtime is None:
-        return load_settings(Role.OPERATOR)
+        return load_settings(Process.OPERATOR)
     urls = {k: SecretStr(v) for k, v in json.loads(runtime.read_text()).items()}
-    return load_settings(Role.OPERATOR, dev=True).with_dev_secrets().model_copy(
+    return load_settings(Process.OPERATOR, dev=True).with_dev_secrets().model_copy(
         update={**urls, "local_servers": urls["database_url"]})
 
 

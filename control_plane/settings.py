@@ -22,7 +22,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PLACEHOLDERS = frozenset({"", "change-me", "changeme", "secret", "dev", "test", "password", "xxx"})
 
 
-class Role(StrEnum):
+class Process(StrEnum):
     """What a process does; ``berth dev`` is every role in one process."""
 
     API = "api"
@@ -51,30 +51,30 @@ class MissingSecret(ValueError):
     """A role's secret is not set: one line naming the role and the variable, never a value."""
 
 
-NOUNS: Mapping[Role, str] = {
-    Role.API: "the API", Role.GATEWAY: "the gateway", Role.WORKER: "the worker",
-    Role.OPERATOR: "the operator CLI", Role.MIGRATE: "berth migrate",
+NOUNS: Mapping[Process, str] = {
+    Process.API: "the API", Process.GATEWAY: "the gateway", Process.WORKER: "the worker",
+    Process.OPERATOR: "the operator CLI", Process.MIGRATE: "berth migrate",
 }
 _SERVICES = frozenset({Secret.DATABASE_URL, Secret.REDIS_URL})
-NEEDS: Mapping[Role, frozenset[Secret]] = {
+NEEDS: Mapping[Process, frozenset[Secret]] = {
     # The pepper hashes every credential it issues or checks (API keys, tokens, sessions, links);
     # the JWT secret signs logins and keys the sign-in pages' CSRF tokens.
-    Role.API: _SERVICES | {Secret.TOKEN_PEPPER, Secret.JWT_SECRET},
+    Process.API: _SERVICES | {Secret.TOKEN_PEPPER, Secret.JWT_SECRET},
     # The pepper finds a token's row; the seal keys open endpoint connection strings.
-    Role.GATEWAY: _SERVICES | {Secret.TOKEN_PEPPER, Secret.SEAL_KEYS},
+    Process.GATEWAY: _SERVICES | {Secret.TOKEN_PEPPER, Secret.SEAL_KEYS},
     # Seals what it provisions and opens what it imports into; it never hashes a token or signs a JWT.
-    Role.WORKER: _SERVICES | {Secret.SEAL_KEYS},
+    Process.WORKER: _SERVICES | {Secret.SEAL_KEYS},
     # Issues tokens and API keys (pepper) and runs the worker's steps (seal keys); never a JWT.
-    Role.OPERATOR: _SERVICES | {Secret.TOKEN_PEPPER, Secret.SEAL_KEYS},
-    Role.MIGRATE: _SERVICES,  # no secret; it checks Redis too before migrating, as every role does
+    Process.OPERATOR: _SERVICES | {Secret.TOKEN_PEPPER, Secret.SEAL_KEYS},
+    Process.MIGRATE: _SERVICES,  # no secret; it checks Redis too before migrating, as every role does
 }
 # The roles that build a provider: with BERTH_PROVIDER=neon they need its API key as well.
-PROVIDER_ROLES = frozenset({Role.WORKER, Role.OPERATOR})
+PROVIDER_ROLES = frozenset({Process.WORKER, Process.OPERATOR})
 # What `berth dev` makes into data_dir/secrets.json, and what a placeholder may never stand for.
 GENERATED = (Secret.TOKEN_PEPPER, Secret.JWT_SECRET, Secret.SEAL_KEYS)
 
 
-def needs(role: Role, provider: str = "local") -> list[Secret]:
+def needs(role: Process, provider: str = "local") -> list[Secret]:
     """The secrets ``role`` cannot start without, in ``Secret`` order."""
     wanted = NEEDS[role] | ({Secret.NEON_API_KEY} if role in PROVIDER_ROLES and provider == "neon" else set())
     return [secret for secret in Secret if secret in wanted]
@@ -183,7 +183,7 @@ class Settings(BaseSettings):
         return self
 
     @classmethod
-    def for_role(cls, *roles: Role, **values: Any) -> Settings:
+    def for_role(cls, *roles: Process, **values: Any) -> Settings:
         """The environment's settings (``values`` win) for a process of ``roles``.
 
         Outside dev, raises ``MissingSecret`` for the first secret a role needs that is unset. In dev
@@ -194,7 +194,7 @@ class Settings(BaseSettings):
             settings.require(*roles)
         return settings
 
-    def require(self, *roles: Role) -> None:
+    def require(self, *roles: Process) -> None:
         """``MissingSecret`` ("the gateway needs BERTH_SEAL_KEYS") unless every role's secrets are set."""
         for role in roles:
             for secret in needs(role, self.provider):

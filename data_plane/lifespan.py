@@ -29,7 +29,7 @@ from control_plane.imports.spool import spool_dir
 from control_plane.observability.metrics import Metrics
 from control_plane.redis import connect as redis_connect
 from control_plane.sealing import Sealer
-from control_plane.settings import Role, Settings
+from control_plane.settings import Process, Settings
 from data_plane import catalog, heartbeat
 from data_plane import metrics as gateway_metrics
 from data_plane.app import Gateway
@@ -83,7 +83,7 @@ async def opened(settings: Settings, *, tools: Toolbox | None = None, metrics: M
 
         tools = default_tools
     # Every secret is read before anything opens, so a missing one leaks nothing.
-    settings.require(Role.GATEWAY)
+    settings.require(Process.GATEWAY)
     catalog_url, redis_url = settings.database_url_value, settings.redis_url_value
     pepper = settings.token_pepper_value
     sealer = Sealer.from_setting(settings.seal_keys_value)

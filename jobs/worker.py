@@ -33,7 +33,7 @@ from control_plane.providers.factory import build_provider
 from control_plane.providers.measured import measured
 from control_plane.redis import connect as redis_connect
 from control_plane.sealing import Sealer
-from control_plane.settings import Role, Settings
+from control_plane.settings import Process, Settings
 from jobs import stats
 from jobs.handlers import Resources
 from jobs.runner import Runner
@@ -120,7 +120,7 @@ async def stop_within(task: asyncio.Task[None], grace: float) -> None:
 async def running(settings: Settings, *, periodic: Mapping[Kind, float] = PERIODIC,
                   metrics: Metrics | None = None) -> AsyncIterator[None]:
     """Run the worker in the background for the duration of the block (and its queue metrics, if given)."""
-    settings.require(Role.WORKER)
+    settings.require(Process.WORKER)
     sealer = Sealer.from_setting(settings.seal_keys_value)  # a bad key refuses before anything opens
     async with AsyncExitStack() as stack:
         pool = await create_pool(settings.database_url_value, "berth_worker", min_size=1, max_size=4)

@@ -31,7 +31,7 @@ from control_plane.imports.spool import spool_dir
 from control_plane.observability.metrics import Metrics
 from control_plane.redis import connect as redis_connect
 from control_plane.services.context import Context
-from control_plane.settings import Role, Settings
+from control_plane.settings import Process, Settings
 from control_plane.web import mount
 from control_plane.web.dashboard.uploads import UPLOAD_PATHS
 from control_plane.web.resources import Web
@@ -71,7 +71,7 @@ async def serving(settings: Settings, *, documents_http: httpx.AsyncClient | Non
     client metadata documents (tests pass one trusting their own CA); otherwise one is made.
     ``metrics`` is accepted like every role's, though the API's own are the HTTP layer's.
     """
-    settings.require(Role.API)
+    settings.require(Process.API)
     async with AsyncExitStack() as stack:
         pool = await create_pool(settings.database_url_value, "berth_api", max_size=CATALOG_POOL_MAX)
         stack.push_async_callback(pool.close)

@@ -21,7 +21,7 @@ from control_plane.catalog.db import CATALOG_DOWN, CATALOG_DOWN_MESSAGE, tenant_
 from control_plane.errors import AlreadyExists, Unavailable
 from control_plane.imports.limits import max_import_bytes
 from control_plane.services.passwords import Passwords
-from control_plane.settings import Role, Settings
+from control_plane.settings import Process, Settings
 
 
 def utcnow() -> datetime:
@@ -66,13 +66,13 @@ class Context:
 
     @classmethod
     def from_settings(cls, settings: Settings, pool: asyncpg.Pool, redis: aioredis.Redis, *,
-                      roles: frozenset[Role] = frozenset({Role.API})) -> Context:
+                      roles: frozenset[Process] = frozenset({Process.API})) -> Context:
         """The context of a process of ``roles``: the JWT secret only where the API runs."""
         return cls(
             pool=pool,
             redis=redis,
             pepper=settings.token_pepper_value,
-            jwt_secret=settings.jwt_secret_value if Role.API in roles else None,
+            jwt_secret=settings.jwt_secret_value if Process.API in roles else None,
             jwt_ttl_seconds=settings.jwt_ttl_seconds,
             base_url=settings.gateway_base_url,  # MCP URLs are the gateway's
             provider_name=settings.provider,

@@ -11,7 +11,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from control_plane.settings import GENERATED, PROVIDER_ROLES, Role, Secret, Settings, needs
+from control_plane.settings import GENERATED, PROVIDER_ROLES, Process, Secret, Settings, needs
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 K8S_VERSION = "1.30.0"
@@ -97,7 +97,7 @@ def compose() -> dict[str, Any]:
 def test_compose_sets_only_real_settings_and_gives_each_role_only_its_secrets() -> None:
     services = compose()["services"]
     for name in ("migrate", *ROLES, "operator"):
-        role, env = Role(name), services[name]["environment"]
+        role, env = Process(name), services[name]["environment"]
         assert set(env) <= setting_names(), set(env) - setting_names()
         assert {v for v in env if v in SECRET_VARIABLES} == {s.variable for s in needs(role)}, name
         for secret in GENERATED:
@@ -112,7 +112,7 @@ def test_compose_sets_only_real_settings_and_gives_each_role_only_its_secrets() 
 def test_every_kubernetes_container_is_given_only_its_roles_keys_of_the_secret(role: str) -> None:
     spec = find("Deployment", f"berth-{role}")["spec"]["template"]["spec"]
     (init,), (main,) = spec["initContainers"], spec["containers"]
-    for container, as_role in ((init, Role.MIGRATE), (main, Role(role))):
+    for container, as_role in ((init, Process.MIGRATE), (main, Process(role))):
         assert all("secretRef" not in source for source in container["envFrom"])  # never the whole Secret
         refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"]}
         assert all(ref["name"] == "berth-secrets" and ref["key"] == name
