@@ -12,6 +12,8 @@ from typing import Any
 
 import orjson
 
+from bench import stack
+
 COMMAND = "make bench   (= .venv/bin/python -m bench.run)"
 KEPT = ("STACKS.md", "SCALE.md", "PROFILE.md", "TOOLS.md", "IMPORTS.md", "FAULTS.md", "REVOCATION.md",
         "SOAK.md")
@@ -156,7 +158,8 @@ def notes(r: dict[str, Any]) -> str:
     return "\n".join([
         "## How to read this", "",
         f"- Contenders alternate, {len(bare['rounds'])} rounds each, order rotating; figures are medians "
-        "of rounds. Each is one uvicorn process (h11, asyncio loop) against the same Postgres and Redis; "
+        f"of rounds. Each is one process on the `{r.get('stack', 'uvicorn')}` stack (bench/stack.py; "
+        "uvicorn means httptools and uvloop, as `berth serve`) against the same Postgres and Redis; "
         "32 keep-alive clients on loopback call `tools/call query` with a one-row SELECT.",
         f"- The load generator is not the bottleneck: against bare it used {bare['loadgen_cpu']:.2f} of a "
         f"core while bare used {bare['server_cpu']:.2f} (server CPU per contender: {cpu}); against "
@@ -166,10 +169,14 @@ def notes(r: dict[str, Any]) -> str:
         "- Cold start: one call to each of endpoints just provisioned and never called, so the gateway "
         "resolves the token in the catalog, unseals the DSN and opens the endpoint's pool.",
         f"- Scale: {sc['endpoints']} endpoints are real catalog rows (own id, slug, token, sealed DSNs) "
-        f"over {sc['databases']} real databases of the local provider; each endpoint is called once, by "
-        "32 clients. The gateway does the same per-endpoint work (token, unseal, its own pool, eviction "
-        "under the cap) whether or not two endpoints share a database; 10,000 real databases would "
-        "measure CREATE DATABASE, which the provisioning line covers.",
+        f"over {sc['databases']} real databases of the local provider; in each sweep every endpoint but "
+        f"{sc.get('cold', {}).get('endpoints', 0)} is called once, by 32 clients, and with a pool cap of "
+        f"{sc['pool_cap']} nearly every call opens a pool, so the sweep's latency is mostly the queue for "
+        "pool slots; the endpoints kept out are then called one at a time, never called before: the cold "
+        "first call. The gateway does the same per-endpoint work (token, unseal, its own pool, eviction "
+        "under the cap) whether or not two endpoints share a database; that many real databases would "
+        "measure CREATE DATABASE, which the provisioning line covers. `python -m bench.scale` runs this "
+        "part alone at any size (its section below).",
         tools_note(r["tools"]),
         "- Machines here are shared: absolute numbers are noisy; the ratios are measured side by side.",
     ])
@@ -205,6 +212,7 @@ def publish(results: dict[str, Any], where: Path) -> None:
     ratios(results)
     results["machine"] = machine()
     results["command"] = COMMAND
+    results["stack"] = stack.chosen()
     (where / "results.json").write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2) + b"\n")
     text = table(results)
     print(text)
