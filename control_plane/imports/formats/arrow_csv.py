@@ -1,0 +1,70 @@
+"""The fast read of a CSV file for its scan: Arrow's streaming reader, every cell a string, a block at a time.
+
+Taken only where it splits the file exactly as Python's csv module does:
+UTF-8, two columns or more, no quote character (quoting off: a quote would
+be read otherwise), no NUL, no carriage return outside CRLF, no blank line
+(a blank line is a row of the wrong width to Arrow, which it refuses). Any
+other file, or anything Arrow refuses (a ragged row, a line longer than a
+block, bytes that are not UTF-8), raises ``Unfit``: the exact, row-by-row
+scan then reads it and says what is wrong and where, if anything is.
+Memory holds a few blocks, whatever the file's size.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pcsv
+
+BLOCK_BYTES = 1024 * 1024
+
+
+class Unfit(Exception):
+    """The fast read cannot be trusted to split this file as Python's csv module would."""
+
+
+class Plain(io.FileIO):
+    """The file's bytes, refusing any the fast read would split otherwise: a quote, a NUL, a lone CR or
+    a blank line (Arrow reads it as a row of empty strings; Python's csv module skips it)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, "r")
+        self._tail = b"\n"  # the last bytes read: the file starts as if after a line's end
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = super().read(size)
+        if not chunk:
+            return chunk
+        if b'"' in chunk or b"\0" in chunk:
+            raise Unfit("a quote or a NUL")
+        seam = self._tail + chunk[:2]
+        if any(blank in part for part in (seam, chunk) for blank in (b"\n\n", b"\n\r\n")):
+            raise Unfit("a blank line")
+        cut_crlf = self._tail.endswith(b"\r")
+        if (cut_crlf and not chunk.startswith(b"\n")) or chunk[:-1].count(b"\r") != chunk.count(b"\r\n"):
+            raise Unfit("a lone carriage return")
+        self._tail = chunk[-2:]
+        return chunk
+
+
+@contextmanager
+def batches(raw: Plain, delimiter: str, width: int) -> Iterator[Iterator[pa.RecordBatch]]:
+    """Batches of ``width`` string cells, the first row included (the scan decides if it is a header)."""
+    strings = {f"f{i}": pa.string() for i in range(width)}
+    try:
+        reader = pcsv.open_csv(
+            raw,
+            read_options=pcsv.ReadOptions(block_size=BLOCK_BYTES, autogenerate_column_names=True),
+            parse_options=pcsv.ParseOptions(delimiter=delimiter, quote_char=False, ignore_empty_lines=False),
+            convert_options=pcsv.ConvertOptions(column_types=strings, strings_can_be_null=False,
+                                                quoted_strings_can_be_null=False, check_utf8=True),
+        )
+        if reader.schema.names != list(strings):
+            raise Unfit("another width than the first line's")
+        yield (batch for batch in reader if batch.num_rows)
+    except pa.ArrowException as exc:
+        raise Unfit(str(exc)) from exc
