@@ -19,10 +19,12 @@ first.
 
 from __future__ import annotations
 
+import struct
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from itertools import accumulate
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -37,7 +39,6 @@ _INT = r"[+-]?(?:0|[1-9][0-9]*)"
 _DEC = r"[+-]?(?:(?:0|[1-9][0-9]*)\.[0-9]*|\.[0-9]+)"
 _INF = "[iI][nN][fF](?:[iI][nN][iI][tT][yY])?"
 _EXP = rf"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]+|{_INF}|[nN][aA][nN]|-{_INF}"
-_BOOL_WORDS = pa.array(sorted(BOOL_WORDS))
 _CLOCK = r"[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?"
 _DAY = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 _ZONE = r"(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)"
@@ -46,6 +47,18 @@ _SURE_CLOCK = r"(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?
 _SURE_ZONE = r"(?:Z|[+-](?:[01][0-9]|2[0-3])(?::?[0-5][0-9])?)"
 _HEX = "[0-9a-fA-F]"
 _UUID = f"{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}"
+
+
+def strings(values: list[str]) -> pa.Array:
+    """An Arrow array of ``values`` built from its buffers: ``pa.array`` of a list imports pandas (40 MiB)."""
+    data = [v.encode() for v in values]
+    offsets = [0, *accumulate(map(len, data))]
+    return pa.StringArray.from_buffers(len(values), pa.py_buffer(struct.pack(f"<{len(offsets)}i", *offsets)),
+                                       pa.py_buffer(b"".join(data)))
+
+
+_BOOL_WORDS = strings(sorted(BOOL_WORDS))
+_ZERO, _ONE = pc.cast(strings(["0", "1"]), pa.int32())  # scalars made so, for the same reason
 
 
 def _whole(pattern: str) -> str:
@@ -124,7 +137,7 @@ class Column:
 
     def __init__(self, stats: Stats, markers: frozenset[str]) -> None:
         self.stats = stats
-        self.markers = pa.array(sorted(markers), pa.string())
+        self.markers = strings(sorted(markers))
         self.last: Check | None = None
         self.known: set[str] = set()  # dates already parsed: a date column repeats a few thousand days
 
@@ -174,8 +187,9 @@ def _numbers(stats: Stats, values: pa.Array) -> bool | None:
         length = pc.binary_length(values)
         signed = pc.cast(pc.starts_with(values, "-"), pa.int32())
         signed = pc.add(signed, pc.cast(pc.starts_with(values, "+"), pa.int32()))
-        whole = pc.subtract(pc.if_else(pc.less(point, 0), length, point), signed)
-        fraction = pc.if_else(pc.less(point, 0), 0, pc.subtract(pc.subtract(length, point), 1))
+        none = pc.less(point, _ZERO)
+        whole = pc.subtract(pc.if_else(none, length, point), signed)
+        fraction = pc.if_else(none, _ZERO, pc.subtract(pc.subtract(length, point), _ONE))
         stats.int_digits = max(stats.int_digits, pc.max(whole).as_py())
         stats.scale = max(stats.scale, pc.max(fraction).as_py())
         stats.kinds &= Kind.NUMERIC | Kind.DOUBLE

@@ -20,7 +20,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pcsv
 
-BLOCK_BYTES = 1024 * 1024
+BLOCK_BYTES = 512 * 1024  # larger blocks read a little faster and hold far more memory (1 MiB: +30 MiB)
 
 
 class Unfit(Exception):
@@ -58,7 +58,8 @@ def batches(raw: Plain, delimiter: str, width: int) -> Iterator[Iterator[pa.Reco
     try:
         reader = pcsv.open_csv(
             raw,
-            read_options=pcsv.ReadOptions(block_size=BLOCK_BYTES, autogenerate_column_names=True),
+            read_options=pcsv.ReadOptions(block_size=BLOCK_BYTES, use_threads=False,
+                                          autogenerate_column_names=True),
             parse_options=pcsv.ParseOptions(delimiter=delimiter, quote_char=False, ignore_empty_lines=False),
             convert_options=pcsv.ConvertOptions(column_types=strings, strings_can_be_null=False,
                                                 quoted_strings_can_be_null=False, check_utf8=True),
