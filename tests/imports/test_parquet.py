@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -59,3 +61,28 @@ async def test_append_needs_the_same_types(berth: Berth, tmp_path: Path) -> None
 async def test_a_file_that_is_not_parquet_fails(berth: Berth) -> None:
     failed = await berth.upload(b"PAR1 nope", table="x", format="parquet")
     assert failed["state"] == "failed" and failed["errors"][0]["code"] == "invalid_parquet"
+
+
+def read_apart(path: Path) -> list[str]:
+    """Whether reading ``path``'s rows in a fresh process imports pandas, the first value's UTC offset and
+    the second's."""
+    probe = ("import sys; from pathlib import Path; from control_plane.imports.formats.columnar import "
+             "ParquetSource; s = ParquetSource(Path(sys.argv[1]), name=None); rows = list(s.rows(s.scan())); "
+             "print('pandas' in sys.modules, rows[0][1].utcoffset(), rows[1][1])")
+    child = subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True, text=True,  # noqa: S603
+                           check=True)
+    return child.stdout.split()
+
+
+async def test_zoned_timestamps_load_as_their_instants_without_pandas(berth: Berth, tmp_path: Path) -> None:
+    # pyarrow zones timestamps through pandas (40 MiB); Berth reads the UTC instant and zones it itself
+    instants = [datetime(2024, 3, 31, 1, 30, tzinfo=UTC), None,
+                datetime(1999, 12, 31, 23, 59, 59, 5, tzinfo=UTC)]
+    path = tmp_path / "visits.parquet"
+    paris = pa.array(instants, pa.timestamp("us", tz="Europe/Paris"))
+    pq.write_table(pa.table({"id": [1, 2, 3], "at": paris}), path)
+    assert read_apart(path) == ["False", "0:00:00", "None"]
+    done = await berth.upload(path)
+    assert done["state"] == "done", done["errors"]
+    loaded = await berth.sql("SELECT at FROM visits ORDER BY id")
+    assert [r[0] for r in loaded] == instants

@@ -7,6 +7,7 @@ become ``jsonb``; a type with no counterpart is loaded as its text.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,17 @@ def _value(value: Any, kind: str) -> Any:
     return value if isinstance(value, str) else str(value)
 
 
+def _values(column: pa.Array) -> list[Any]:
+    """A column's values as Python objects. A zoned timestamp is read as its UTC instant and given
+    UTC here: pyarrow zones it through pandas, whose import alone costs about 40 MiB of memory."""
+    kind = column.type
+    if pt.is_timestamp(kind) and kind.tz:
+        instants = column.cast(pa.timestamp(kind.unit)).to_pylist()
+        return [None if v is None else v.replace(tzinfo=UTC) for v in instants]
+    values: list[Any] = column.to_pylist()
+    return values
+
+
 class ParquetSource:
     """The one table of a Parquet file."""
 
@@ -84,7 +96,7 @@ class ParquetSource:
         parquet = self._open()
         for group in range(parquet.num_row_groups):
             for batch in parquet.iter_batches(batch_size=BATCH_ROWS, row_groups=[group]):
-                columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
+                columns = [_values(batch.column(i)) for i in range(batch.num_columns)]
                 for values in zip(*columns, strict=True):
                     yield [_value(v, k) for v, k in zip(values, kinds, strict=True)]
             self._done += parquet.metadata.row_group(group).total_byte_size
