@@ -36,7 +36,7 @@ from control_plane.errors import (
     TooManyColumns,
     UnterminatedQuote,
 )
-from control_plane.imports import bulk, vector
+from control_plane.imports import bulk
 from control_plane.imports.formats import arrow_csv
 from control_plane.imports.formats.base import MAX_COLUMNS, AsWritten, Row, Shape, null_if_marker
 from control_plane.imports.inference import Stats
@@ -265,7 +265,7 @@ class Columns:
     def __init__(self, width: int, markers: frozenset[str]) -> None:
         self.stats = [Stats() for _ in range(width)]
         self.markers = markers
-        self.vectors = [vector.Column(stats, markers) for stats in self.stats]
+        self.vectors: list[Any] = []  # vector.Column each, made by the first Arrow batch
         self.rows = 0
         self.met: set[str] = set()
         self.quoted = False
@@ -284,6 +284,12 @@ class Columns:
     def add_arrow(self, batch: pa.RecordBatch, pool: Executor) -> None:
         """A batch of string cells from ``arrow_csv``: each column checked in Arrow, else as ``add`` does."""
         self.rows += batch.num_rows
+        # Imported here, not with the module: Arrow's compute kernels cost about 14 MiB of memory, which
+        # the other formats' imports (Parquet's peak is close to the 200 MiB budget) need not pay.
+        from control_plane.imports import vector  # noqa: PLC0415
+
+        if not self.vectors:
+            self.vectors = [vector.Column(stats, self.markers) for stats in self.stats]
         found = list(pool.map(vector.Column.add, self.vectors, batch.columns))
         for stats, cells, met in zip(self.stats, batch.columns, found, strict=True):
             if met is None:
