@@ -144,9 +144,31 @@ def tools_rows(t: dict[str, Any]) -> list[Row]:
     ]
 
 
-def table(r: dict[str, Any]) -> str:
+def imports_rows(where: Path) -> list[Row]:
+    """(figure, value, budget, verdict) from the last ``python -m bench.imports`` run (bench/imports.json),
+    which takes too long to run inside ``make bench``; none when there is no such run."""
+    found = where / "imports.json"
+    if not found.exists():
+        return []
+    run = orjson.loads(found.read_bytes())
+    full = run["megabytes"] >= 1000  # the memory budget is for the 1 GB run
+    names = {"csv": "CSV", "ndjson": "NDJSON", "parquet": "Parquet"}
+    rows: list[Row] = []
+    for fmt, f in run["figures"].items():
+        rss = f["berth_peak_rss_mib"]
+        rows += [(f"import of a {f['bytes'] / 2**20:,.0f} MiB {names.get(fmt, fmt)} file ({f['rows']:,} "
+                  "rows), inference included / plain asyncpg COPY (bench.imports)",
+                  f"{f['ratio']:.2f} x ({f['berth_s']:.1f} / {f['plain_s']:.1f} s)", "<= 1.25 x",
+                  verdict(f["ratio"] <= 1.25)),
+                 ("  peak RSS of the importing process", f"{rss:.0f} MiB", "<= 200 MiB" if full else "",
+                  verdict(rss <= 200) if full else "")]
+    return rows
+
+
+def table(r: dict[str, Any], where: Path | None = None) -> str:
     lines = ["| figure | value | budget | verdict |", "| --- | --- | --- | --- |"]
     rows = head_to_head_rows(r) + tools_rows(r["tools"]) + fleet_rows(r)
+    rows += imports_rows(where) if where else []
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
     return "\n".join(lines)
 
@@ -214,7 +236,7 @@ def publish(results: dict[str, Any], where: Path) -> None:
     results["command"] = COMMAND
     results["stack"] = stack.chosen()
     (where / "results.json").write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2) + b"\n")
-    text = table(results)
+    text = table(results, where)
     print(text)
     m = results["machine"]
     # Kept across runs: the profile and the generated tools' notes (written by hand after profiling),
