@@ -22,14 +22,15 @@ from datetime import date, datetime, time
 
 from control_plane.imports.inference import BOOL_WORDS, NUMBERS, Kind, Stats
 
-_INT = r"[+-]?(?:0|[1-9][0-9]*)"
-_DEC = r"[+-]?(?:(?:0|[1-9][0-9]*)\.[0-9]*|\.[0-9]+)"
+# The shapes of values, shared with the Arrow checks (vector.py): ASCII only, so Python's re and RE2 agree.
+INT = r"[+-]?(?:0|[1-9][0-9]*)"
+DEC = r"[+-]?(?:(?:0|[1-9][0-9]*)\.[0-9]*|\.[0-9]+)"
 _EXP = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]+|(?:inf|infinity|nan)|-(?:inf|infinity)"
-_CLOCK = r"[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?"
-_DAY = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-_ZONE = r"(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)"
+CLOCK = r"[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?"
+DAY = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+ZONE = r"(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)"
 _HEX = "[0-9a-fA-F]"
-_UUID = f"{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}"
+UUID = f"{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}"
 _WHOLE = re.compile(r"^[+-]?([0-9]*)", re.MULTILINE)  # each value's digits before any point
 _FRACTION = re.compile(r"\.([0-9]*)")
 
@@ -78,18 +79,18 @@ def _booleans(stats: Stats, values: list[str], joined: str) -> bool:
 
 
 CHECKS = (
-    Check(NUMBERS, NUMBERS, _all(_INT), _integers),
-    Check(NUMBERS, Kind.NUMERIC | Kind.DOUBLE, _all(f"{_INT}|{_DEC}"), _decimals),
-    Check(NUMBERS, Kind.DOUBLE, _all(f"{_INT}|{_DEC}|{_EXP}", re.IGNORECASE)),
+    Check(NUMBERS, NUMBERS, _all(INT), _integers),
+    Check(NUMBERS, Kind.NUMERIC | Kind.DOUBLE, _all(f"{INT}|{DEC}"), _decimals),
+    Check(NUMBERS, Kind.DOUBLE, _all(f"{INT}|{DEC}|{_EXP}", re.IGNORECASE)),
     Check(Kind.BOOLEAN, Kind.BOOLEAN, None, _booleans),
-    Check(Kind.DATE | Kind.TIMESTAMP, Kind.DATE | Kind.TIMESTAMP, _all(_DAY), _parses(date.fromisoformat)),
+    Check(Kind.DATE | Kind.TIMESTAMP, Kind.DATE | Kind.TIMESTAMP, _all(DAY), _parses(date.fromisoformat)),
     Check(Kind.DATE | Kind.TIMESTAMP, Kind.DATE | Kind.TIMESTAMP, _all(r"[0-9]{4}/[0-9]{2}/[0-9]{2}"),
           _parses(lambda v: date.fromisoformat(v.replace("/", "-")))),
-    Check(Kind.TIMESTAMP, Kind.TIMESTAMP, _all(f"{_DAY}[T ]{_CLOCK}"), _parses(datetime.fromisoformat)),
-    Check(Kind.TIMESTAMPTZ, Kind.TIMESTAMPTZ, _all(f"{_DAY}[T ]{_CLOCK}{_ZONE}"),
+    Check(Kind.TIMESTAMP, Kind.TIMESTAMP, _all(f"{DAY}[T ]{CLOCK}"), _parses(datetime.fromisoformat)),
+    Check(Kind.TIMESTAMPTZ, Kind.TIMESTAMPTZ, _all(f"{DAY}[T ]{CLOCK}{ZONE}"),
           _parses(datetime.fromisoformat)),
-    Check(Kind.TIME, Kind.TIME, _all(_CLOCK), _parses(time.fromisoformat)),
-    Check(Kind.UUID, Kind.UUID, _all(_UUID)),
+    Check(Kind.TIME, Kind.TIME, _all(CLOCK), _parses(time.fromisoformat)),
+    Check(Kind.UUID, Kind.UUID, _all(UUID)),
 )
 
 

@@ -29,24 +29,19 @@ from itertools import accumulate
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from control_plane.imports.bulk import CLOCK, DAY, DEC, INT, UUID, ZONE
 from control_plane.imports.inference import BOOL_WORDS, NUMBERS, Kind, Stats
 
 KNOWN_VALUES = 100_000
 # What ``str.strip()`` removes, so that ``utf8_trim`` then ``is_in`` is ``cell.strip() in markers``.
 WHITESPACE = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
 
-_INT = r"[+-]?(?:0|[1-9][0-9]*)"
-_DEC = r"[+-]?(?:(?:0|[1-9][0-9]*)\.[0-9]*|\.[0-9]+)"
 _INF = "[iI][nN][fF](?:[iI][nN][iI][tT][yY])?"
+# bulk's exponent pattern is matched case-insensitively; RE2 would fold more than ASCII, so spell it out
 _EXP = rf"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]+|{_INF}|[nN][aA][nN]|-{_INF}"
-_CLOCK = r"[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?"
-_DAY = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-_ZONE = r"(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)"
 # Every match is a clock and an offset ``fromisoformat`` accepts (hours 0-23, minutes and seconds 0-59).
 _SURE_CLOCK = r"(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?"
 _SURE_ZONE = r"(?:Z|[+-](?:[01][0-9]|2[0-3])(?::?[0-5][0-9])?)"
-_HEX = "[0-9a-fA-F]"
-_UUID = f"{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}"
 
 
 def strings(values: list[str]) -> pa.Array:
@@ -90,7 +85,7 @@ class Check:
 
 
 def _days(separator: str) -> Callable[[pa.Array, set[str]], bool]:
-    pattern = _DAY.replace("-", separator)
+    pattern = DAY.replace("-", separator)
 
     def passes(values: pa.Array, known: set[str]) -> bool:
         return _all(values, pattern) and _each_distinct(values, _date, known)
@@ -103,9 +98,9 @@ def _date(value: str) -> date:
 
 def _stamps(zone: str, sure_zone: str) -> Callable[[pa.Array, set[str]], bool]:
     def passes(values: pa.Array, known: set[str]) -> bool:
-        if _all(values, f"{_DAY}[T ]{_SURE_CLOCK}{sure_zone}"):  # implies the pattern below
+        if _all(values, f"{DAY}[T ]{_SURE_CLOCK}{sure_zone}"):  # implies the pattern below
             return _each_distinct(pc.utf8_slice_codeunits(values, 0, 10), date.fromisoformat, known)
-        matched = _all(values, f"{_DAY}[T ]{_CLOCK}{zone}")
+        matched = _all(values, f"{DAY}[T ]{CLOCK}{zone}")
         return matched and _each_distinct(values, datetime.fromisoformat, set())
     return passes
 
@@ -118,7 +113,7 @@ def _booleans(values: pa.Array, known: set[str]) -> bool:
 def _times(values: pa.Array, known: set[str]) -> bool:
     if _all(values, _SURE_CLOCK):  # implies the pattern below
         return True
-    return _all(values, _CLOCK) and _each_distinct(values, time.fromisoformat, set())
+    return _all(values, CLOCK) and _each_distinct(values, time.fromisoformat, set())
 
 
 CHECKS = (
@@ -126,9 +121,9 @@ CHECKS = (
     Check(Kind.DATE | Kind.TIMESTAMP, Kind.DATE | Kind.TIMESTAMP, _days("-")),
     Check(Kind.DATE | Kind.TIMESTAMP, Kind.DATE | Kind.TIMESTAMP, _days("/")),
     Check(Kind.TIMESTAMP, Kind.TIMESTAMP, _stamps("", "")),
-    Check(Kind.TIMESTAMPTZ, Kind.TIMESTAMPTZ, _stamps(_ZONE, _SURE_ZONE)),
+    Check(Kind.TIMESTAMPTZ, Kind.TIMESTAMPTZ, _stamps(ZONE, _SURE_ZONE)),
     Check(Kind.TIME, Kind.TIME, _times),
-    Check(Kind.UUID, Kind.UUID, lambda values, known: _all(values, _UUID)),
+    Check(Kind.UUID, Kind.UUID, lambda values, known: _all(values, UUID)),
 )
 
 
@@ -180,7 +175,7 @@ def _without(cells: pa.Array, null: pa.Array) -> pa.Array:
 
 def _numbers(stats: Stats, values: pa.Array) -> bool | None:
     """True when a number check admits the chunk (stats updated), False when none does, None when unsure."""
-    if _all(values, f"{_INT}|{_DEC}"):
+    if _all(values, f"{INT}|{DEC}"):
         point = pc.find_substring(values, ".")
         if pc.max(point).as_py() < 0:
             return _integers(stats, values)
@@ -194,7 +189,7 @@ def _numbers(stats: Stats, values: pa.Array) -> bool | None:
         stats.scale = max(stats.scale, pc.max(fraction).as_py())
         stats.kinds &= Kind.NUMERIC | Kind.DOUBLE
         return True
-    if _all(values, f"{_INT}|{_DEC}|{_EXP}"):
+    if _all(values, f"{INT}|{DEC}|{_EXP}"):
         stats.kinds &= Kind.DOUBLE
         return True
     return False
