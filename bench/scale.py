@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import contenders, figures, report
-from bench.fixture import Fleet, Target, bench_settings, create_catalog, drop_database, services
+from bench.fixture import Fleet, Target, hot_fleet, services
 from control_plane import tokens
 from control_plane.settings import Settings
 from data_plane import auth, pools
@@ -118,15 +118,8 @@ async def token_check(calls: int = 200_000) -> dict[str, Any]:
 
 
 async def alone(server_url: str, redis_url: str, scratch: Path) -> dict[str, Any]:
-    catalog_url = await create_catalog(server_url)
-    settings = bench_settings(catalog_url, redis_url, server_url, scratch)
-    fleet = await Fleet.open(settings, connection_limit=100)
-    try:
-        bases = [(await fleet.provision("base"))[0] for _ in range(DATABASES)]
+    async with hot_fleet(server_url, redis_url, scratch, count=DATABASES) as (fleet, bases):
         return await run(fleet, bases)
-    finally:
-        await fleet.close()
-        await drop_database(server_url, catalog_url)
 
 
 def main() -> None:

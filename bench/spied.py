@@ -62,10 +62,16 @@ async def spy(server_url: str, redis_url: str, scratch: Path, folded: Path) -> d
             gateway.stop()
 
 
-def shares(folded: Path) -> tuple[int, collections.Counter[str], collections.Counter[str]]:
-    """Samples in all, and per function (``name (file)``) its own and its inclusive sample counts."""
-    own: collections.Counter[str] = collections.Counter()
-    inclusive: collections.Counter[str] = collections.Counter()
+Counts = collections.Counter[str]
+
+
+def shares(folded: Path) -> tuple[int, Counts, Counts, Counts]:
+    """Samples in all; per function (``name (file)``) its own and its inclusive sample counts; and own
+    samples per Berth source file or library package (the standard library's too): where the CPU goes,
+    a level above functions."""
+    own: Counts = collections.Counter()
+    inclusive: Counts = collections.Counter()
+    files: Counts = collections.Counter()
     total = 0
     for line in folded.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
@@ -73,25 +79,13 @@ def shares(folded: Path) -> tuple[int, collections.Counter[str], collections.Cou
             continue
         n = int(count)
         total += n
-        frames = [_name(f) for f in stack.split(";")]
+        raw = stack.split(";")
+        frames = [_name(f) for f in raw]
         own[frames[-1]] += n
+        files[_file(raw[-1])] += n
         for frame in set(frames):
             inclusive[frame] += n
-    return total, own, inclusive
-
-
-def by_file(folded: Path) -> tuple[int, collections.Counter[str]]:
-    """Own samples per Berth source file, and per library package (the standard library's too): where
-    the CPU goes, a level above functions."""
-    files: collections.Counter[str] = collections.Counter()
-    total = 0
-    for line in folded.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not stack or not count.isdigit():
-            continue
-        total += int(count)
-        files[_file(stack.rsplit(";", 1)[-1])] += int(count)
-    return total, files
+    return total, own, inclusive, files
 
 
 def _file(frame: str) -> str:
@@ -112,7 +106,7 @@ def _name(frame: str) -> str:
 
 
 def report(load: dict[str, Any], folded: Path) -> str:
-    total, own, inclusive = shares(folded)
+    total, own, inclusive, files = shares(folded)
     per_call = float(load["cpu_us_per_call"])
     lines = [f"{load['calls_per_s']} calls/s, {per_call:.0f} us of server CPU per call, {total} samples", "",
              "| own share | own us/call | inclusive share | inclusive us/call | function |",
@@ -121,10 +115,9 @@ def report(load: dict[str, Any], folded: Path) -> str:
         lines.append(f"| {100 * n / total:.1f} % | {per_call * n / total:.0f} | "
                      f"{100 * inclusive[name] / total:.1f} % | {per_call * inclusive[name] / total:.0f} | "
                      f"`{name}` |")
-    files_total, files = by_file(folded)
     lines += ["", "Own time by file:", "", "| own share | us/call | file |", "| --- | --- | --- |"]
     for name, n in files.most_common(TOP):
-        lines.append(f"| {100 * n / files_total:.1f} % | {per_call * n / files_total:.0f} | `{name}` |")
+        lines.append(f"| {100 * n / total:.1f} % | {per_call * n / total:.0f} | `{name}` |")
     lines += ["", "Inclusive, top:", "", "| inclusive share | us/call | function |", "| --- | --- | --- |"]
     for name, n in inclusive.most_common(TOP):
         lines.append(f"| {100 * n / total:.1f} % | {per_call * n / total:.0f} | `{name}` |")

@@ -21,7 +21,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -40,6 +40,9 @@ from control_plane.imports import bulk
 from control_plane.imports.formats import arrow_csv
 from control_plane.imports.formats.base import MAX_COLUMNS, AsWritten, Row, Shape, null_if_marker
 from control_plane.imports.inference import Stats
+
+if TYPE_CHECKING:
+    from control_plane.imports import vector
 
 SAMPLE_BYTES = 65_536
 MAX_LINE_CHARS = 16 * 1024 * 1024
@@ -265,7 +268,7 @@ class Columns:
     def __init__(self, width: int, markers: frozenset[str]) -> None:
         self.stats = [Stats() for _ in range(width)]
         self.markers = markers
-        self.vectors: list[Any] = []  # vector.Column each, made by the first Arrow batch
+        self.vectors: list[vector.Column] = []  # made by the first Arrow batch
         self.rows = 0
         self.met: set[str] = set()
         self.quoted = False
