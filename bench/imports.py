@@ -6,8 +6,8 @@ timestamps, uuids), an NDJSON file of the same rows and a Parquet file, then
 for each format alternates, round by round, two contenders in fresh child
 processes, each into a fresh table of its own:
 
-- *berth*: the worker's own steps (``open_sources`` -> ``pipeline.plan``,
-  i.e. type inference over every value -> ``pipeline.load``), no types given;
+- *berth*: the worker's own steps (``open_sources`` -> ``pipeline.run``: type
+  inference over every value, then the load, overlapped where it can be), no types given;
 - *plain*: the fastest plain Python load into hand-typed columns: asyncpg
   ``copy_to_table`` of the CSV file itself; for NDJSON ``orjson`` per line into
   ``copy_records_to_table``; for Parquet pyarrow batches into
@@ -94,10 +94,10 @@ async def _berth(dsn: str, fmt: str, path: Path, table: str) -> int:
         return None
 
     limits = PlanLimits.of("scale")  # the benchmark's 1 GB file holds 10 million rows
-    planned = await pipeline.plan(open_sources(Format(fmt), path, table, {}), Mode.CREATE, limits)
+    sources = open_sources(Format(fmt), path, table, {})
     conn = await asyncpg.connect(dsn)
     try:
-        return (await pipeline.load(conn, planned, str(uuid.uuid4()), report, limits=limits)).rows
+        return (await pipeline.run(conn, sources, Mode.CREATE, str(uuid.uuid4()), report, limits=limits)).rows
     finally:
         await conn.close()
 

@@ -44,6 +44,7 @@ MARK_PREFIX = "Loaded by Berth import "
 DATESTYLE = "SET LOCAL DateStyle = 'ISO, YMD'"
 
 Batch = list[tuple[object, ...]]
+REFUSED = (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError)  # what Postgres says of bad rows
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ async def copy(conn: asyncpg.Connection, table: str, columns: list[str],
     async for batch in batches:
         try:
             await conn.copy_records_to_table(table, records=batch, columns=columns, schema_name="public")
-        except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError) as exc:
+        except REFUSED as exc:
             raise RowsRefused(f"the database refused a row near row {total + 1}: {exc}") from exc
         total += len(batch)
     return total
@@ -126,14 +127,20 @@ async def copy_text(conn: asyncpg.Connection, table: str, columns: list[str], ro
     """
     try:
         async with conn.transaction():
-            await conn.execute(DATESTYLE)
-            status = await conn.copy_to_table(table, source=chunks, columns=columns, schema_name="public",
-                                              **options)
-            if int(status.split()[-1]) != rows:
-                raise ReadOtherwise(status)
-    except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError, ReadOtherwise):
+            status = await copy_rows(conn, table, columns, chunks, options)
+            if status != rows:
+                raise ReadOtherwise(f"{status} rows")
+    except (*REFUSED, ReadOtherwise):
         return False
     return True
+
+
+async def copy_rows(conn: asyncpg.Connection, table: str, columns: list[str], chunks: AsyncIterator[bytes],
+                    options: dict[str, Any]) -> int:
+    """COPY text in the current transaction: the rows Postgres read. Its refusal (``REFUSED``) propagates."""
+    await conn.execute(DATESTYLE)
+    status = await conn.copy_to_table(table, source=chunks, columns=columns, schema_name="public", **options)
+    return int(status.split()[-1])
 
 
 def as_written_options(written: AsWritten, header: bool, columns: list[str]) -> dict[str, Any]:

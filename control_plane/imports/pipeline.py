@@ -1,12 +1,20 @@
 """One import from spool file to tables: scan each table, settle its columns, COPY it in batches.
 
-Scans run before the endpoint's database is touched. The load is one
+Scans run before the endpoint's database is written to. The load is one
 transaction as the endpoint's owner; reading and converting a batch runs in a
 thread so the event loop (the gateway's too, in ``berth dev``) stays free.
 A file the scan found Postgres can read as written (``Shape.as_written``) is
 sent to ``COPY`` as it is; else, when every value is spelled as Postgres reads
 it, the cells are re-written as CSV for ``COPY``; else, or when ``COPY``
 refuses either, each value is converted here and sent in binary.
+
+A scan and a ``COPY`` of a large CSV take about as long as each other, so
+``run`` overlaps them where it can (``_overlapped``): a source that can
+foresee its shape (``Foresight``) has its file copied as written on the
+foreseen types while the rest of the scan runs, and the copy is kept only
+when the scan settles on exactly that table and that way of reading the
+file; else it is rolled back and the load runs as above, on the scan's shape.
+The endpoint is then as the plain path would have left it, errors included.
 """
 
 from __future__ import annotations
@@ -19,10 +27,10 @@ from typing import Any
 
 import asyncpg
 
-from control_plane.errors import BadValue
+from control_plane.errors import BadImport, BadValue
 from control_plane.imports import as_csv, loader
 from control_plane.imports.converters import Convert, converter
-from control_plane.imports.formats.base import AsWritten, Row, Shape, TableSource
+from control_plane.imports.formats.base import AsWritten, Foresight, Row, Shape, TableSource
 from control_plane.imports.inference import resolve
 from control_plane.imports.limits import PlanLimits
 from control_plane.imports.loader import Column, Target
@@ -46,20 +54,127 @@ class Loaded:
     rows: int
 
 
+async def run(conn: asyncpg.Connection, sources: list[tuple[str, TableSource]], mode: Mode, import_id: str,
+              report: Report, *, limits: PlanLimits) -> Loaded:
+    """``plan`` then ``load``, the scan overlapped with the ``COPY`` where the source allows it."""
+    planned: list[Planned] | None = None
+    if len(sources) == 1 and mode is not Mode.APPEND and hasattr(sources[0][1], "foresee"):
+        table, source = sources[0]
+        if await loader.marked_rows(conn, table, import_id) is None:
+            outcome = await _overlapped(conn, table, source, mode, import_id, report, limits)
+            if isinstance(outcome, Loaded):
+                return outcome
+            planned = outcome
+    if planned is None:
+        planned = await plan(sources, mode, limits)
+    return await load(conn, planned, import_id, report, limits=limits)
+
+
 async def plan(sources: list[tuple[str, TableSource]], mode: Mode, limits: PlanLimits) -> list[Planned]:
     """Scan every table (in a thread) and settle its columns and types; more rows than the plan allows
     per import is a ``BadImport`` before the endpoint's database is touched."""
     planned: list[Planned] = []
     for table, source in sources:
-        shape = await asyncio.to_thread(source.scan)
-        names = column_names(shape.headers)
-        types = shape.declared or [resolve(stats) for stats in shape.stats]
-        declared = shape.declared is not None
-        described = zip(names, types, shape.headers, shape.stats, strict=True)
-        columns = [Column(name, kind, header, stats, declared) for name, kind, header, stats in described]
-        planned.append(Planned(source, shape, Target(table, mode, columns)))
+        planned.append(_planned(table, source, await asyncio.to_thread(source.scan), mode))
         limits.check_rows(sum(p.shape.rows for p in planned))
     return planned
+
+
+def _planned(table: str, source: TableSource, shape: Shape, mode: Mode) -> Planned:
+    names = column_names(shape.headers)
+    types = shape.declared or [resolve(stats) for stats in shape.stats]
+    declared = shape.declared is not None
+    described = zip(names, types, shape.headers, shape.stats, strict=True)
+    columns = [Column(name, kind, header, stats, declared) for name, kind, header, stats in described]
+    return Planned(source, shape, Target(table, mode, columns))
+
+
+class _Discarded(Exception):
+    """The overlapped copy is not kept; ``planned`` is the scan's plan, or None when the scan is to run."""
+
+    def __init__(self, planned: list[Planned] | None) -> None:
+        super().__init__("the foreseen shape was not the scan's")
+        self.planned = planned
+
+
+class _Stopped(Exception):
+    """The scan ended first and disagreed: the copy's source stops, and asyncpg aborts the ``COPY``."""
+
+
+async def _overlapped(conn: asyncpg.Connection, table: str, source: Any, mode: Mode, import_id: str,
+                      report: Report, limits: PlanLimits) -> Loaded | list[Planned] | None:
+    """The load if the foreseen shape was the scan's, else the scan's plan (None: the scan is to run
+    from the start), with nothing of the copy left."""
+    sight: Foresight | None = await asyncio.to_thread(source.foresee)
+    if sight is None:
+        return None
+    guessed = _planned(table, source, sight.shape, mode)
+    try:
+        if sight.shape.as_written is None:
+            raise _Discarded(await _rest(sight, guessed, limits))
+        async with conn.transaction():
+            return await _copy_while_scanning(conn, sight, guessed, import_id, report, limits)
+    except _Discarded as discarded:
+        return discarded.planned
+
+
+async def _rest(sight: Foresight, guessed: Planned, limits: PlanLimits) -> list[Planned] | None:
+    shape = await asyncio.to_thread(sight.rest)
+    if shape is None:
+        return None
+    limits.check_rows(shape.rows)
+    return [_planned(guessed.target.table, guessed.source, shape, guessed.target.mode)]
+
+
+async def _copy_while_scanning(conn: asyncpg.Connection, sight: Foresight, guessed: Planned, import_id: str,
+                               report: Report, limits: PlanLimits) -> Loaded:
+    try:
+        into, types = await loader.prepare(conn, guessed.target)
+    except BadImport:  # a table in the way: the plain load says so, after the scan has had its say
+        raise _Discarded(await _rest(sight, guessed, limits)) from None
+    stop = asyncio.Event()
+    copying = asyncio.ensure_future(_copy_foreseen(conn, guessed, into, stop, report))
+    try:
+        planned = await _rest(sight, guessed, limits)
+    except BaseException:
+        stop.set()
+        await asyncio.gather(copying, return_exceptions=True)
+        raise
+    kept = planned is not None and _same(guessed, planned[0])
+    if not kept:
+        stop.set()
+    copied = await copying
+    if not kept or planned is None or copied != planned[0].shape.rows:
+        raise _Discarded(planned)
+    target = planned[0].target
+    await loader.finish(conn, target, into)
+    await loader.mark(conn, target.table, import_id, copied)
+    await limits.check(conn, copied)
+    return Loaded([_described(target, types, copied)], copied)
+
+
+async def _copy_foreseen(conn: asyncpg.Connection, guessed: Planned, into: str, stop: asyncio.Event,
+                         report: Report) -> int | None:
+    """The rows ``COPY`` read from the file as written on the foreseen shape; None if refused or stopped."""
+    shape, written = guessed.shape, guessed.shape.as_written
+    assert written is not None
+    columns = [c.name for c in guessed.target.columns]
+    options = loader.as_written_options(written, shape.header, columns)
+    chunks = _file_chunks(written, shape.rows, report, 0, lambda sent: sent, stop)
+    try:
+        return await loader.copy_rows(conn, into, columns, chunks, options)
+    except (*loader.REFUSED, _Stopped):
+        return None
+
+
+def _same(guessed: Planned, planned: Planned) -> bool:
+    """Whether the table made and the ``COPY`` of the file as written are those the scan's plan gives."""
+    foreseen, written = guessed.shape.as_written, planned.shape.as_written
+    if foreseen is None or written is None or guessed.shape.header != planned.shape.header:
+        return False
+    return ((foreseen.delimiter, foreseen.null) == (written.delimiter, written.null)
+            and [(c.name, c.type, c.source) for c in guessed.target.columns]
+            == [(c.name, c.type, c.source) for c in planned.target.columns])
 
 
 async def load(conn: asyncpg.Connection, planned: list[Planned], import_id: str, report: Report, *,
@@ -88,7 +203,8 @@ async def _copy(conn: asyncpg.Connection, item: Planned, into: str, types: list[
     columns, shape = [c.name for c in item.target.columns], item.shape
     if shape.as_written is not None:
         options = loader.as_written_options(shape.as_written, shape.header, columns)
-        chunks = _file_chunks(item.source, shape.as_written, shape.rows, report, before)
+        read = item.source.bytes_read
+        chunks = _file_chunks(shape.as_written, shape.rows, report, before, lambda sent: read())
         if await loader.copy_text(conn, into, columns, shape.rows, chunks, options):
             return shape.rows
     if not shape.declared and all(s.copyable() for s in shape.stats):
@@ -99,14 +215,19 @@ async def _copy(conn: asyncpg.Connection, item: Planned, into: str, types: list[
     return await loader.copy(conn, into, columns, _batches(item.source, shape, converts, report, before))
 
 
-async def _file_chunks(source: TableSource, written: AsWritten, rows: int, report: Report,
-                       before: int) -> AsyncIterator[bytes]:
-    chunks = written.chunks()
+async def _file_chunks(written: AsWritten, rows: int, report: Report, before: int, done: Callable[[int], int],
+                       stop: asyncio.Event | None = None) -> AsyncIterator[bytes]:
+    """The file's chunks for ``COPY``, with progress: ``done`` says the file's bytes read, given those sent.
+    Once ``stop`` is set, the next chunk raises ``_Stopped`` instead."""
+    chunks, sent = written.chunks(), 0
     try:
         while chunk := await asyncio.to_thread(next, chunks, b""):
+            if stop is not None and stop.is_set():
+                raise _Stopped
             yield chunk
-            done = source.bytes_read()
-            await report(done, before + rows * done // max(written.size, 1))
+            sent += len(chunk)
+            read = done(sent)
+            await report(read, before + rows * read // max(written.size, 1))
     finally:
         chunks.close()
 

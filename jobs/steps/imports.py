@@ -15,6 +15,7 @@ retries.
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from control_plane.errors import BadImport, EndpointNotReady, SpoolMissing
 from control_plane.imports import corpus, pipeline, scripts, spool, store
 from control_plane.imports.formats.script import Guard, ScriptRefused, ScriptSource
 from control_plane.imports.limits import PlanLimits
-from control_plane.imports.pipeline import Loaded
+from control_plane.imports.pipeline import Loaded, Report
 from control_plane.imports.sources import open_sources
 from control_plane.imports.store import Format, Mode, State
 from control_plane.redis.invalidation import endpoint_message, publish
@@ -38,6 +39,7 @@ from control_plane.services import audit
 
 SESSION = {"application_name": "berth:import", "statement_timeout": "0"}
 WAIT_SECONDS = 1.0
+PROGRESS_SECONDS = 0.5
 MAX_WAIT_SECONDS = 3600.0
 
 
@@ -79,14 +81,11 @@ async def _load(pool: asyncpg.Pool, sealer: Sealer, import_id: UUID, work: async
     if fmt is Format.MARKDOWN:
         return await _load_corpus(pool, sealer, import_id, work, path)
 
-    async def report(bytes_done: int, rows_done: int) -> None:
-        await store.progress(pool, import_id, bytes_done, rows_done)
-
     sources = open_sources(fmt, path, work["table_name"], work["options"])
-    planned = await pipeline.plan(sources, Mode(work["mode"]), _limits(work))
     conn = await _owner(sealer, work)
     try:
-        return await pipeline.load(conn, planned, str(import_id), report, limits=_limits(work))
+        return await pipeline.run(conn, sources, Mode(work["mode"]), str(import_id),
+                                  _reporter(pool, import_id), limits=_limits(work))
     finally:
         await conn.close()
 
@@ -96,12 +95,10 @@ async def _load_script(pool: asyncpg.Pool, sealer: Sealer, import_id: UUID, work
     """Judge every statement first (nothing runs if one is refused), then replay the script."""
     shape = await asyncio.to_thread(source.scan)
 
-    async def report(bytes_done: int, rows_done: int) -> None:
-        await store.progress(pool, import_id, bytes_done, rows_done)
-
     conn = await _owner(sealer, work)
     try:
-        return await scripts.replay(conn, source, shape, str(import_id), report, limits=_limits(work))
+        return await scripts.replay(conn, source, shape, str(import_id), _reporter(pool, import_id),
+                                    limits=_limits(work))
     finally:
         await conn.close()
 
@@ -111,15 +108,25 @@ async def _load_corpus(pool: asyncpg.Pool, sealer: Sealer, import_id: UUID, work
     """Markdown or text, one file or a zip of many, into documents, headings, links and tags."""
     name = str(work["options"].get("filename") or f"{work['table_name'] or 'document'}.md")
 
-    async def report(bytes_done: int, rows_done: int) -> None:
-        await store.progress(pool, import_id, bytes_done, rows_done)
-
     conn = await _owner(sealer, work)
     try:
-        return await corpus.load(conn, path, name, Mode(work["mode"]), str(import_id), report,
-                                 limits=_limits(work))
+        return await corpus.load(conn, path, name, Mode(work["mode"]), str(import_id),
+                                 _reporter(pool, import_id), limits=_limits(work))
     finally:
         await conn.close()
+
+
+def _reporter(pool: asyncpg.Pool, import_id: UUID) -> Report:
+    """Progress into the import's row at most every ``PROGRESS_SECONDS``: a row a chunk would hold up the
+    ``COPY`` it reports on (the next chunk waits for the write) for no reader's benefit."""
+    last = -PROGRESS_SECONDS
+
+    async def report(bytes_done: int, rows_done: int) -> None:
+        nonlocal last
+        if time.monotonic() - last >= PROGRESS_SECONDS:
+            last = time.monotonic()
+            await store.progress(pool, import_id, bytes_done, rows_done)
+    return report
 
 
 async def _owner(sealer: Sealer, work: asyncpg.Record) -> asyncpg.Connection:

@@ -9,10 +9,12 @@ the file as written; a file the fast path must not read goes to the exact one.
 from __future__ import annotations
 
 import random
+import sys
 from pathlib import Path
 
 import pytest
 
+from control_plane.imports import vector
 from control_plane.imports.formats import arrow_csv
 from control_plane.imports.formats.base import NULL_MARKERS, Shape
 from control_plane.imports.formats.delimited import DelimitedSource
@@ -113,6 +115,8 @@ def test_crlf_lines_are_read_the_fast_way_alike(tmp_path: Path) -> None:
     b'a,b\n1,"2"\n',        # a quote: Arrow would read it otherwise, so only the exact read may
     b"a,b\n1,2\r3,4\n",      # a lone carriage return
     b"a,b\n1,2\n\n3,4\n",    # a blank line
+    b"a,b\r\n1,2\r\n\r\n3,4\r\n",  # a blank line, CRLF
+    b"\na,b\n1,2\n",          # a blank line first
     b"a,b\n1,2\n3\n",        # a ragged row
     b"a,b\n1,\x002\n",       # a NUL
     b"a,b\n1,\xff\n",        # not UTF-8
@@ -141,3 +145,26 @@ def test_a_header_of_numbers_is_still_told_from_data(tmp_path: Path) -> None:
     fast, exact = _scan_both(path)
     assert _disagreements(fast, exact) == []
     assert fast.header is False and fast.rows == 10_001
+
+
+@pytest.mark.parametrize(("body", "fit"), [
+    (b"a,b\n1,2\n\n3,4\n", False),          # a blank line across the seam of two reads
+    (b"a,b\n1,2\n\r\n3,4\n", False),        # a blank CRLF line across it
+    (b"a,b\n1,2\r\n3,4\n", True),            # CRLF cut by the seam
+    (b"a,b\n1,2\r3,4\n\n", False),           # a lone CR at the end of a read
+])
+def test_the_fast_read_sees_across_the_seam_of_two_reads(tmp_path: Path, body: bytes, fit: bool) -> None:
+    path = tmp_path / "f.csv"
+    path.write_bytes(body)
+    seam = body.index(b"2") + 2
+    with arrow_csv.Plain(path) as raw:
+        assert raw.read(seam) == body[:seam]
+        if fit:
+            assert raw.read() == body[seam:]
+        else:
+            with pytest.raises(arrow_csv.Unfit):
+                raw.read()
+
+
+def test_the_blanks_stripped_before_null_markers_are_all_that_strip_removes() -> None:
+    assert set(vector.WHITESPACE) == {c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()}

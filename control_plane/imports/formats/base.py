@@ -46,6 +46,15 @@ class Shape:
     as_written: AsWritten | None = None
 
 
+@dataclass
+class Foresight:
+    """A shape foreseen before the scan ends (``rows`` and the headers may be a sample's), and ``rest``,
+    which runs the rest of the scan: the shape ``scan`` gives, or None when it must be run instead."""
+
+    shape: Shape
+    rest: Callable[[], Shape | None]
+
+
 class TableSource(Protocol):
     """One table of a file."""
 

@@ -14,11 +14,13 @@ did (``Columns.as_written``), the loader sends the file itself to ``COPY``.
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import replace
 from itertools import islice
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -38,13 +40,21 @@ from control_plane.errors import (
 )
 from control_plane.imports import bulk
 from control_plane.imports.formats import arrow_csv
-from control_plane.imports.formats.base import MAX_COLUMNS, AsWritten, Row, Shape, null_if_marker
-from control_plane.imports.inference import Stats
+from control_plane.imports.formats.base import (
+    MAX_COLUMNS,
+    AsWritten,
+    Foresight,
+    Row,
+    Shape,
+    null_if_marker,
+)
+from control_plane.imports.inference import NUMBERS, Stats
 
 if TYPE_CHECKING:
     from control_plane.imports import vector
 
 SAMPLE_BYTES = 65_536
+FORESIGHT_BYTES = 512 * 1024  # of the head, and of the tail, to foresee the types of columns not numbers
 MAX_LINE_CHARS = 16 * 1024 * 1024
 DELIMITERS = (",", "\t", ";", "|")
 FALLBACKS = ("utf-8", "cp1252", "latin-1")
@@ -154,22 +164,118 @@ class DelimitedSource:
         if not 2 <= width <= MAX_COLUMNS:
             return None
         columns = Columns(width, self.markers)
-        first: list[str] | None = None
+        found = self._arrow_pass(delimiter, columns, range(width))
+        if found is None:
+            return None
+        (first, columns.rows), self._delimiter, self._blank = found, delimiter, False
+        return self._settle(first, columns)
+
+    def foresee(self) -> Foresight | None:
+        """The shape the scan will settle on, foreseen quickly, and the rest of the scan to run meanwhile.
+
+        Only for a UTF-8 file the fast read takes. The number columns (as a
+        sample of the file's head and tail finds them) are scanned in full
+        first, since their types hang on every value's size and scale; the
+        other columns are taken as the sample shows them, and ``Foresight.rest``
+        scans them in full. The shapes agree for most files; where they do
+        not, the caller keeps ``rest``'s, which is exactly ``scan``'s.
+        """
+        if self.declared not in (None, "utf-8") or not self._utf8_head():
+            return None
+        self.encoding = "utf-8"
+        delimiter, width = self._first_line()
+        sample = self._sample(delimiter, width) if 2 <= width <= MAX_COLUMNS else None
+        if sample is None:
+            return None
+        first, seen = sample
+        numbers = [i for i, s in enumerate(seen.stats) if s.seen and s.kinds & NUMBERS]
+        others = [i for i in range(width) if i not in numbers]
+        full = Columns(width, self.markers)
+        if numbers:
+            found = self._arrow_pass(delimiter, full, numbers)
+            if found is None:
+                return None
+            first, full.rows = _placed(first, numbers, found[0]), found[1]
+        guess = Columns(width, self.markers)
+        guess.stats = [full.stats[i] if i in numbers else seen.stats[i] for i in range(width)]
+        guess.rows = full.rows if numbers else seen.rows
+        guess.met, guess.quoted = full.met | seen.met, full.quoted or seen.quoted
+        self._delimiter, self._blank = delimiter, False
         try:
-            with (ThreadPoolExecutor(SCAN_THREADS) as pool, arrow_csv.Plain(self.path) as raw,
-                  arrow_csv.batches(raw, delimiter, width) as batches):
+            foreseen = self._settle(list(first), copy.deepcopy(guess))
+        except BadImport:
+            return None
+        if foreseen.as_written is not None:
+            foreseen.as_written = replace(foreseen.as_written, chunks=self._raw_chunks)
+
+        def rest() -> Shape | None:
+            if not others:
+                return self._settle(first, full)
+            found = self._arrow_pass(delimiter, full, others, threads=1)  # the other core copies
+            if found is None or (numbers and found[1] != full.rows):
+                return None
+            full.rows = found[1]
+            return self._settle(_placed(first, others, found[0]), full)
+        return Foresight(foreseen, rest)
+
+    def _arrow_pass(self, delimiter: str, columns: Columns, include: Sequence[int],
+                    threads: int = SCAN_THREADS) -> tuple[list[str], int] | None:
+        """One fast read of the file, adding the columns ``include`` to ``columns``: the first row's cells
+        of those columns and the count of rows after it, or None when the fast read cannot tell."""
+        first: list[str] | None = None
+        rows = 0
+        try:
+            with (ThreadPoolExecutor(threads) as pool, arrow_csv.Plain(self.path) as raw,
+                  arrow_csv.batches(raw, delimiter, len(columns.stats), include) as batches):
                 self._file = raw
                 for batch in batches:
                     if first is None:
                         first = list(batch.slice(0, 1).to_pylist()[0].values())
                         batch = batch.slice(1)
-                    columns.add_arrow(batch, pool)
+                    columns.add_arrow(batch, pool, include)
+                    rows += batch.num_rows
         except arrow_csv.Unfit:
             return None
-        if first is None:
+        return None if first is None else (first, rows)
+
+    def _utf8_head(self) -> bool:
+        with self.path.open("rb") as raw:
+            head = raw.read(SAMPLE_BYTES)
+        if not head.strip() or sniff_encoding(head) is not None:
+            return False
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return exc.start >= len(head) - 3  # only a character cut at the sample's end
+        return True
+
+    def _sample(self, delimiter: str, width: int) -> tuple[list[str], Columns] | None:
+        """The first row, and the statistics of whole rows from the file's head and tail; None for a
+        sample the fast read would not take (a quote, rows of other widths)."""
+        size = self.path.stat().st_size
+        with self.path.open("rb") as raw:
+            lines = raw.read(FORESIGHT_BYTES).splitlines()
+            if raw.tell() < size:  # whole lines only: the head's last and the tail's first may be cut
+                raw.seek(max(size - FORESIGHT_BYTES, raw.tell()))
+                lines = lines[:-1] + raw.read().splitlines()[1:]
+        try:
+            text = [line.decode("utf-8") for line in lines if line]
+        except UnicodeDecodeError:
             return None
-        self._delimiter, self._blank = delimiter, False
-        return self._settle(first, columns)
+        if not text or any('"' in line for line in text):
+            return None
+        rows = [line.split(delimiter) for line in text]
+        if any(len(row) != width for row in rows):
+            return None
+        seen = Columns(width, self.markers)
+        seen.add(rows[1:])
+        return rows[0], seen
+
+    def _raw_chunks(self) -> Generator[bytes, None, None]:
+        """The file's bytes from the start, as ``_chunks`` gives a UTF-8 file's, without taking ``_file``."""
+        with self.path.open("rb") as raw:
+            while chunk := raw.read(CHUNK_BYTES):
+                yield chunk
 
     def _first_line(self) -> tuple[str, int]:
         """The delimiter as the row-by-row read finds it, and the first line's fields when split on it."""
@@ -284,19 +390,19 @@ class Columns:
         for stats, column in zip(self.stats, zip(*rows, strict=True), strict=True):
             self._add(stats, list(column))
 
-    def add_arrow(self, batch: pa.RecordBatch, pool: Executor) -> None:
-        """A batch of string cells from ``arrow_csv``: each column checked in Arrow, else as ``add`` does."""
-        self.rows += batch.num_rows
+    def add_arrow(self, batch: pa.RecordBatch, pool: Executor, include: Sequence[int]) -> None:
+        """A batch of string cells of the columns ``include`` from ``arrow_csv``: each column checked in
+        Arrow, else as ``add`` does; the caller counts the rows (a file may be read a few columns a pass)."""
         # Imported here, not with the module: Arrow's compute kernels cost about 14 MiB of memory, which
         # the other formats' imports (Parquet's peak is close to the 200 MiB budget) need not pay.
         from control_plane.imports import vector  # noqa: PLC0415
 
         if not self.vectors:
             self.vectors = [vector.Column(stats, self.markers) for stats in self.stats]
-        found = list(pool.map(vector.Column.add, self.vectors, batch.columns))
-        for stats, cells, met in zip(self.stats, batch.columns, found, strict=True):
+        found = list(pool.map(vector.Column.add, [self.vectors[i] for i in include], batch.columns))
+        for i, cells, met in zip(include, batch.columns, found, strict=True):
             if met is None:
-                self._add(stats, cells.to_pylist())
+                self._add(self.stats[i], cells.to_pylist())
             else:
                 self.met |= met
 
@@ -312,6 +418,14 @@ class Columns:
     def as_written(self) -> bool:
         plain_null = not any(c in m for m in self.met for c in "\r\n\\")  # COPY's NULL option takes none
         return not self.quoted and len(self.met) <= 1 and plain_null and all(s.copyable() for s in self.stats)
+
+
+def _placed(cells: list[str], include: Sequence[int], found: list[str]) -> list[str]:
+    """``cells`` with those at the positions ``include`` replaced by ``found``."""
+    placed = list(cells)
+    for i, cell in zip(include, found, strict=True):
+        placed[i] = cell
+    return placed
 
 
 def _bounded_lines(text: io.TextIOWrapper) -> Iterator[str]:
