@@ -101,6 +101,14 @@ class Stats:
         if self.kinds:
             self.kinds &= self._fits(value.strip())
 
+    def join(self, other: Stats) -> None:
+        """Take in what ``other`` saw of the same column in another part of the file."""
+        self.kinds &= other.kinds
+        self.as_written &= other.as_written
+        self.seen, self.nulls = self.seen + other.seen, self.nulls + other.nulls
+        self.low, self.high = min(self.low, other.low), max(self.high, other.high)
+        self.int_digits, self.scale = max(self.int_digits, other.int_digits), max(self.scale, other.scale)
+
     def copyable(self) -> bool:
         """Whether Postgres may read this column's values as written (text always can)."""
         return not self.kinds & ~self.as_written

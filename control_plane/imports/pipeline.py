@@ -90,9 +90,9 @@ def _planned(table: str, source: TableSource, shape: Shape, mode: Mode) -> Plann
 
 
 class _Discarded(Exception):
-    """The overlapped copy is not kept; ``planned`` is the scan's plan, or None when the scan is to run."""
+    """The overlapped copy is not kept; ``planned`` is the scan's plan."""
 
-    def __init__(self, planned: list[Planned] | None) -> None:
+    def __init__(self, planned: list[Planned]) -> None:
         super().__init__("the foreseen shape was not the scan's")
         self.planned = planned
 
@@ -103,8 +103,8 @@ class _Stopped(Exception):
 
 async def _overlapped(conn: asyncpg.Connection, table: str, source: Any, mode: Mode, import_id: str,
                       report: Report, limits: PlanLimits) -> Loaded | list[Planned] | None:
-    """The load if the foreseen shape was the scan's, else the scan's plan (None: the scan is to run
-    from the start), with nothing of the copy left."""
+    """The load if the foreseen shape was the scan's, else the scan's plan with nothing of the copy left;
+    None when the source foresees nothing."""
     sight: Foresight | None = await asyncio.to_thread(source.foresee)
     if sight is None:
         return None
@@ -118,10 +118,8 @@ async def _overlapped(conn: asyncpg.Connection, table: str, source: Any, mode: M
         return discarded.planned
 
 
-async def _rest(sight: Foresight, guessed: Planned, limits: PlanLimits) -> list[Planned] | None:
+async def _rest(sight: Foresight, guessed: Planned, limits: PlanLimits) -> list[Planned]:
     shape = await asyncio.to_thread(sight.rest)
-    if shape is None:
-        return None
     limits.check_rows(shape.rows)
     return [_planned(guessed.target.table, guessed.source, shape, guessed.target.mode)]
 
@@ -140,11 +138,11 @@ async def _copy_while_scanning(conn: asyncpg.Connection, sight: Foresight, guess
         stop.set()
         await asyncio.gather(copying, return_exceptions=True)
         raise
-    kept = planned is not None and _same(guessed, planned[0])
+    kept = _same(guessed, planned[0])
     if not kept:
         stop.set()
     copied = await copying
-    if not kept or planned is None or copied != planned[0].shape.rows:
+    if not kept or copied != planned[0].shape.rows:
         raise _Discarded(planned)
     target = planned[0].target
     await loader.finish(conn, target, into)

@@ -19,6 +19,7 @@ from control_plane.errors import BadImport, InvalidEncoding, RaggedRow
 from control_plane.imports import pipeline
 from control_plane.imports.formats.base import NULL_MARKERS
 from control_plane.imports.formats.delimited import FORESIGHT_BYTES, DelimitedSource
+from control_plane.imports.inference import resolve
 from control_plane.imports.limits import PlanLimits
 from control_plane.imports.sources import open_sources
 from control_plane.imports.store import Format, Mode
@@ -29,7 +30,8 @@ ROWS = 60_000  # about 2 MB: far more than the head and tail the sample reads
 
 
 def _source(path: Path) -> DelimitedSource:
-    return DelimitedSource(path, name=None, delimiter=None, encoding=None, header=None, null_markers=NULL_MARKERS)
+    return DelimitedSource(path, name=None, delimiter=None, encoding=None, header=None,
+                           null_markers=NULL_MARKERS)
 
 
 def _file(path: Path, middle: str, column: str = "day") -> Path:
@@ -70,15 +72,25 @@ async def _run(berth: Berth, path: Path, mode: Mode = Mode.CREATE, **options: st
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_a_foreseen_scan_ends_as_the_scan_does(tmp_path: Path, seed: int) -> None:
-    rng = random.Random(seed)
+def test_a_regular_file_is_foreseen_as_its_scan_settles_it(tmp_path: Path, seed: int) -> None:
+    """Every family's usual spellings, in random order: the sample and the number columns' measure suffice."""
     path = tmp_path / "f.csv"
-    _write(path, rng, rows=50_000, odd=rng.choice([0.0, 0.00005, 0.001, 0.05]))
+    _write(path, random.Random(seed), rows=50_000, odd=0.0)
     sight = _source(path).foresee()
     assert sight is not None
-    finished = sight.rest()
-    assert finished is not None
-    assert _disagreements(finished, _source(path).scan()) == []
+    scanned = _source(path).scan()
+    assert [resolve(s) for s in sight.shape.stats] == [resolve(s) for s in scanned.stats]
+    assert (sight.shape.header, sight.shape.headers) == (scanned.header, scanned.headers)
+    assert _disagreements(sight.rest(), scanned) == []
+
+
+@pytest.mark.parametrize("middle", ["-40000", "123456789012", "7.125", "-0.5", "1e-7", "NaN", "", "NA",
+                                    "99999999999999999999"])
+def test_a_number_only_the_middle_shows_is_foreseen(tmp_path: Path, middle: str) -> None:
+    path = _file(tmp_path / "f.csv", middle, column="id")
+    sight = _source(path).foresee()
+    assert sight is not None
+    assert [resolve(s) for s in sight.shape.stats] == [resolve(s) for s in _source(path).scan().stats]
 
 
 def test_a_quoted_or_non_utf8_file_is_not_foreseen(tmp_path: Path) -> None:
@@ -126,7 +138,8 @@ async def test_a_bad_row_in_the_middle_fails_and_leaves_the_table_as_it_was(
     first.write_text("id,amount\n1,2.50\n")
     await _run(berth, first)
     path = _file(tmp_path / "f.csv", "x")
-    path.write_bytes(path.read_bytes().replace(b",x,", b"," + middle.encode("utf-8", "surrogateescape") + b","))
+    bad = middle.encode("utf-8", "surrogateescape")
+    path.write_bytes(path.read_bytes().replace(b",x,", b"," + bad + b","))
     with pytest.raises(error):
         await _run(berth, path, Mode.REPLACE, encoding="utf-8")
     assert await berth.tables() == ["t"]

@@ -33,18 +33,29 @@ class Plain(io.FileIO):
     """The file's bytes, refusing any the fast read would split otherwise: a quote, a NUL, a lone CR or
     a blank line (Arrow reads it as a row of empty strings; Python's csv module skips it)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, start: int = 0, end: int | None = None, *, blanks: bool = True) -> None:
+        """The bytes from ``start`` to ``end`` (both at a line's start; by default the whole file).
+
+        ``blanks=False`` lets blank lines through: a read that only measures
+        number columns (``DelimitedSource.foresee``) sees them as rows of nulls.
+        """
         super().__init__(path, "r")
-        self._tail = b"\n"  # the last bytes read: the file starts as if after a line's end
+        self.seek(start)
+        self._end = end
+        self._blanks = blanks
+        self._tail = b"\n"  # the last bytes read: the part starts as if after a line's end
 
     def read(self, size: int | None = -1) -> bytes:
+        if self._end is not None:
+            left = max(self._end - self.tell(), 0)
+            size = left if size is None or size < 0 else min(size, left)
         chunk = super().read(size)
         if not chunk:
             return chunk
         if b'"' in chunk or b"\0" in chunk:
             raise Unfit("a quote or a NUL")
         seen = self._tail + chunk
-        if _blank_line(seen):
+        if self._blanks and _blank_line(seen):
             raise Unfit("a blank line")
         if b"\r" in seen and seen[:-1].count(b"\r") != seen.count(b"\r\n"):
             raise Unfit("a lone carriage return")

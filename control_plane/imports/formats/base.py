@@ -48,11 +48,10 @@ class Shape:
 
 @dataclass
 class Foresight:
-    """A shape foreseen before the scan ends (``rows`` and the headers may be a sample's), and ``rest``,
-    which runs the rest of the scan: the shape ``scan`` gives, or None when it must be run instead."""
+    """A shape foreseen before the scan, likely but not sure to be its shape, and ``rest``: the scan."""
 
     shape: Shape
-    rest: Callable[[], Shape | None]
+    rest: Callable[[], Shape]
 
 
 class TableSource(Protocol):

@@ -14,10 +14,9 @@ did (``Columns.as_written``), the loader sends the file itself to ``COPY``.
 
 from __future__ import annotations
 
-import copy
 import csv
 import io
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Generator, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
@@ -109,6 +108,7 @@ class DelimitedSource:
         self._file: IO[bytes] | None = None
         self._delimiter = delimiter or ","
         self._blank = False
+        self.threads = SCAN_THREADS
 
     def bytes_read(self) -> int:
         return self._file.tell() if self._file is not None and not self._file.closed else 0
@@ -164,79 +164,103 @@ class DelimitedSource:
         if not 2 <= width <= MAX_COLUMNS:
             return None
         columns = Columns(width, self.markers)
-        found = self._arrow_pass(delimiter, columns, range(width))
-        if found is None:
+        first: list[str] | None = None
+        try:
+            with (ThreadPoolExecutor(self.threads) as pool, arrow_csv.Plain(self.path) as raw,
+                  arrow_csv.batches(raw, delimiter, width) as batches):
+                self._file = raw
+                for batch in batches:
+                    if first is None:
+                        first = list(batch.slice(0, 1).to_pylist()[0].values())
+                        batch = batch.slice(1)
+                    columns.add_arrow(batch, pool)
+        except arrow_csv.Unfit:
             return None
-        (first, columns.rows), self._delimiter, self._blank = found, delimiter, False
+        if first is None:
+            return None
+        self._delimiter, self._blank = delimiter, False
         return self._settle(first, columns)
 
     def foresee(self) -> Foresight | None:
-        """The shape the scan will settle on, foreseen quickly, and the rest of the scan to run meanwhile.
+        """The shape the scan will most likely settle on, found in a fraction of its time, and the scan.
 
-        Only for a UTF-8 file the fast read takes. The number columns (as a
-        sample of the file's head and tail finds them) are scanned in full
-        first, since their types hang on every value's size and scale; the
-        other columns are taken as the sample shows them, and ``Foresight.rest``
-        scans them in full. The shapes agree for most files; where they do
-        not, the caller keeps ``rest``'s, which is exactly ``scan``'s.
+        Only for a UTF-8 file the fast read takes. The columns a sample of the
+        file's head and tail shows as numbers are measured over the whole file
+        (``vector.widen``: their types hang on every value's size and scale);
+        the others are taken as the sample shows them. ``Foresight.rest`` is
+        ``scan`` itself, its columns checked one at a time (the caller copies
+        the file on the other core meanwhile).
         """
         if self.declared not in (None, "utf-8") or not self._utf8_head():
             return None
-        self.encoding = "utf-8"
         delimiter, width = self._first_line()
         sample = self._sample(delimiter, width) if 2 <= width <= MAX_COLUMNS else None
         if sample is None:
             return None
         first, seen = sample
         numbers = [i for i, s in enumerate(seen.stats) if s.seen and s.kinds & NUMBERS]
-        others = [i for i in range(width) if i not in numbers]
-        full = Columns(width, self.markers)
-        if numbers:
-            found = self._arrow_pass(delimiter, full, numbers)
-            if found is None:
-                return None
-            first, full.rows = _placed(first, numbers, found[0]), found[1]
-        guess = Columns(width, self.markers)
-        guess.stats = [full.stats[i] if i in numbers else seen.stats[i] for i in range(width)]
-        guess.rows = full.rows if numbers else seen.rows
-        guess.met, guess.quoted = full.met | seen.met, full.quoted or seen.quoted
-        self._delimiter, self._blank = delimiter, False
+        rows = self._widen(delimiter, seen, numbers) if numbers else seen.rows
+        if rows is None:
+            return None
+        seen.rows = rows
+        self.encoding, self._delimiter, self._blank = "utf-8", delimiter, False
         try:
-            foreseen = self._settle(list(first), copy.deepcopy(guess))
+            shape = self._settle(first, seen)
         except BadImport:
             return None
-        if foreseen.as_written is not None:
-            foreseen.as_written = replace(foreseen.as_written, chunks=self._raw_chunks)
+        if shape.as_written is not None:
+            shape.as_written = replace(shape.as_written, chunks=self._raw_chunks)
+        return Foresight(shape, self._rest)
 
-        def rest() -> Shape | None:
-            if not others:
-                return self._settle(first, full)
-            found = self._arrow_pass(delimiter, full, others, threads=1)  # the other core copies
-            if found is None or (numbers and found[1] != full.rows):
+    def _widen(self, delimiter: str, columns: Columns, numbers: list[int]) -> int | None:
+        """Widen the statistics of the columns ``numbers`` over the whole file, read in ``SCAN_THREADS`` parts
+        at once; its rows after the first, or None when the fast read cannot take the file."""
+        from control_plane.imports import vector  # noqa: PLC0415 - see Columns.add_arrow
+
+        markers, width = vector.strings(sorted(self.markers)), len(columns.stats)
+        cuts = self._line_starts(SCAN_THREADS)
+        parts = [[columns.stats[i] for i in numbers]]
+        parts += [[Stats(kinds=columns.stats[i].kinds) for i in numbers] for _ in cuts[2:]]
+
+        def widen(stats: list[Stats], start: int, end: int) -> int | None:
+            rows = 0
+            try:
+                with (arrow_csv.Plain(self.path, start, end, blanks=False) as raw,
+                      arrow_csv.batches(raw, delimiter, width, numbers) as batches):
+                    for batch in batches:
+                        batch = batch.slice(1) if start == rows == 0 else batch  # the header, or not
+                        for seen, cells in zip(stats, batch.columns, strict=True):
+                            vector.widen(seen, cells, markers)
+                        rows += batch.num_rows
+            except (arrow_csv.Unfit, pa.ArrowException):  # a guess is not worth an error
                 return None
-            full.rows = found[1]
-            return self._settle(_placed(first, others, found[0]), full)
-        return Foresight(foreseen, rest)
+            return rows
 
-    def _arrow_pass(self, delimiter: str, columns: Columns, include: Sequence[int],
-                    threads: int = SCAN_THREADS) -> tuple[list[str], int] | None:
-        """One fast read of the file, adding the columns ``include`` to ``columns``: the first row's cells
-        of those columns and the count of rows after it, or None when the fast read cannot tell."""
-        first: list[str] | None = None
-        rows = 0
+        with ThreadPoolExecutor(len(parts)) as pool:
+            rows = list(pool.map(widen, parts, cuts, cuts[1:]))
+        for part in parts[1:]:
+            for stats, seen in zip(parts[0], part, strict=True):
+                stats.join(seen)
+        return None if None in rows else sum(r or 0 for r in rows)
+
+    def _line_starts(self, parts: int) -> list[int]:
+        """Where the file splits into about ``parts`` parts of whole lines: its start, the cuts, its end."""
+        size = self.path.stat().st_size
+        cuts = [0]
+        with self.path.open("rb") as raw:
+            for part in range(1, parts):
+                raw.seek(size * part // parts)
+                end = raw.read(CHUNK_BYTES).find(b"\n")
+                if end >= 0 and cuts[-1] < size * part // parts + end + 1 < size:
+                    cuts.append(size * part // parts + end + 1)
+        return [*cuts, size]
+
+    def _rest(self) -> Shape:
+        self.threads = 1
         try:
-            with (ThreadPoolExecutor(threads) as pool, arrow_csv.Plain(self.path) as raw,
-                  arrow_csv.batches(raw, delimiter, len(columns.stats), include) as batches):
-                self._file = raw
-                for batch in batches:
-                    if first is None:
-                        first = list(batch.slice(0, 1).to_pylist()[0].values())
-                        batch = batch.slice(1)
-                    columns.add_arrow(batch, pool, include)
-                    rows += batch.num_rows
-        except arrow_csv.Unfit:
-            return None
-        return None if first is None else (first, rows)
+            return self.scan()
+        finally:
+            self.threads = SCAN_THREADS
 
     def _utf8_head(self) -> bool:
         with self.path.open("rb") as raw:
@@ -390,19 +414,19 @@ class Columns:
         for stats, column in zip(self.stats, zip(*rows, strict=True), strict=True):
             self._add(stats, list(column))
 
-    def add_arrow(self, batch: pa.RecordBatch, pool: Executor, include: Sequence[int]) -> None:
-        """A batch of string cells of the columns ``include`` from ``arrow_csv``: each column checked in
-        Arrow, else as ``add`` does; the caller counts the rows (a file may be read a few columns a pass)."""
+    def add_arrow(self, batch: pa.RecordBatch, pool: Executor) -> None:
+        """A batch of string cells from ``arrow_csv``: each column checked in Arrow, else as ``add`` does."""
+        self.rows += batch.num_rows
         # Imported here, not with the module: Arrow's compute kernels cost about 14 MiB of memory, which
         # the other formats' imports (Parquet's peak is close to the 200 MiB budget) need not pay.
         from control_plane.imports import vector  # noqa: PLC0415
 
         if not self.vectors:
             self.vectors = [vector.Column(stats, self.markers) for stats in self.stats]
-        found = list(pool.map(vector.Column.add, [self.vectors[i] for i in include], batch.columns))
-        for i, cells, met in zip(include, batch.columns, found, strict=True):
+        found = list(pool.map(vector.Column.add, self.vectors, batch.columns))
+        for stats, cells, met in zip(self.stats, batch.columns, found, strict=True):
             if met is None:
-                self._add(self.stats[i], cells.to_pylist())
+                self._add(stats, cells.to_pylist())
             else:
                 self.met |= met
 
@@ -418,14 +442,6 @@ class Columns:
     def as_written(self) -> bool:
         plain_null = not any(c in m for m in self.met for c in "\r\n\\")  # COPY's NULL option takes none
         return not self.quoted and len(self.met) <= 1 and plain_null and all(s.copyable() for s in self.stats)
-
-
-def _placed(cells: list[str], include: Sequence[int], found: list[str]) -> list[str]:
-    """``cells`` with those at the positions ``include`` replaced by ``found``."""
-    placed = list(cells)
-    for i, cell in zip(include, found, strict=True):
-        placed[i] = cell
-    return placed
 
 
 def _bounded_lines(text: io.TextIOWrapper) -> Iterator[str]:
