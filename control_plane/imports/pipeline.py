@@ -104,14 +104,12 @@ class _Stopped(Exception):
 async def _overlapped(conn: asyncpg.Connection, table: str, source: Any, mode: Mode, import_id: str,
                       report: Report, limits: PlanLimits) -> Loaded | list[Planned] | None:
     """The load if the foreseen shape was the scan's, else the scan's plan with nothing of the copy left;
-    None when the source foresees nothing."""
+    None when the source foresees no file to copy as written."""
     sight: Foresight | None = await asyncio.to_thread(source.foresee)
-    if sight is None:
+    if sight is None or sight.shape.as_written is None:  # nothing to copy beside the scan
         return None
     guessed = _planned(table, source, sight.shape, mode)
     try:
-        if sight.shape.as_written is None:
-            raise _Discarded(await _rest(sight, guessed, limits))
         async with conn.transaction():
             return await _copy_while_scanning(conn, sight, guessed, import_id, report, limits)
     except _Discarded as discarded:
