@@ -16,7 +16,9 @@ processes, each into a fresh table of its own:
 With ``--against DIR`` (another checkout of Berth, e.g. a ``git worktree``
 of an earlier commit) a third contender, *before*, runs that checkout's
 import path on the same files in the same rounds, for before/after figures
-side by side.
+side by side. ``--formats ndjson`` compares one format only (all three files
+are still generated); ``--out`` writes its figures elsewhere than
+bench/imports.json, which ``make bench``'s table reads.
 
 Each child reports its wall time and its peak RSS (``VmHWM``); the
 database server's own memory is not counted. Starts an embedded Postgres
@@ -47,6 +49,7 @@ TYPED = ("id bigint, name text, price numeric(10,2), qty smallint, paid boolean,
          "seen_at timestamptz, ref uuid, score double precision")
 ROW_BYTES = 118  # about, for the CSV
 ROUNDS = 2
+FORMATS = ("csv", "ndjson", "parquet")
 
 
 def _row(rng: random.Random, n: int) -> list[Any]:
@@ -58,13 +61,13 @@ def _row(rng: random.Random, n: int) -> list[Any]:
 
 
 def generate(folder: Path, megabytes: int) -> dict[str, Path]:
-    """The CSV, NDJSON and Parquet files of the same rows."""
+    """The CSV, NDJSON and Parquet files of the same rows, all three whichever formats are compared."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     rows = megabytes * 1024 * 1024 // ROW_BYTES
     rng = random.Random(13)  # noqa: S311 - test data
-    paths = {f: folder / f"data.{f}" for f in ("csv", "ndjson", "parquet")}
+    paths = {f: folder / f"data.{f}" for f in FORMATS}
     with paths["csv"].open("w") as csv, paths["ndjson"].open("w") as nd:
         csv.write(",".join(HEADER) + "\n")
         batch: list[list[Any]] = []
@@ -205,6 +208,9 @@ def main() -> None:
     parser.add_argument("--mb", type=int, default=100)
     parser.add_argument("--one", nargs=5)
     parser.add_argument("--against", type=Path, help="another checkout of Berth to run as 'before'")
+    parser.add_argument("--formats", nargs="+", choices=FORMATS, default=list(FORMATS))
+    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("imports.json"),
+                        help="where the figures go (a run of some formats only is best kept apart)")
     args = parser.parse_args()
     if args.one:
         contender, fmt, path, dsn, table = args.one
@@ -214,9 +220,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as scratch, services(Path(scratch)) as (dsn, _redis):
         files = generate(Path(scratch), args.mb)
-        figures = compare(dsn, files, args.against)
+        figures = compare(dsn, {f: files[f] for f in args.formats}, args.against)
     out = {"megabytes": args.mb, "figures": figures}
-    Path(__file__).with_name("imports.json").write_text(json.dumps(out, indent=2))
+    args.out.write_text(json.dumps(out, indent=2))
     for fmt, f in figures.items():
         print(f"{fmt}: {f['bytes'] / 2**20:.0f} MiB, {f['rows']:,} rows: berth {f['berth_s']} s "
               f"(peak RSS {f['berth_peak_rss_mib']} MiB), plain {f['plain_s']} s "
