@@ -47,6 +47,7 @@ MAX_LINE_BYTES = 16 * 1024 * 1024
 BATCH_ROWS = 5_000
 BLOCK_BYTES = 1024 * 1024
 WORDS = {True: "true", False: "false"}
+NONE = type(None)
 
 
 def cell(value: Any, markers: frozenset[str]) -> str | None:
@@ -77,9 +78,11 @@ def cells(values: Sequence[Any], markers: frozenset[str]) -> list[str | None]:
 
 def observe(stats: Stats, values: Sequence[Any], markers: frozenset[str]) -> None:
     """``bulk.observe`` of the values' non-null cells, and their nulls counted."""
-    present = [v for v in values if v is not None] if None in values else values
-    stats.nulls += len(values) - len(present)
-    types = set(map(type, present))
+    types, present = set(map(type, values)), values
+    if NONE in types:
+        types.discard(NONE)
+        present = [v for v in values if v is not None]
+        stats.nulls += len(values) - len(present)
     if types == {int} and stats.kinds & NUMBERS:
         _integers(stats, present)
     elif types == {float} and stats.kinds & NUMBERS:
@@ -147,8 +150,7 @@ class RecordSource:
 
     def _scan(self) -> Shape:
         shape = Shape([])
-        objects = self._objects()
-        while batch := list(islice(objects, BATCH_ROWS)):
+        for batch in self._batches():
             by_key = columns(batch)
             for key in by_key or dict.fromkeys(chain.from_iterable(batch)):
                 if key not in shape.headers:
@@ -172,20 +174,38 @@ class RecordSource:
                 raise _too_many()
 
     def rows(self, shape: Shape) -> Iterator[Row]:
-        objects = self._objects()
-        while batch := list(islice(objects, BATCH_ROWS)):
+        for batch in self._batches():
             by_key, missing = columns(batch), (None,) * len(batch)
             values = ([by_key.get(key, missing) for key in shape.headers] if by_key is not None
                       else [[obj.get(key) for obj in batch] for key in shape.headers])
             yield from map(list, zip(*(cells(v, self.markers) for v in values), strict=True))
 
+    def _batches(self) -> Iterator[list[dict[str, Any]]]:
+        """The objects ``BATCH_ROWS`` at a time, made from NDJSON's blocks of objects, not one by one."""
+        pending: list[dict[str, Any]] = []
+        for block in self._blocks():
+            pending += block
+            while len(pending) >= BATCH_ROWS:
+                yield pending[:BATCH_ROWS]
+                del pending[:BATCH_ROWS]
+        if pending:
+            yield pending
+
     def _objects(self) -> Iterator[dict[str, Any]]:
+        return chain.from_iterable(self._blocks())
+
+    def _blocks(self) -> Iterator[list[dict[str, Any]]]:
         with self.path.open("rb") as raw:
             self._file = raw
             if not raw.read(4096).strip():
                 raise EmptyFile("the file is empty")
             raw.seek(0)
-            yield from (self._ndjson(raw) if self.lines else self._array(raw))
+            if self.lines:
+                yield from self._ndjson(raw)
+                return
+            array = self._array(raw)
+            while block := list(islice(array, BATCH_ROWS)):
+                yield block
 
     def _array(self, raw: IO[bytes]) -> Iterator[dict[str, Any]]:
         try:
@@ -198,39 +218,40 @@ class RecordSource:
         if raw.tell() and _first_byte(raw) != b"[":
             raise NotAnArray("JSON must be an array of objects")
 
-    def _ndjson(self, raw: IO[bytes]) -> Iterator[dict[str, Any]]:
+    def _ndjson(self, raw: IO[bytes]) -> Iterator[list[dict[str, Any]]]:
         """Lines a block at a time, parsed in one ``map``; a block with a problem is read line by line."""
         before, rest = 0, b""
         while block := raw.read(BLOCK_BYTES):
             lines = (rest + block).split(b"\n")
             rest = lines.pop()
-            yield from _lines(lines, before)
+            yield _lines(lines, before)
             before += len(lines)
             if len(rest) >= MAX_LINE_BYTES:
                 raise LineTooLong(f"a line is longer than {MAX_LINE_BYTES} bytes", line=before + 1)
         if rest:
-            yield from _lines([rest], before)
+            yield _lines([rest], before)
 
 
-def _lines(lines: list[bytes], before: int) -> Iterator[dict[str, Any]]:
+def _lines(lines: list[bytes], before: int) -> list[dict[str, Any]]:
     try:
         objects = list(map(orjson.loads, filter(bytes.strip, lines)))
     except orjson.JSONDecodeError:
         objects = []
     if objects and max(map(len, lines)) < MAX_LINE_BYTES and set(map(type, objects)) == {dict}:
-        yield from objects
-        return
-    for number, line in enumerate(lines, start=before + 1):
-        if len(line) >= MAX_LINE_BYTES:
-            raise LineTooLong(f"a line is longer than {MAX_LINE_BYTES} bytes", line=number)
-        if not line.strip():
-            continue
-        try:
-            yield _object(orjson.loads(line), "the line")
-        except orjson.JSONDecodeError as exc:
-            raise MalformedJson(f"not valid JSON: {exc}", line=number) from exc
-        except BadImport as exc:
-            raise exc.at(number) from exc
+        return objects
+    return [_line(line, number) for number, line in enumerate(lines, start=before + 1) if line.strip()
+            or len(line) >= MAX_LINE_BYTES]
+
+
+def _line(line: bytes, number: int) -> dict[str, Any]:
+    if len(line) >= MAX_LINE_BYTES:
+        raise LineTooLong(f"a line is longer than {MAX_LINE_BYTES} bytes", line=number)
+    try:
+        return _object(orjson.loads(line), "the line")
+    except orjson.JSONDecodeError as exc:
+        raise MalformedJson(f"not valid JSON: {exc}", line=number) from exc
+    except BadImport as exc:
+        raise exc.at(number) from exc
 
 
 def _too_many() -> BadImport:
