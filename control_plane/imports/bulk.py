@@ -58,9 +58,20 @@ def _integers(stats: Stats, values: list[str], joined: str) -> bool:
 
 
 def _decimals(stats: Stats, values: list[str], joined: str) -> bool:
-    stats.int_digits = max(stats.int_digits, max(map(len, _WHOLE.findall(joined)), default=0))
-    stats.scale = max(stats.scale, max(map(len, _FRACTION.findall(joined)), default=0))
+    whole, scale = decimal_digits(joined, len(values)) or (
+        max(map(len, _WHOLE.findall(joined)), default=0), max(map(len, _FRACTION.findall(joined)), default=0))
+    stats.int_digits, stats.scale = max(stats.int_digits, whole), max(stats.scale, scale)
     return True
+
+
+def decimal_digits(joined: str, count: int) -> tuple[int, int] | None:
+    """The most digits before and after the point among ``count`` decimals joined by newlines, when each
+    has one point (none unless all do): with signs dropped, the pieces between points and newlines
+    alternate whole, fraction."""
+    if joined.count(".") != count:
+        return None
+    pieces = joined.replace("-", "").replace("+", "").replace("\n", ".").split(".")
+    return max(map(len, pieces[0::2])), max(map(len, pieces[1::2]))
 
 
 def _parses(parse: Callable[[str], object]) -> Callable[[Stats, list[str], str], bool]:

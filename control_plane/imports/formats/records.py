@@ -20,8 +20,7 @@ and ``bulk.observe`` as before.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from itertools import chain, islice, repeat
-from operator import sub
+from itertools import chain, islice
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -107,15 +106,14 @@ def _integers(stats: Stats, values: Sequence[int]) -> None:
 
 
 def _floats(stats: Stats, texts: list[str]) -> None:
-    """What ``bulk`` finds in floats' ``repr``: a decimal (digits and point, never an integer) unless one
+    """What ``bulk`` finds in floats' ``repr``: a decimal (digits and one point, never an integer) unless one
     has an exponent, or is ``inf`` or ``nan``, which leaves only double precision."""
-    if any("e" in t or "n" in t for t in texts):
+    joined = "\n".join(texts)
+    digits = None if "e" in joined or "n" in joined else bulk.decimal_digits(joined, len(texts))
+    if digits is None:
         stats.kinds &= Kind.DOUBLE
     else:
-        points = list(map(str.index, texts, repeat(".")))
-        whole = map(sub, points, map(str.startswith, texts, repeat("-")))
-        stats.int_digits = max(stats.int_digits, max(whole))
-        stats.scale = max(stats.scale, max(map(sub, map(len, texts), points)) - 1)
+        stats.int_digits, stats.scale = max(stats.int_digits, digits[0]), max(stats.scale, digits[1])
         stats.kinds &= Kind.NUMERIC | Kind.DOUBLE
     stats.seen += len(texts)
 
