@@ -180,12 +180,13 @@ def _child(contender: str, fmt: str, path: Path, dsn: str, table: str,
     return found
 
 
-def compare(dsn: str, files: dict[str, Path], against: Path | None = None) -> dict[str, Any]:
+def compare(dsn: str, files: dict[str, Path], against: Path | None = None,
+            rounds: int = ROUNDS) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     contenders = ("berth", "plain") + (("before",) if against else ())
     for fmt, path in files.items():
         runs: dict[str, list[dict[str, Any]]] = {c: [] for c in contenders}
-        for round_ in range(ROUNDS):
+        for round_ in range(rounds):
             order = contenders if round_ % 2 == 0 else contenders[::-1]
             for contender in order:
                 table = f"{contender}_{fmt}_{round_}"
@@ -209,6 +210,7 @@ def main() -> None:
     parser.add_argument("--one", nargs=5)
     parser.add_argument("--against", type=Path, help="another checkout of Berth to run as 'before'")
     parser.add_argument("--formats", nargs="+", choices=FORMATS, default=list(FORMATS))
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="more, on a machine whose speed varies")
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("imports.json"),
                         help="where the figures go (a run of some formats only is best kept apart)")
     args = parser.parse_args()
@@ -220,7 +222,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as scratch, services(Path(scratch)) as (dsn, _redis):
         files = generate(Path(scratch), args.mb)
-        figures = compare(dsn, {f: files[f] for f in args.formats}, args.against)
+        figures = compare(dsn, {f: files[f] for f in args.formats}, args.against, args.rounds)
     out = {"megabytes": args.mb, "figures": figures}
     args.out.write_text(json.dumps(out, indent=2))
     for fmt, f in figures.items():
