@@ -165,10 +165,10 @@ def imports_rows(where: Path) -> list[Row]:
     return rows
 
 
-def table(r: dict[str, Any], where: Path | None = None) -> str:
+def table(r: dict[str, Any], where: Path) -> str:
     lines = ["| figure | value | budget | verdict |", "| --- | --- | --- | --- |"]
     rows = head_to_head_rows(r) + tools_rows(r["tools"]) + fleet_rows(r)
-    rows += imports_rows(where) if where else []
+    rows += imports_rows(where)
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
     return "\n".join(lines)
 

@@ -50,17 +50,16 @@ class Check:
 
 def _integers(stats: Stats, values: list[str], joined: str) -> bool:
     numbers = list(map(int, values))
-    stats.low, stats.high = min(stats.low, min(numbers)), max(stats.high, max(numbers))
     signed = "-" in joined or "+" in joined
     digits = map(len, _WHOLE.findall(joined) if signed else values)
-    stats.int_digits = max(stats.int_digits, max(digits, default=0))
+    stats.widen_integers(min(numbers), max(numbers), max(digits, default=0))
     return True
 
 
 def _decimals(stats: Stats, values: list[str], joined: str) -> bool:
     whole, scale = decimal_digits(joined, len(values)) or (
         max(map(len, _WHOLE.findall(joined)), default=0), max(map(len, _FRACTION.findall(joined)), default=0))
-    stats.int_digits, stats.scale = max(stats.int_digits, whole), max(stats.scale, scale)
+    stats.widen_decimals(whole, scale)
     return True
 
 

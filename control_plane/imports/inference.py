@@ -101,13 +101,22 @@ class Stats:
         if self.kinds:
             self.kinds &= self._fits(value.strip())
 
+    def widen_integers(self, low: int, high: int, digits: int) -> None:
+        """Take in a batch of integers: its extremes and its most digits (signs not counted)."""
+        self.low, self.high = min(self.low, low), max(self.high, high)
+        self.int_digits = max(self.int_digits, digits)
+
+    def widen_decimals(self, whole: int, scale: int) -> None:
+        """Take in a batch of decimals: its most digits before the point and after it."""
+        self.int_digits, self.scale = max(self.int_digits, whole), max(self.scale, scale)
+
     def join(self, other: Stats) -> None:
         """Take in what ``other`` saw of the same column in another part of the file."""
         self.kinds &= other.kinds
         self.as_written &= other.as_written
         self.seen, self.nulls = self.seen + other.seen, self.nulls + other.nulls
-        self.low, self.high = min(self.low, other.low), max(self.high, other.high)
-        self.int_digits, self.scale = max(self.int_digits, other.int_digits), max(self.scale, other.scale)
+        self.widen_integers(other.low, other.high, other.int_digits)
+        self.widen_decimals(other.int_digits, other.scale)
 
     def copyable(self) -> bool:
         """Whether Postgres may read this column's values as written (text always can)."""

@@ -156,7 +156,7 @@ async def _copy_foreseen(conn: asyncpg.Connection, guessed: Planned, into: str, 
     assert written is not None
     columns = [c.name for c in guessed.target.columns]
     options = loader.as_written_options(written, shape.header, columns)
-    chunks = _file_chunks(written, shape.rows, report, 0, lambda sent: sent, stop)
+    chunks = _file_chunks(written, shape.rows, report, 0, stop=stop)
     try:
         return await loader.copy_rows(conn, into, columns, chunks, options)
     except (*loader.REFUSED, _Stopped):
@@ -199,8 +199,7 @@ async def _copy(conn: asyncpg.Connection, item: Planned, into: str, types: list[
     columns, shape = [c.name for c in item.target.columns], item.shape
     if shape.as_written is not None:
         options = loader.as_written_options(shape.as_written, shape.header, columns)
-        read = item.source.bytes_read
-        chunks = _file_chunks(shape.as_written, shape.rows, report, before, lambda sent: read())
+        chunks = _file_chunks(shape.as_written, shape.rows, report, before, tell=item.source.bytes_read)
         if await loader.copy_text(conn, into, columns, shape.rows, chunks, options):
             return shape.rows
     if not shape.declared and all(s.copyable() for s in shape.stats):
@@ -211,10 +210,11 @@ async def _copy(conn: asyncpg.Connection, item: Planned, into: str, types: list[
     return await loader.copy(conn, into, columns, _batches(item.source, shape, converts, report, before))
 
 
-async def _file_chunks(written: AsWritten, rows: int, report: Report, before: int, done: Callable[[int], int],
+async def _file_chunks(written: AsWritten, rows: int, report: Report, before: int, *,
+                       tell: Callable[[], int] | None = None,
                        stop: asyncio.Event | None = None) -> AsyncIterator[bytes]:
-    """The file's chunks for ``COPY``, with progress: ``done`` says the file's bytes read, given those sent.
-    Once ``stop`` is set, the next chunk raises ``_Stopped`` instead."""
+    """The file's chunks for ``COPY``, with progress: ``tell`` says the file's bytes read (by default, the
+    bytes sent: the chunks are the file's own). Once ``stop`` is set, the next chunk raises ``_Stopped``."""
     chunks, sent = written.chunks(), 0
     try:
         while chunk := await asyncio.to_thread(next, chunks, b""):
@@ -222,7 +222,7 @@ async def _file_chunks(written: AsWritten, rows: int, report: Report, before: in
                 raise _Stopped
             yield chunk
             sent += len(chunk)
-            read = done(sent)
+            read = sent if tell is None else tell()
             await report(read, before + rows * read // max(written.size, 1))
     finally:
         chunks.close()

@@ -198,8 +198,7 @@ def _integers(stats: Stats, values: pa.Array) -> bool | None:
     if widest > 18 or pc.any(pc.starts_with(values, "+")).as_py():
         return None  # beyond int64, or spelled with a plus Arrow's cast refuses: the exact path
     low, high = pc.min_max(pc.cast(values, pa.int64())).values()
-    stats.low, stats.high = min(stats.low, low.as_py()), max(stats.high, high.as_py())
-    stats.int_digits = max(stats.int_digits, widest)
+    stats.widen_integers(low.as_py(), high.as_py(), widest)
     stats.kinds &= NUMBERS
     return True
 
@@ -230,8 +229,7 @@ def _unsigned(stats: Stats, values: pa.Array) -> bool:
         if widest > 18:
             return False
         low, high = pc.min_max(pc.cast(values, pa.int64())).values()
-        stats.low, stats.high = min(stats.low, low.as_py()), max(stats.high, high.as_py())
-        stats.int_digits = max(stats.int_digits, widest)
+        stats.widen_integers(low.as_py(), high.as_py(), widest)
         stats.kinds &= NUMBERS
         return True
     if not pc.all(pc.ascii_is_decimal(pc.replace_substring(values, ".", "", max_replacements=1))).as_py():
@@ -248,6 +246,5 @@ def _decimals(stats: Stats, values: pa.Array, point: pa.Array, signs: pa.Array |
     whole = pc.if_else(none, length, point)
     fraction = pc.if_else(none, _ZERO, pc.subtract(pc.subtract(length, point), _ONE))
     whole = whole if signs is None else pc.subtract(whole, signs)
-    stats.int_digits = max(stats.int_digits, pc.max(whole).as_py())
-    stats.scale = max(stats.scale, pc.max(fraction).as_py())
+    stats.widen_decimals(pc.max(whole).as_py(), pc.max(fraction).as_py())
     stats.kinds &= Kind.NUMERIC | Kind.DOUBLE

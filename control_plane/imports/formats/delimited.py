@@ -20,6 +20,7 @@ from collections.abc import Generator, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -108,12 +109,12 @@ class DelimitedSource:
         self._file: IO[bytes] | None = None
         self._delimiter = delimiter or ","
         self._blank = False
-        self.threads = SCAN_THREADS
 
     def bytes_read(self) -> int:
         return self._file.tell() if self._file is not None and not self._file.closed else 0
 
-    def scan(self) -> Shape:
+    def scan(self, threads: int = SCAN_THREADS) -> Shape:
+        """``threads``: how many columns of a batch the fast read checks at once."""
         with self.path.open("rb") as raw:
             head = raw.read(SAMPLE_BYTES)
         if not head.strip():
@@ -123,16 +124,16 @@ class DelimitedSource:
         for position, encoding in enumerate(candidates):
             self.encoding = encoding
             try:
-                return self._scan()
+                return self._scan(threads)
             except UnicodeDecodeError as exc:
                 if self.declared or position == len(candidates) - 1:
                     raise InvalidEncoding(f"the file is not valid {encoding}: {exc.reason}") from exc
         raise AssertionError("unreachable")
 
-    def _scan(self) -> Shape:
+    def _scan(self, threads: int) -> Shape:
         """Arrow's read when the file allows it, else batches read at C speed; at the first irregularity,
         a row-by-row read says what and where."""
-        fast = self._scan_arrow() if self.encoding == "utf-8" else None
+        fast = self._scan_arrow(threads) if self.encoding == "utf-8" else None
         if fast is not None:
             return fast
         try:
@@ -158,7 +159,7 @@ class DelimitedSource:
             batch = next(batches, None)
         return self._settle(first, columns)
 
-    def _scan_arrow(self) -> Shape | None:
+    def _scan_arrow(self, threads: int = SCAN_THREADS) -> Shape | None:
         """The scan through ``arrow_csv``: the ``Shape`` ``_scan_batches`` gives; None if it cannot tell."""
         delimiter, width = self._first_line()
         if not 2 <= width <= MAX_COLUMNS:
@@ -166,7 +167,7 @@ class DelimitedSource:
         columns = Columns(width, self.markers)
         first: list[str] | None = None
         try:
-            with (ThreadPoolExecutor(self.threads) as pool, arrow_csv.Plain(self.path) as raw,
+            with (ThreadPoolExecutor(threads) as pool, arrow_csv.Plain(self.path) as raw,
                   arrow_csv.batches(raw, delimiter, width) as batches):
                 self._file = raw
                 for batch in batches:
@@ -210,7 +211,7 @@ class DelimitedSource:
             return None
         if shape.as_written is not None:
             shape.as_written = replace(shape.as_written, chunks=self._raw_chunks)
-        return Foresight(shape, self._rest)
+        return Foresight(shape, partial(self.scan, threads=1))
 
     def _widen(self, delimiter: str, columns: Columns, numbers: list[int]) -> int | None:
         """Widen the statistics of the columns ``numbers`` over the whole file, read in ``SCAN_THREADS`` parts
@@ -249,18 +250,11 @@ class DelimitedSource:
         cuts = [0]
         with self.path.open("rb") as raw:
             for part in range(1, parts):
-                raw.seek(size * part // parts)
+                raw.seek(at := size * part // parts)
                 end = raw.read(CHUNK_BYTES).find(b"\n")
-                if end >= 0 and cuts[-1] < size * part // parts + end + 1 < size:
-                    cuts.append(size * part // parts + end + 1)
+                if end >= 0 and cuts[-1] < at + end + 1 < size:
+                    cuts.append(at + end + 1)
         return [*cuts, size]
-
-    def _rest(self) -> Shape:
-        self.threads = 1
-        try:
-            return self.scan()
-        finally:
-            self.threads = SCAN_THREADS
 
     def _utf8_head(self) -> bool:
         with self.path.open("rb") as raw:

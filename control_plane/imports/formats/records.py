@@ -46,14 +46,14 @@ MAX_LINE_BYTES = 16 * 1024 * 1024
 BATCH_ROWS = 5_000
 BLOCK_BYTES = 1024 * 1024
 WORDS = {True: "true", False: "false"}
-NONE = type(None)
+NONE_TYPE = type(None)
 
 
 def cell(value: Any, markers: frozenset[str]) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return WORDS[value]
     if isinstance(value, str):
         return null_if_marker(value, markers)
     if isinstance(value, int | float):
@@ -78,8 +78,8 @@ def cells(values: Sequence[Any], markers: frozenset[str]) -> list[str | None]:
 def observe(stats: Stats, values: Sequence[Any], markers: frozenset[str]) -> None:
     """``bulk.observe`` of the values' non-null cells, and their nulls counted."""
     types, present = set(map(type, values)), values
-    if NONE in types:
-        types.discard(NONE)
+    if NONE_TYPE in types:
+        types.discard(NONE_TYPE)
         present = [v for v in values if v is not None]
         stats.nulls += len(values) - len(present)
     if types == {int} and stats.kinds & NUMBERS:
@@ -99,8 +99,7 @@ def observe(stats: Stats, values: Sequence[Any], markers: frozenset[str]) -> Non
 def _integers(stats: Stats, values: Sequence[int]) -> None:
     """What ``bulk`` finds in ``str`` of each: the extremes, and the most digits (those of an extreme)."""
     low, high = min(values), max(values)
-    stats.low, stats.high = min(stats.low, low), max(stats.high, high)
-    stats.int_digits = max(stats.int_digits, len(str(abs(low))), len(str(abs(high))))
+    stats.widen_integers(low, high, max(len(str(abs(low))), len(str(abs(high)))))
     stats.kinds &= NUMBERS
     stats.seen += len(values)
 
@@ -113,7 +112,7 @@ def _floats(stats: Stats, texts: list[str]) -> None:
     if digits is None:
         stats.kinds &= Kind.DOUBLE
     else:
-        stats.int_digits, stats.scale = max(stats.int_digits, digits[0]), max(stats.scale, digits[1])
+        stats.widen_decimals(*digits)
         stats.kinds &= Kind.NUMERIC | Kind.DOUBLE
     stats.seen += len(texts)
 
@@ -166,7 +165,7 @@ class RecordSource:
 
     def _too_many_keys(self) -> None:
         keys: dict[str, None] = {}
-        for obj in self._objects():
+        for obj in chain.from_iterable(self._blocks()):
             keys.update(dict.fromkeys(obj))
             if len(keys) > MAX_COLUMNS:
                 raise _too_many()
@@ -180,6 +179,9 @@ class RecordSource:
 
     def _batches(self) -> Iterator[list[dict[str, Any]]]:
         """The objects ``BATCH_ROWS`` at a time, made from NDJSON's blocks of objects, not one by one."""
+        if not self.lines:  # an array's blocks are already batches
+            yield from self._blocks()
+            return
         pending: list[dict[str, Any]] = []
         for block in self._blocks():
             pending += block
@@ -188,9 +190,6 @@ class RecordSource:
                 del pending[:BATCH_ROWS]
         if pending:
             yield pending
-
-    def _objects(self) -> Iterator[dict[str, Any]]:
-        return chain.from_iterable(self._blocks())
 
     def _blocks(self) -> Iterator[list[dict[str, Any]]]:
         with self.path.open("rb") as raw:
