@@ -97,10 +97,6 @@ class _Discarded(Exception):
         self.planned = planned
 
 
-class _Stopped(Exception):
-    """The scan ended first and disagreed: the copy's source stops, and asyncpg aborts the ``COPY``."""
-
-
 async def _overlapped(conn: asyncpg.Connection, table: str, source: Any, mode: Mode, import_id: str,
                       report: Report, limits: PlanLimits) -> Loaded | list[Planned] | None:
     """The load if the foreseen shape was the scan's, else the scan's plan with nothing of the copy left;
@@ -128,19 +124,16 @@ async def _copy_while_scanning(conn: asyncpg.Connection, sight: Foresight, guess
         into, types = await loader.prepare(conn, guessed.target)
     except BadImport:  # a table in the way: the plain load says so, after the scan has had its say
         raise _Discarded(await _rest(sight, guessed, limits)) from None
-    stop = asyncio.Event()
-    copying = asyncio.ensure_future(_copy_foreseen(conn, guessed, into, stop, report))
+    # The copy always runs to its end, even once the scan has failed or disagreed: aborting it from the
+    # client (CopyFail) while the server was refusing the same rows left the connection waiting for good.
+    copying = asyncio.ensure_future(_copy_foreseen(conn, guessed, into, report))
     try:
         planned = await _rest(sight, guessed, limits)
     except BaseException:
-        stop.set()
         await asyncio.gather(copying, return_exceptions=True)
         raise
-    kept = _same(guessed, planned[0])
-    if not kept:
-        stop.set()
     copied = await copying
-    if not kept or copied != planned[0].shape.rows:
+    if not _same(guessed, planned[0]) or copied != planned[0].shape.rows:
         raise _Discarded(planned)
     target = planned[0].target
     await loader.finish(conn, target, into)
@@ -149,17 +142,17 @@ async def _copy_while_scanning(conn: asyncpg.Connection, sight: Foresight, guess
     return Loaded([_described(target, types, copied)], copied)
 
 
-async def _copy_foreseen(conn: asyncpg.Connection, guessed: Planned, into: str, stop: asyncio.Event,
+async def _copy_foreseen(conn: asyncpg.Connection, guessed: Planned, into: str,
                          report: Report) -> int | None:
-    """The rows ``COPY`` read from the file as written on the foreseen shape; None if refused or stopped."""
+    """The rows ``COPY`` read from the file as written on the foreseen shape; None if refused."""
     shape, written = guessed.shape, guessed.shape.as_written
     assert written is not None
     columns = [c.name for c in guessed.target.columns]
     options = loader.as_written_options(written, shape.header, columns)
-    chunks = _file_chunks(written, shape.rows, report, 0, stop=stop)
+    chunks = _file_chunks(written, shape.rows, report, 0)
     try:
         return await loader.copy_rows(conn, into, columns, chunks, options)
-    except (*loader.REFUSED, _Stopped):
+    except loader.REFUSED:
         return None
 
 
@@ -211,15 +204,12 @@ async def _copy(conn: asyncpg.Connection, item: Planned, into: str, types: list[
 
 
 async def _file_chunks(written: AsWritten, rows: int, report: Report, before: int, *,
-                       tell: Callable[[], int] | None = None,
-                       stop: asyncio.Event | None = None) -> AsyncIterator[bytes]:
+                       tell: Callable[[], int] | None = None) -> AsyncIterator[bytes]:
     """The file's chunks for ``COPY``, with progress: ``tell`` says the file's bytes read (by default, the
-    bytes sent: the chunks are the file's own). Once ``stop`` is set, the next chunk raises ``_Stopped``."""
+    bytes sent: the chunks are the file's own)."""
     chunks, sent = written.chunks(), 0
     try:
         while chunk := await asyncio.to_thread(next, chunks, b""):
-            if stop is not None and stop.is_set():
-                raise _Stopped
             yield chunk
             sent += len(chunk)
             read = sent if tell is None else tell()
